@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { redisCli } from './redis-cli.js';
+import { RedisSentinelSet } from './redis-sentinel.js';
+
+describe('RedisSentinelSet', () => {
+  it('fails over to the replica when the primary is killed', { timeout: 40_000 }, async () => {
+    const set = await RedisSentinelSet.start();
+    try {
+      const primary = await set.primary();
+      expect(primary).toBe(set.nodes[0]);
+      await redisCli(primary.port, ['set', 'before-failover', 'kept']);
+      // WAIT: the write reached the replica before we pull the plug.
+      expect((await redisCli(primary.port, ['wait', '1', '2000'])).trim()).toBe('1');
+      const killed = await set.killPrimary();
+      const promoted = await set.waitForFailover(killed);
+      expect(promoted).toBe(set.nodes[1]);
+      expect((await redisCli(promoted.port, ['get', 'before-failover'])).trim()).toBe('kept');
+      expect(await redisCli(promoted.port, ['set', 'after-failover', '1'])).toContain('OK');
+    } finally {
+      await set.stop();
+    }
+  });
+});
