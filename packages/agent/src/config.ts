@@ -1,0 +1,206 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+// Env overrides arrive as strings: numbers and booleans accept their string spelling too.
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const port = () => int(0, 65_535);
+
+/** RFC 5321 mailbox, kept deliberately simple: local@domain, no spaces, no angle brackets. */
+export const EMAIL_PATTERN = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+const email = () => z.string().regex(EMAIL_PATTERN, 'must be an e-mail address like user@example.com');
+
+const passwordAuth = z
+  .object({
+    type: z.literal('password').default('password'),
+    user: z.string().min(1),
+    /** Use `${ENV}` or `file:/path` rather than a literal secret. */
+    pass: z.string().min(1),
+  })
+  .strict();
+
+const oauth2Auth = z
+  .object({
+    type: z.literal('oauth2'),
+    /** The mailbox that signs in (XOAUTH2 `user=`). */
+    user: z.string().min(1),
+    /** Entra ID tenant; builds the token URL when `tokenUrl` is absent. */
+    tenantId: z.string().min(1).optional(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    /** Exchange Online's scope for SMTP AUTH with client credentials. */
+    scope: z.string().min(1).default('https://outlook.office365.com/.default'),
+    /** Token endpoint; default `https://login.microsoftonline.com/<tenantId>/oauth2/v2.0/token`. */
+    tokenUrl: z.string().url().optional(),
+    /** Fetch a new token this long before the current one expires. */
+    refreshAheadMs: int(0, 3_600_000).default(300_000),
+  })
+  .strict()
+  .refine((a) => a.tenantId !== undefined || a.tokenUrl !== undefined, {
+    message: 'needs tenantId or tokenUrl',
+    path: ['tenantId'],
+  });
+
+const upstreamSchema = z
+  .object({
+    host: z.string().min(1),
+    /** 587 with STARTTLS is what Exchange Online offers for SMTP AUTH submission. */
+    port: port().default(587),
+    /** Implicit TLS from the first byte (port 465 style). */
+    secure: bool().default(false),
+    /** Refuse to continue when the server does not offer STARTTLS. */
+    requireTLS: bool().default(false),
+    /** Verify the server certificate (turn off only for test servers with self-signed certificates). */
+    rejectUnauthorized: bool().default(true),
+    auth: z.union([oauth2Auth, passwordAuth]).optional(),
+    /** EHLO name; default the machine's hostname. */
+    name: z.string().min(1).optional(),
+    connectTimeoutMs: int(100, 300_000).default(30_000),
+    /** Idle time on the socket (waiting for a reply) before the attempt counts as failed. */
+    socketTimeoutMs: int(100, 600_000).default(60_000),
+  })
+  .strict();
+
+const mailboxSchema = z
+  .object({
+    /** The envelope sender (MAIL FROM) routed to this mailbox. */
+    address: email(),
+    upstream: upstreamSchema,
+    /** Concurrent upstream connections for this mailbox across all agents (Exchange Online: 3). */
+    limit: int(1, 1_000).default(3),
+    /** Messages per minute across all agents (Exchange Online: 30). */
+    ratePerMinute: int(1, 1_000_000).default(30),
+    /** Recipients per rolling 24 h across all agents (Exchange Online: 10,000). */
+    recipientsPerDay: int(1, 100_000_000).default(10_000),
+    /** Sender workers on this agent; each holds at most one slot. Default `sender.workers`. */
+    workers: int(1, 100).optional(),
+    /** Messages sent over one connection before QUIT. Default `sender.maxMessagesPerConnection`. */
+    maxMessagesPerConnection: int(1, 10_000).optional(),
+  })
+  .strict();
+
+const retrySchema = z
+  .object({
+    /** First delay after a temporary failure; doubles (times `multiplier`) per attempt. */
+    initialDelayMs: int(0, 86_400_000).default(30_000),
+    maxDelayMs: int(0, 86_400_000).default(900_000),
+    multiplier: z.coerce.number().min(1).max(10).default(2),
+    /** ± fraction of random spread so that deferred messages do not return in lockstep. */
+    jitter: z.coerce.number().min(0).max(1).default(0.2),
+    /** A message still failing temporarily after this long goes to the dead letters (2 days). */
+    maxLifetimeMs: int(1_000, 30 * 86_400_000).default(2 * 86_400_000),
+  })
+  .strict()
+  .prefault({});
+
+/** The agent's only config schema. Defaults live here and nowhere else. */
+export const agentConfigSchema = z
+  .object({
+    /** Names this agent in leases, heartbeats and metrics. */
+    agentId: z.string().min(1).max(200).default(() => hostname()),
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+      })
+      .strict()
+      .prefault({}),
+    relay: z
+      .object({
+        /** Loopback by default; any other address requires `users`. */
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port().default(2525),
+        /** Local AUTH (PLAIN/LOGIN) accounts for SMTP clients. */
+        users: z.array(z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict()).default([]),
+        /** Larger messages are refused with 552 (Exchange Online accepts 35 MB after encoding). */
+        maxMessageBytes: int(1_024, 1_073_741_824).default(25 * 1024 * 1024),
+        /** More recipients are refused with 452 (Exchange Online: 500 per message). */
+        maxRecipients: int(1, 100_000).default(500),
+        /** Optional STARTTLS for the relay: PEM file paths (or `file:` references). */
+        tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
+      })
+      .strict()
+      .prefault({}),
+    spool: z
+      .object({
+        /** Messages live here from the relay's 250 until the upstream's 250 (or the dead letters). */
+        dir: z.string().min(1).default('/var/spool/smtp-slots'),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        enabled: bool().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port().default(9465),
+      })
+      .strict()
+      .prefault({}),
+    slots: z
+      .object({
+        /** Lease lifetime in Redis; renewed every third of it. */
+        leaseTtlMs: int(1_000, 600_000).default(15_000),
+        /** The socket is destroyed this long before a lease could expire unrenewed. */
+        safetyMarginMs: int(100, 60_000).default(1_000),
+      })
+      .strict()
+      .prefault({}),
+    sender: z
+      .object({
+        /** Default workers per mailbox on this agent. */
+        workers: int(1, 100).default(3),
+        /** Default messages per connection before QUIT (keeps slots moving between agents). */
+        maxMessagesPerConnection: int(1, 10_000).default(100),
+        /** Wait this long for a rate token while holding the connection; longer waits release the slot. */
+        maxRateWaitMs: int(0, 600_000).default(5_000),
+        retry: retrySchema,
+      })
+      .strict()
+      .prefault({}),
+    /** Heartbeat interval into the agent registry (entries live 3 intervals). */
+    heartbeatMs: int(100, 300_000).default(5_000),
+    /** On SIGTERM, in-flight messages get this long to finish before their sockets are destroyed. */
+    shutdownTimeoutMs: int(0, 600_000).default(15_000),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    mailboxes: z.array(mailboxSchema).min(1, 'configure at least one mailbox'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (!isLoopback(config.relay.host) && config.relay.users.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'users'],
+        message: `relay.host ${config.relay.host} is not a loopback address: configure relay.users so that the relay is not open`,
+      });
+    }
+    const seen = new Map<string, number>();
+    config.mailboxes.forEach((mailbox, index) => {
+      const key = mailbox.address.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['mailboxes', index, 'address'], message: `duplicate of mailboxes.${first}.address` });
+      } else seen.set(key, index);
+    });
+  });
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+/** Config as written in a file or passed to `createAgent` (defaults not yet applied). */
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+export type MailboxSettings = AgentConfig['mailboxes'][number];
+export type UpstreamSettings = MailboxSettings['upstream'];
+export type UpstreamAuth = NonNullable<UpstreamSettings['auth']>;
+export type RetryPolicy = AgentConfig['sender']['retry'];
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+export type ParseResult = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
+
+/** Validates a config object (already merged with env and with secrets resolved) and applies defaults. */
+export function parseAgentConfig(input: unknown): ParseResult {
+  const parsed = agentConfigSchema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
+}
