@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { formatCount, formatDuration, messagesPerMinute, rejections, share, slotTiles } from './static/format.js';
+
+const holder = (slot: number, token: number, expiresInMs = 15_000) => ({ slot, token, host: 'web-1', worker: `w${slot}`, heldForMs: 2_000, expiresInMs });
+
+describe('slot tiles', () => {
+  it('shows one tile per slot with holders, free and cool-down slots', () => {
+    const tiles = slotTiles({ limit: 3, effectiveLimit: 2, holders: [holder(1, 7)] }, 0, 0);
+    expect(tiles.map((t) => [t.slot, t.state, t.label])).toEqual([
+      [1, 'held', 'web-1·w1'],
+      [2, 'free', undefined],
+      [3, 'blocked', undefined],
+    ]);
+  });
+
+  it('keeps showing a slot held above a lowered limit', () => {
+    const tiles = slotTiles({ limit: 1, effectiveLimit: 1, holders: [holder(1, 1), holder(3, 2)] }, 0, 0);
+    expect(tiles.map((t) => t.state)).toEqual(['held', 'over', 'held']);
+  });
+
+  it('counts held-for up and expires-in down between refreshes and flags a missed renewal', () => {
+    const longest = new Map([[7, 15_000]]);
+    const [fresh] = slotTiles({ limit: 1, effectiveLimit: 1, holders: [holder(1, 7, 15_000)] }, 1_000, 4_000, longest);
+    expect(fresh).toMatchObject({ state: 'held', heldForMs: 5_000, expiresInMs: 12_000 });
+    const [late] = slotTiles({ limit: 1, effectiveLimit: 1, holders: [holder(1, 7, 15_000)] }, 1_000, 13_000, longest);
+    expect(late).toMatchObject({ state: 'expiring', expiresInMs: 3_000 });
+  });
+});
+
+describe('figures', () => {
+  it('splits 432s from other rejections', () => {
+    expect(rejections({ sent: 9, 'rejections:432': 3, 'rejections:421': 1, 'rejections:554': 2 })).toEqual({ code432: 3, other: 3 });
+  });
+
+  it('computes messages per minute once samples span 5 s', () => {
+    expect(messagesPerMinute([{ at: 0, sent: 0 }, { at: 1_000, sent: 5 }])).toBeNull();
+    expect(messagesPerMinute([{ at: 0, sent: 10 }, { at: 30_000, sent: 25 }])).toBe(30);
+  });
+
+  it('formats durations, counts and shares', () => {
+    expect([formatDuration(999), formatDuration(75_000), formatDuration(3_960_000)]).toEqual(['0s', '1m 15s', '1h 6m']);
+    expect([formatCount(999), formatCount(1234), formatCount(12_345), formatCount(2_500_000)]).toEqual(['999', '1.23k', '12.3k', '2.5M']);
+    expect([share(5, 10), share(20, 10), share(1, 0)]).toEqual([0.5, 1, 0]);
+  });
+});

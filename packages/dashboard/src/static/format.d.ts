@@ -1,0 +1,11 @@
+// Types of format.js for the unit tests (the page itself loads the .js directly).
+export interface HolderLike { slot: number; token: number; host: string; worker: string; heldForMs: number; expiresInMs: number }
+export interface MailboxLike { limit: number; effectiveLimit: number; holders: HolderLike[] }
+export interface Tile { slot: number; state: 'free' | 'blocked' | 'over' | 'held' | 'expiring'; holder?: HolderLike; label?: string; heldForMs?: number; expiresInMs?: number }
+export const EXPIRING_SHARE: number;
+export function formatDuration(ms: number): string;
+export function formatCount(value: number): string;
+export function slotTiles(mailbox: MailboxLike, fetchedAt: number, now: number, longestExpiry?: Map<number, number>): Tile[];
+export function rejections(counters: Record<string, number> | undefined): { code432: number; other: number };
+export function messagesPerMinute(samples: Array<{ at: number; sent: number }>, minSpanMs?: number): number | null;
+export function share(used: number, total: number): number;
