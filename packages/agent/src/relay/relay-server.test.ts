@@ -1,0 +1,131 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentConfigSchema } from '../config.js';
+import { ensureMessageId } from '../spool/message-id.js';
+import { Spool } from '../spool/spool.js';
+import { RelayServer } from './relay-server.js';
+
+const MAILBOX = 'Reports@Contoso.example';
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function startRelay(relay: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-relay-'));
+  const { spool } = await Spool.open(dir);
+  const config = agentConfigSchema.parse({ relay: { port: 0, maxMessageBytes: 4096, maxRecipients: 3, ...relay }, mailboxes: [{ address: MAILBOX, upstream: { host: 'h' } }] });
+  const server = new RelayServer({
+    relay: config.relay,
+    mailboxes: [MAILBOX],
+    name: 'relay.test',
+    store: async ({ mailbox, envelope, raw }) => {
+      const withId = ensureMessageId(raw, 'relay.test');
+      return (await spool.accept({ mailbox, envelope, raw: withId.raw, messageId: withId.messageId, origin: 'relay' })).id;
+    },
+  });
+  const port = await server.listen();
+  cleanup.push(async () => {
+    await server.close();
+    await spool.close();
+  });
+  return { dir, port, spool, server };
+}
+
+const transport = (port: number, auth?: { user: string; pass: string }) =>
+  nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, auth, connectionTimeout: 5_000 });
+
+/** Speaks SMTP line by line, so that tests can send what no well-behaved client library would. */
+async function dialog(port: number, lines: string[]): Promise<string[]> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const replies: string[] = [];
+  let buffer = '';
+  let waiting: (() => void) | undefined;
+  socket.on('data', (data) => {
+    buffer += data.toString();
+    let end: number;
+    while ((end = buffer.indexOf('\r\n')) >= 0) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      if (/^\d{3} /.test(line)) {
+        replies.push(line);
+        waiting?.();
+      }
+    }
+  });
+  const next = () => new Promise<void>((resolve) => (waiting = resolve));
+  await next();
+  for (const line of lines) {
+    const reply = next();
+    socket.write(`${line}\r\n`);
+    await reply;
+  }
+  socket.destroy();
+  return replies.slice(1);
+}
+
+describe('RelayServer', () => {
+  it('answers 250 only once the message is in the spool, routed by MAIL FROM (any case)', async () => {
+    const { port, dir, spool } = await startRelay();
+    const info = await transport(port).sendMail({ from: 'reports@contoso.example', to: 'a@x.example, b@x.example', subject: 'hi', text: 'hello' });
+    expect(info.response).toMatch(/^250 2\.0\.0 Queued as /);
+    const files = readdirSync(join(dir, 'queued'));
+    expect(files).toHaveLength(1);
+    const message = (await spool.claim('reports@contoso.example'))!;
+    expect(message.header.envelope.to).toEqual(['a@x.example', 'b@x.example']);
+    expect(message.header.messageId).toBe(info.messageId);
+  });
+
+  it('adds a Message-ID when the client sent none', async () => {
+    const { port, spool } = await startRelay();
+    const replies = await dialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, 'RCPT TO:<a@x.example>', 'DATA', 'Subject: bare\r\n\r\nno id\r\n.', 'QUIT']);
+    expect(replies[4]).toMatch(/^250 /);
+    const message = (await spool.claim(MAILBOX.toLowerCase()))!;
+    expect(message.header.messageId).toMatch(/^<.+@relay\.test>$/);
+    expect(message.raw.toString()).toContain(`Message-ID: ${message.header.messageId}`);
+  });
+
+  it('refuses unknown senders with 550 and a clear text (no open relay)', async () => {
+    const { port, dir } = await startRelay();
+    const error = await transport(port).sendMail({ from: 'someone@else.example', to: 'a@x.example', text: 'x' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ responseCode: 550 });
+    expect(String((error as Error).message)).toContain('is not a mailbox this relay sends for');
+    expect(readdirSync(join(dir, 'queued'))).toHaveLength(0);
+  });
+
+  it('refuses oversized messages with 552 and keeps nothing of them', async () => {
+    const { port, dir } = await startRelay();
+    const error = await transport(port).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'x'.repeat(10_000) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ responseCode: 552 });
+    expect(readdirSync(join(dir, 'queued'))).toHaveLength(0);
+  });
+
+  it('refuses malformed addresses and too many recipients', async () => {
+    const { port } = await startRelay();
+    const replies = await dialog(port, [
+      'EHLO c', 'MAIL FROM:<not an address>', 'MAIL FROM:<user@nodot>', `MAIL FROM:<${MAILBOX}>`,
+      'RCPT TO:<bad@nodot>', 'RCPT TO:<a@x.example>', 'RCPT TO:<b@x.example>', 'RCPT TO:<c@x.example>', 'RCPT TO:<d@x.example>', 'QUIT',
+    ]);
+    expect(replies[1]).toMatch(/^501 /);
+    expect(replies[2]).toMatch(/^553 5\.1\.7 /);
+    expect(replies[3]).toMatch(/^250 /);
+    expect(replies[4]).toMatch(/^553 5\.1\.3 /);
+    expect(replies.slice(5, 8).every((r) => r.startsWith('250'))).toBe(true);
+    expect(replies[8]).toMatch(/^452 4\.5\.3 /);
+  });
+
+  it('requires AUTH when users are configured', async () => {
+    const users = [{ user: 'app', pass: 'correct horse' }];
+    const { port } = await startRelay({ users });
+    const anonymous = await dialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, 'QUIT']);
+    expect(anonymous[1]).toMatch(/^530 /);
+    const wrong = await transport(port, { user: 'app', pass: 'wrong' }).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'x' }).catch((e: unknown) => e);
+    expect(wrong).toMatchObject({ responseCode: 535 });
+    const ok = await transport(port, users[0]).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'x' });
+    expect(ok.response).toMatch(/^250 /);
+  });
+});
