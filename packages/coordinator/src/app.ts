@@ -1,0 +1,92 @@
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { AgentRegistry, MailboxAdmin } from '@smtp-slots/core';
+import { dashboardDir } from '@smtp-slots/dashboard';
+import type { CoordinatorConfig } from './config.js';
+import { RouteNotFoundError } from './errors.js';
+import { healthHandlers } from './handlers/health.js';
+import { mailboxHandlers } from './handlers/mailboxes.js';
+import { agentsHandler, eventsHandler, metricsHandler } from './handlers/misc.js';
+import { requireAdmin } from './http/admin-auth.js';
+import { errorHandler } from './http/error-handler.js';
+import { ClusterStateReader } from './metrics/cluster-state.js';
+import { registerClusterMetrics } from './metrics/cluster-metrics.js';
+import { CoordinatorMetrics } from './metrics/coordinator-metrics.js';
+import { routeTable } from './routes.js';
+import { AgentService } from './services/agent-service.js';
+import { EventHub } from './services/event-hub.js';
+import { MailboxService } from './services/mailbox-service.js';
+import { SseStreams } from './services/sse-streams.js';
+
+export interface CreateAppOptions {
+  config: CoordinatorConfig;
+  /** Command connection (caller owns it). */
+  redis: Redis;
+  /** Connection dedicated to the events subscription (caller owns it). */
+  subscriber: Redis;
+  logger?: Logger;
+}
+
+export interface CoordinatorApp {
+  app: Express;
+  /** Subscribes to slot events; call before serving so /api/events has data. */
+  start(): Promise<void>;
+  /** Ends event streams. Connections stay open: the caller owns them. */
+  close(): void;
+}
+
+/** Builds the coordinator's express app without listening, so tests can serve it on port 0. */
+export function createApp(options: CreateAppOptions): CoordinatorApp {
+  const { config, redis, subscriber } = options;
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const admin = new MailboxAdmin(redis);
+  const agentRegistry = new AgentRegistry(redis);
+
+  const registry = new Registry();
+  const hub = new EventHub(subscriber, logger);
+  const metrics = new CoordinatorMetrics(registry, () => streams.size);
+  const streams = new SseStreams(hub, { heartbeatMs: config.events.heartbeatMs, onDropped: () => metrics.error('sse_dropped') });
+  hub.on('event', (event) => metrics.eventReceived(event.type));
+  hub.on('malformed', () => metrics.error('event_malformed'));
+  registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry), {
+    maxMailboxes: config.metrics.maxMailboxes,
+    onRead: (ok, seconds) => metrics.stateRead(ok, seconds),
+    onReadError: (error) => {
+      metrics.error('redis_read');
+      logger.warn({ err: error }, 'could not read cluster state for /metrics');
+    },
+  });
+
+  const mailboxes = mailboxHandlers(new MailboxService(admin), config.api);
+  const health = healthHandlers(redis);
+  const routes = routeTable({
+    live: health.live,
+    ready: health.ready,
+    metrics: metricsHandler(registry),
+    events: eventsHandler(streams),
+    agents: agentsHandler(new AgentService(agentRegistry)),
+    mailboxes,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(metrics.middleware());
+  app.use(express.json({ limit: '16kb' }));
+  const adminOnly = requireAdmin(config.adminToken);
+  for (const route of routes) {
+    if (route.admin) app[route.method](route.path, adminOnly, route.handler);
+    else app[route.method](route.path, route.handler);
+  }
+  app.use(express.static(dashboardDir, { index: 'index.html', maxAge: 0 }));
+  app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    start: () => hub.start(),
+    close: () => streams.closeAll(),
+  };
+}

@@ -1,0 +1,219 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ClusterState, ClusterStateReader, MailboxFigures } from './cluster-state.js';
+import { SeriesSelector } from './series-selector.js';
+
+/** Label value of the series that sums every mailbox without a series of its own. */
+export const OTHER_MAILBOXES = '_other';
+
+type CodedCounter = 'deferred' | 'failed' | 'rejections';
+
+/** Per label value (a mailbox or `_other`): the figures summed over its mailboxes. */
+interface SeriesFigures {
+  limit: number;
+  effectiveLimit: number;
+  inUse: number;
+  waiting: number;
+  paused: number;
+  rateTokensAvailable: number;
+  recipients24h: number;
+  grants: number;
+  sent: number;
+  expired: number;
+  lost: number;
+  coded: Record<CodedCounter, Map<string, number>>;
+}
+
+interface ClusterView {
+  series: Map<string, SeriesFigures>;
+  mailboxCount: number;
+  agents: ClusterState['agents'];
+}
+
+export interface ClusterMetricsOptions {
+  maxMailboxes: number;
+  /** Called with the error when Redis could not be read for a scrape. */
+  onReadError: (error: unknown) => void;
+  /** Called after every read attempt with success and duration. */
+  onRead: (ok: boolean, seconds: number) => void;
+}
+
+/**
+ * Registers the cluster-wide metrics. Every value is read from Redis when Prometheus scrapes
+ * (collect()); nothing is cached between scrapes, so several coordinators report alike.
+ */
+export function registerClusterMetrics(registry: Registry, reader: ClusterStateReader, options: ClusterMetricsOptions): void {
+  const selector = new SeriesSelector(options.maxMailboxes);
+  const views = new WeakMap<ClusterState, ClusterView>();
+
+  /** The view for this scrape, or null when Redis could not be read (metrics stay empty). */
+  const view = async (): Promise<ClusterView | null> => {
+    const started = performance.now();
+    try {
+      const state = await reader.read();
+      options.onRead(true, (performance.now() - started) / 1000);
+      let result = views.get(state);
+      if (!result) {
+        result = buildView(state, selector);
+        views.set(state, result);
+      }
+      return result;
+    } catch (error) {
+      options.onRead(false, (performance.now() - started) / 1000);
+      options.onReadError(error);
+      return null;
+    }
+  };
+
+  const mailboxGauge = (name: string, help: string, pick: (f: SeriesFigures) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['mailbox'] as const,
+      registers: [registry],
+      async collect() {
+        const current = await view();
+        this.reset();
+        for (const [mailbox, figures] of current?.series ?? []) this.set({ mailbox }, pick(figures));
+      },
+    });
+
+  const mailboxCounter = (name: string, help: string, pick: (f: SeriesFigures) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['mailbox'] as const,
+      registers: [registry],
+      async collect() {
+        const current = await view();
+        this.reset();
+        for (const [mailbox, figures] of current?.series ?? []) this.inc({ mailbox }, pick(figures));
+      },
+    });
+
+  const codedCounter = (name: string, help: string, kind: CodedCounter, knownCodes: string[]) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['mailbox', 'code'] as const,
+      registers: [registry],
+      async collect() {
+        const current = await view();
+        this.reset();
+        for (const [mailbox, figures] of current?.series ?? []) {
+          for (const code of knownCodes) this.inc({ mailbox, code }, 0);
+          for (const [code, value] of figures.coded[kind]) this.inc({ mailbox, code }, value);
+        }
+      },
+    });
+
+  mailboxGauge('smtp_slots_slots_limit', 'Configured concurrent connection limit per mailbox.', (f) => f.limit);
+  mailboxGauge('smtp_slots_slots_effective_limit', 'Limit applied now (lowered by 432 feedback during a cool-down).', (f) => f.effectiveLimit);
+  mailboxGauge('smtp_slots_slots_in_use', 'Slots held by live leases.', (f) => f.inUse);
+  mailboxGauge('smtp_slots_slots_waiters', 'Workers queued for a slot.', (f) => f.waiting);
+  mailboxGauge('smtp_slots_mailbox_paused', '1 when the mailbox is paused (for _other: number of paused mailboxes).', (f) => f.paused);
+  mailboxGauge('smtp_slots_rate_tokens_available', 'Messages that may start now under the per-minute rate limit.', (f) => f.rateTokensAvailable);
+  mailboxGauge('smtp_slots_recipients_24h', 'Recipients sent in the rolling 24 hour window.', (f) => f.recipients24h);
+  mailboxCounter('smtp_slots_slot_grants_total', 'Slots granted.', (f) => f.grants);
+  mailboxCounter('smtp_slots_leases_expired_total', 'Leases that expired without renewal.', (f) => f.expired);
+  mailboxCounter('smtp_slots_leases_lost_total', 'Leases their holder lost (expiry, epoch change, force-release).', (f) => f.lost);
+  mailboxCounter('smtp_slots_messages_sent_total', 'Messages the upstream accepted.', (f) => f.sent);
+  codedCounter('smtp_slots_messages_deferred_total', 'Messages deferred for a later retry, by SMTP code.', 'deferred', []);
+  codedCounter('smtp_slots_messages_failed_total', 'Messages failed permanently, by SMTP code.', 'failed', []);
+  codedCounter('smtp_slots_upstream_rejections_total', 'Upstream rejections by SMTP code (432 = concurrent connection limit).', 'rejections', ['432']);
+
+  new Gauge({
+    name: 'smtp_slots_mailboxes',
+    help: 'Mailboxes registered in Redis.',
+    registers: [registry],
+    async collect() {
+      const current = await view();
+      this.reset();
+      if (current) this.set(current.mailboxCount);
+    },
+  });
+  new Gauge({
+    name: 'smtp_slots_agents',
+    help: 'Agents known from heartbeats, by state.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const current = await view();
+      this.reset();
+      if (!current) return;
+      const alive = current.agents.filter((agent) => agent.alive).length;
+      this.set({ state: 'alive' }, alive);
+      this.set({ state: 'stale' }, current.agents.length - alive);
+    },
+  });
+  new Gauge({
+    name: 'smtp_slots_spool_messages',
+    help: 'Messages in an agent spool at its last heartbeat (live agents).',
+    labelNames: ['agent'] as const,
+    registers: [registry],
+    async collect() {
+      const current = await view();
+      this.reset();
+      for (const agent of current?.agents ?? []) if (agent.alive) this.set({ agent: agent.agentId }, agent.spoolDepth);
+    },
+  });
+}
+
+function buildView(state: ClusterState, selector: SeriesSelector): ClusterView {
+  const chosen = selector.select(
+    state.mailboxes.map((figures) => ({ mailbox: figures.mailbox, busy: figures.inUse + figures.waiting, grants: figures.counters['grants'] ?? 0 })),
+  );
+  const series = new Map<string, SeriesFigures>();
+  for (const figures of state.mailboxes) {
+    const label = chosen.has(figures.mailbox) ? figures.mailbox : OTHER_MAILBOXES;
+    let target = series.get(label);
+    if (!target) {
+      target = emptySeries();
+      series.set(label, target);
+    }
+    addInto(target, figures);
+  }
+  return { series, mailboxCount: state.mailboxes.length, agents: state.agents };
+}
+
+function emptySeries(): SeriesFigures {
+  return {
+    limit: 0, effectiveLimit: 0, inUse: 0, waiting: 0, paused: 0, rateTokensAvailable: 0, recipients24h: 0,
+    grants: 0, sent: 0, expired: 0, lost: 0,
+    coded: { deferred: new Map(), failed: new Map(), rejections: new Map() },
+  };
+}
+
+function addInto(target: SeriesFigures, figures: MailboxFigures): void {
+  target.limit += figures.limit;
+  target.effectiveLimit += figures.effectiveLimit;
+  target.inUse += figures.inUse;
+  target.waiting += figures.waiting;
+  target.paused += figures.paused ? 1 : 0;
+  target.rateTokensAvailable += figures.rateTokensAvailable;
+  target.recipients24h += figures.recipients24h;
+  for (const [name, value] of Object.entries(figures.counters)) {
+    if (!Number.isFinite(value) || value < 0) continue;
+    const counter = classifyCounter(name);
+    if (counter === null) continue;
+    if (counter.kind === 'plain') target[counter.name] += value;
+    else target.coded[counter.name].set(counter.code, (target.coded[counter.name].get(counter.code) ?? 0) + value);
+  }
+}
+
+type Classified =
+  | { kind: 'plain'; name: 'grants' | 'sent' | 'expired' | 'lost' }
+  | { kind: 'coded'; name: CodedCounter; code: string };
+
+/**
+ * Maps core's stats counter names (`sent`, `rejections:432`, `deferred:421`, ...) to metrics.
+ * Codes become label values only when they look like SMTP codes, so labels stay bounded.
+ */
+export function classifyCounter(name: string): Classified | null {
+  if (name === 'grants' || name === 'sent' || name === 'expired' || name === 'lost') return { kind: 'plain', name };
+  const match = /^(deferred|failed|rejections?)(?::(.*))?$/.exec(name);
+  if (!match) return null;
+  const kind: CodedCounter = match[1] === 'deferred' ? 'deferred' : match[1] === 'failed' ? 'failed' : 'rejections';
+  const raw = match[2] ?? '';
+  const code = /^[2-5]\d\d$/.test(raw) || /^[245]\.\d{1,3}\.\d{1,3}$/.test(raw) ? raw : raw === '' ? 'unknown' : 'other';
+  return { kind: 'coded', name: kind, code };
+}

@@ -1,0 +1,93 @@
+import type { AgentRegistry, MailboxAdmin, MailboxSnapshot } from '@smtp-slots/core';
+
+/** What the metrics need of one mailbox. */
+export interface MailboxFigures {
+  mailbox: string;
+  limit: number;
+  effectiveLimit: number;
+  inUse: number;
+  waiting: number;
+  paused: boolean;
+  rateTokensAvailable: number;
+  recipients24h: number;
+  counters: Record<string, number>;
+}
+
+export interface AgentFigures {
+  agentId: string;
+  alive: boolean;
+  spoolDepth: number;
+}
+
+export interface ClusterState {
+  mailboxes: MailboxFigures[];
+  agents: AgentFigures[];
+}
+
+/** Snapshots requested together; bounds the memory of one scrape at many mailboxes. */
+const SNAPSHOT_BATCH = 500;
+const LIST_PAGE = 1000;
+
+/**
+ * Reads the whole cluster's state from Redis for one scrape. Concurrent callers within
+ * `maxAgeMs` share one read, because prom-client collects every metric in parallel.
+ */
+export class ClusterStateReader {
+  private pending: { at: number; state: Promise<ClusterState> } | undefined;
+
+  constructor(
+    private readonly admin: MailboxAdmin,
+    private readonly agents: AgentRegistry,
+    private readonly maxAgeMs = 1000,
+  ) {}
+
+  read(): Promise<ClusterState> {
+    const now = Date.now();
+    if (this.pending && now - this.pending.at < this.maxAgeMs) return this.pending.state;
+    const state = this.load();
+    this.pending = { at: now, state };
+    // A failed read must not be served to the next scrape.
+    state.catch(() => {
+      if (this.pending?.state === state) this.pending = undefined;
+    });
+    return state;
+  }
+
+  private async load(): Promise<ClusterState> {
+    const [names, agents] = await Promise.all([this.allMailboxes(), this.agents.list()]);
+    const mailboxes: MailboxFigures[] = [];
+    for (let i = 0; i < names.length; i += SNAPSHOT_BATCH) {
+      const batch = await Promise.all(names.slice(i, i + SNAPSHOT_BATCH).map((name) => this.admin.snapshot(name)));
+      for (const snapshot of batch) if (snapshot !== null) mailboxes.push(toFigures(snapshot));
+    }
+    return {
+      mailboxes,
+      agents: agents.map((agent) => ({ agentId: agent.agentId, alive: agent.alive, spoolDepth: agent.spoolDepth })),
+    };
+  }
+
+  private async allMailboxes(): Promise<string[]> {
+    const names = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.admin.listMailboxes({ count: LIST_PAGE, ...(cursor !== undefined ? { cursor } : {}) });
+      for (const name of page.mailboxes) names.add(name);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return [...names];
+  }
+}
+
+function toFigures(snapshot: MailboxSnapshot): MailboxFigures {
+  return {
+    mailbox: snapshot.mailbox,
+    limit: snapshot.config.limit,
+    effectiveLimit: snapshot.effectiveLimit,
+    inUse: snapshot.inUse,
+    waiting: snapshot.waiters.length,
+    paused: snapshot.config.paused,
+    rateTokensAvailable: snapshot.rate.availableNow,
+    recipients24h: snapshot.recipients.used24h,
+    counters: snapshot.counters,
+  };
+}

@@ -1,0 +1,38 @@
+import type { AgentRegistry } from '@smtp-slots/core';
+
+/** An agent as GET /api/agents shows it. */
+export interface AgentView {
+  agentId: string;
+  host: string;
+  pid: number;
+  version: string;
+  /** Messages waiting in the agent's spool at its last heartbeat. */
+  spoolDepth: number;
+  mailboxes: string[];
+  startedAt: number;
+  /** Milliseconds since the last heartbeat. */
+  lastSeenMs: number;
+  alive: boolean;
+}
+
+/** Agents known from their heartbeats in Redis. */
+export class AgentService {
+  constructor(private readonly registry: AgentRegistry) {}
+
+  async list(): Promise<AgentView[]> {
+    const agents = await this.registry.list();
+    return agents
+      .map((agent) => ({
+        agentId: agent.agentId,
+        host: agent.host,
+        pid: agent.pid,
+        version: agent.version,
+        spoolDepth: agent.spoolDepth,
+        mailboxes: [...agent.mailboxes],
+        startedAt: agent.startedAt,
+        lastSeenMs: agent.lastSeenMs,
+        alive: agent.alive,
+      }))
+      .sort((a, b) => a.agentId.localeCompare(b.agentId));
+  }
+}

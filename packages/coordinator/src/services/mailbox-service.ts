@@ -1,0 +1,101 @@
+import type { MailboxAdmin, MailboxConfig } from '@smtp-slots/core';
+import { LeaseNotFoundError, MailboxNotFoundError } from '../errors.js';
+import { toDetail, toSummary, type MailboxDetail, type MailboxSummary } from './mailbox-view.js';
+
+/** Narrows a page of mailboxes to those in one state. */
+export type MailboxState = 'paused' | 'busy' | 'waiting' | 'idle';
+
+export interface ListQuery {
+  /** Opaque cursor from the previous page's `nextCursor`. */
+  cursor?: string | undefined;
+  limit: number;
+  /** Case-insensitive substring of the address. */
+  q?: string | undefined;
+  state?: MailboxState | undefined;
+}
+
+export interface MailboxPage {
+  items: MailboxSummary[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+  /** Mailboxes registered in total (before `q`/`state` filtering). */
+  total: number;
+}
+
+export type ConfigPatch = Partial<Pick<MailboxConfig, 'limit' | 'ratePerMinute' | 'recipientsPerDay'>>;
+
+/** Reads and changes mailbox state through core's MailboxAdmin; the HTTP layer stays thin. */
+export class MailboxService {
+  constructor(private readonly admin: MailboxAdmin) {}
+
+  /**
+   * One page of mailboxes. The snapshots of a page are requested together, so the page costs
+   * one round of Redis round-trips, not one per mailbox.
+   */
+  async list(query: ListQuery): Promise<MailboxPage> {
+    const page = await this.admin.listMailboxes({
+      count: query.limit,
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      ...(query.q ? { match: caseInsensitiveGlob(query.q) } : {}),
+    });
+    const snapshots = await Promise.all(page.mailboxes.map((mailbox) => this.admin.snapshot(mailbox)));
+    const items = snapshots
+      .filter((snapshot) => snapshot !== null)
+      .map(toSummary)
+      .filter((item) => query.state === undefined || stateOf(item) === query.state)
+      .sort((a, b) => a.address.localeCompare(b.address));
+    return { items, nextCursor: page.nextCursor, total: page.total };
+  }
+
+  async get(address: string): Promise<MailboxDetail> {
+    const snapshot = await this.admin.snapshot(address);
+    if (snapshot === null) throw new MailboxNotFoundError(address);
+    return toDetail(snapshot);
+  }
+
+  async setConfig(address: string, patch: ConfigPatch): Promise<MailboxDetail> {
+    await this.assertExists(address);
+    await this.admin.setConfig(address, patch);
+    return this.get(address);
+  }
+
+  async pause(address: string, reason: string): Promise<MailboxDetail> {
+    await this.assertExists(address);
+    await this.admin.pause(address, reason);
+    return this.get(address);
+  }
+
+  async resume(address: string): Promise<MailboxDetail> {
+    await this.assertExists(address);
+    await this.admin.resume(address);
+    return this.get(address);
+  }
+
+  /** Frees a slot now; the holder's lease signal aborts on its next renewal. */
+  async forceRelease(address: string, slot: number): Promise<void> {
+    await this.assertExists(address);
+    if (!(await this.admin.forceRelease(address, slot))) throw new LeaseNotFoundError(address, slot);
+  }
+
+  private async assertExists(address: string): Promise<void> {
+    if ((await this.admin.getConfig(address)) === null) throw new MailboxNotFoundError(address);
+  }
+}
+
+export function stateOf(item: Pick<MailboxSummary, 'paused' | 'waiting' | 'inUse'>): MailboxState {
+  if (item.paused) return 'paused';
+  if (item.waiting > 0) return 'waiting';
+  return item.inUse > 0 ? 'busy' : 'idle';
+}
+
+/** `Ab*` → `*[aA][bB]\**`: a Redis MATCH pattern for a case-insensitive substring. */
+export function caseInsensitiveGlob(text: string): string {
+  let pattern = '*';
+  for (const char of text) {
+    const lower = char.toLowerCase();
+    const upper = char.toUpperCase();
+    if (lower !== upper) pattern += `[${lower}${upper}]`;
+    else pattern += /[*?[\]\\^-]/.test(char) ? `\\${char}` : char;
+  }
+  return `${pattern}*`;
+}
