@@ -1,1 +1,11 @@
-export {};
+export { startExchangeSim, type ExchangeSim } from './exchange-sim.js';
+export type { ExchangeSimOptions, SimUser, TokenValidator } from './options.js';
+export { DEFAULT_HOSTNAME } from './options.js';
+export type { Faults, FaultPatch, Latency } from './faults.js';
+export { NO_FAULTS } from './faults.js';
+export type { SimStats, SimTotals, ConnectionStats, StatsOptions } from './sim-state.js';
+export type { UserStats } from './mailbox-state.js';
+export type { AcceptedMessage } from './message-log.js';
+export { ExchangeSimError, type ExchangeSimErrorCode } from './errors.js';
+export { Reply, ReplyCode } from './replies.js';
+export { readMessageId } from './message-id.js';

@@ -1,0 +1,206 @@
+import { ExchangeSimError, checkInteger } from './errors.js';
+import { FaultState, parseFaultPatch, type Faults } from './faults.js';
+import { MailboxState, type UserStats } from './mailbox-state.js';
+import type { AcceptedMessage } from './message-log.js';
+import type { ResolvedOptions } from './options.js';
+import { UserDirectory } from './user-directory.js';
+
+/** Raw TCP connections to the SMTP port (authenticated or not). */
+export interface ConnectionStats {
+  open: number;
+  peak: number;
+  total: number;
+}
+
+/** Sums over all users, plus events that belong to no user. */
+export interface SimTotals {
+  accepted: number;
+  uniqueMessageIds: number;
+  duplicates: number;
+  withoutMessageId: number;
+  delayed: number;
+  pendingRelease: number;
+  rejected432: number;
+  rejectedQuota: number;
+  rejectedMailboxFull: number;
+  transient451: number;
+  disconnected421: number;
+  droppedAfterAccept: number;
+  rejectedSender: number;
+  /** Failed AUTHs, including those for unknown user names. */
+  authFailures: number;
+  /** `530 5.7.57` replies to MAIL/RCPT/DATA before AUTH. */
+  notAuthenticated: number;
+  /** The highest `peakConcurrency` of any user. */
+  peakConcurrency: number;
+}
+
+export interface SimStats {
+  hostname: string;
+  startedAt: string;
+  connections: ConnectionStats;
+  totals: SimTotals;
+  users: Record<string, UserStats>;
+}
+
+export interface StatsOptions {
+  /** Include every user's list of Message-IDs. Default true. */
+  messageIds?: boolean;
+}
+
+const SUMMED = [
+  'accepted',
+  'duplicates',
+  'withoutMessageId',
+  'delayed',
+  'pendingRelease',
+  'rejected432',
+  'rejectedQuota',
+  'rejectedMailboxFull',
+  'transient451',
+  'disconnected421',
+  'droppedAfterAccept',
+  'rejectedSender',
+  'authFailures',
+] as const;
+
+/** The simulator's shared state: users, faults, counters. Both the SMTP side and the admin API use it. */
+export class SimState {
+  readonly directory: UserDirectory;
+  readonly faults: FaultState;
+  readonly connections: ConnectionStats = { open: 0, peak: 0, total: 0 };
+  readonly startedAt = new Date();
+  #mailboxes = new Map<string, MailboxState>();
+  #unknownAuthFailures = 0;
+  #notAuthenticated = 0;
+  #listeners = new Set<(message: AcceptedMessage) => void>();
+
+  constructor(readonly options: ResolvedOptions) {
+    this.directory = new UserDirectory(options);
+    this.faults = new FaultState(options.faults, options.random);
+    for (const user of this.directory.listed()) this.mailbox(user.address);
+  }
+
+  /** The state of a known user (listed, or any user in permissive mode). */
+  mailbox(address: string): MailboxState | undefined {
+    const user = this.directory.find(address);
+    if (!user) return undefined;
+    let state = this.#mailboxes.get(user.address);
+    if (!state) {
+      state = new MailboxState(user, this.options.now);
+      this.#mailboxes.set(user.address, state);
+    }
+    return state;
+  }
+
+  countAuthFailure(username: string): void {
+    const known = this.#mailboxes.get(username.trim().toLowerCase());
+    if (known) known.count('authFailures');
+    else this.#unknownAuthFailures++;
+  }
+
+  countNotAuthenticated(): void {
+    this.#notAuthenticated++;
+  }
+
+  tcpOpened(): void {
+    this.connections.open++;
+    this.connections.total++;
+    this.connections.peak = Math.max(this.connections.peak, this.connections.open);
+  }
+
+  tcpClosed(): void {
+    this.connections.open--;
+  }
+
+  stats(options: StatsOptions = {}): SimStats {
+    const users: Record<string, UserStats> = {};
+    for (const [address, state] of this.#mailboxes) users[address] = state.snapshot(options.messageIds ?? true);
+    const totals: SimTotals = {
+      accepted: 0,
+      uniqueMessageIds: 0,
+      duplicates: 0,
+      withoutMessageId: 0,
+      delayed: 0,
+      pendingRelease: 0,
+      rejected432: 0,
+      rejectedQuota: 0,
+      rejectedMailboxFull: 0,
+      transient451: 0,
+      disconnected421: 0,
+      droppedAfterAccept: 0,
+      rejectedSender: 0,
+      authFailures: this.#unknownAuthFailures,
+      notAuthenticated: this.#notAuthenticated,
+      peakConcurrency: 0,
+    };
+    for (const user of Object.values(users)) {
+      for (const key of SUMMED) totals[key] += user[key];
+      totals.uniqueMessageIds += user.accepted - user.withoutMessageId - user.duplicates;
+      totals.peakConcurrency = Math.max(totals.peakConcurrency, user.peakConcurrency);
+    }
+    return {
+      hostname: this.options.hostname,
+      startedAt: this.startedAt.toISOString(),
+      connections: { ...this.connections },
+      totals,
+      users,
+    };
+  }
+
+  userStats(address: string, options: StatsOptions = {}): UserStats | undefined {
+    return this.#mailboxes.get(address.trim().toLowerCase())?.snapshot(options.messageIds ?? true);
+  }
+
+  /** Zeroes counters, message logs, rate and quota windows; keeps sessions, occupied slots and faults. */
+  reset(): void {
+    for (const state of this.#mailboxes.values()) state.reset();
+    this.#unknownAuthFailures = 0;
+    this.#notAuthenticated = 0;
+    this.connections.peak = this.connections.open;
+    this.connections.total = 0;
+  }
+
+  /** Validates and applies a fault change, globally or for one user. */
+  setFaults(patch: unknown, user?: string, code: 'INVALID_OPTION' | 'INVALID_REQUEST' = 'INVALID_OPTION'): Faults {
+    const parsed = parseFaultPatch(patch, code);
+    return this.faults.set(parsed, user === undefined ? undefined : this.#requireUser(user, code).user.address);
+  }
+
+  /** Holds `count` sessions of `user` from outside; they rank like sessions and count toward the limit. */
+  occupy(user: string, count: number, front = false, code: 'INVALID_OPTION' | 'INVALID_REQUEST' = 'INVALID_OPTION') {
+    checkInteger('count', count, 1, 1000, code);
+    const state = this.#requireUser(user, code);
+    const ids = state.ranking.occupy(count, front);
+    return { user: state.user.address, ids, countedSessions: state.ranking.counts().counted };
+  }
+
+  /** Ends sessions held from outside (all of the user's when `ids` is omitted). */
+  release(user: string, ids?: string[], code: 'INVALID_OPTION' | 'INVALID_REQUEST' = 'INVALID_OPTION') {
+    const state = this.#requireUser(user, code);
+    const released = state.ranking.release(ids);
+    return { user: state.user.address, released, countedSessions: state.ranking.counts().counted };
+  }
+
+  onMessage(listener: (message: AcceptedMessage) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Hands an accepted message to the listeners; a throwing listener cannot disturb the SMTP session. */
+  emitMessage(message: AcceptedMessage): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(message);
+      } catch {
+        // A listener's bug is the listener's business.
+      }
+    }
+  }
+
+  #requireUser(user: string, code: 'INVALID_OPTION' | 'INVALID_REQUEST'): MailboxState {
+    const state = this.mailbox(user);
+    if (!state) throw new ExchangeSimError(code, `unknown user ${JSON.stringify(user)}`);
+    return state;
+  }
+}
