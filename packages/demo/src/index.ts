@@ -1,0 +1,9 @@
+export { parseDemoArgs, USAGE, type DemoOptions } from './args.js';
+export { startDemoStack, DEMO_MAILBOX, type DemoStack } from './stack.js';
+export { runBatch, summaryPassed, type DemoSummary } from './batch.js';
+export { formatSummary } from './summary.js';
+export { submitBatch, demoMessageId, type Relay, type SubmitOptions, type SubmitResult } from './submit.js';
+export { NodeService, resolvePackageCli, type NodeServiceOptions, type ExitStatus } from './launch/node-service.js';
+export { startAgentFleet, stopAgentFleet, type FleetMember, type FleetOptions } from './launch/agent-fleet.js';
+export { LocalRedis } from './launch/redis-server.js';
+export { mergeHistogram, histogramQuantile, type MergedHistogram } from './histogram.js';

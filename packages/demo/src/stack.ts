@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, startCoordinator, type RunningCoordinator } from '@smtp-slots/coordinator';
+import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
+import type { DemoOptions } from './args.js';
+import { startAgentFleet, stopAgentFleet, type FleetMember } from './launch/agent-fleet.js';
+import { LocalRedis } from './launch/redis-server.js';
+
+/** The shared mailbox every agent sends through. */
+export const DEMO_MAILBOX = 'reports@contoso.example';
+const UPSTREAM_PASSWORD_ENV = 'DEMO_UPSTREAM_PASSWORD';
+
+/** Everything the demo started, and how to reach it. */
+export interface DemoStack {
+  workDir: string;
+  redisUrl: string;
+  sim: ExchangeSim;
+  coordinator: RunningCoordinator;
+  agents: FleetMember[];
+  /** Bearer token for the dashboard's admin actions (pause, resume, force-release). */
+  adminToken: string;
+  /** Stops agents first (they drain and release their slots), then the rest. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export type StepLogger = (line: string) => void;
+
+/**
+ * Starts Redis (unless one is given), the Exchange Online simulator, the coordinator with the
+ * dashboard and the agent processes. Whatever started is stopped again if a later part fails.
+ */
+export async function startDemoStack(options: DemoOptions, step: StepLogger): Promise<DemoStack> {
+  const workDir = mkdtempSync(join(tmpdir(), 'smtp-slots-demo-'));
+  const cleanups: Array<() => Promise<void>> = [];
+  const unwind = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    let redisUrl = options.redisUrl;
+    if (redisUrl === undefined) {
+      const redis = await LocalRedis.start({ dir: join(workDir, 'redis') });
+      cleanups.push(() => redis.stop());
+      redisUrl = redis.url;
+      step(`redis-server        ${redisUrl} (private, no persistence)`);
+    } else step(`redis               ${redactUrl(redisUrl)} (from REDIS_URL)`);
+
+    const upstreamPassword = randomBytes(12).toString('base64url');
+    const sim = await startExchangeSim({
+      users: [{ address: DEMO_MAILBOX, password: upstreamPassword }],
+      limit: options.limit,
+      ratePerMinute: options.ratePerMinute,
+      faults: { latencyMs: options.latencyMs },
+    });
+    cleanups.push(() => sim.stop());
+    step(`exchange simulator  smtp://127.0.0.1:${sim.smtpPort} (${options.limit} sessions per mailbox, then 432 4.3.2; stats ${sim.httpUrl}/stats)`);
+
+    const adminToken = randomBytes(18).toString('base64url');
+    const coordinator = await startDemoCoordinator(redisUrl, options.port, adminToken);
+    cleanups.push(() => coordinator.close());
+    step(`coordinator         ${coordinator.url}/ (dashboard, /api, /metrics)`);
+
+    const agents = await startAgentFleet({
+      count: options.agents,
+      dir: workDir,
+      env: { [UPSTREAM_PASSWORD_ENV]: upstreamPassword, SMTP_SLOTS_LOG_LEVEL: 'info' },
+      config: (index, ports) => ({
+        agentId: `frontend-${index}`,
+        redis: { url: redisUrl },
+        relay: { host: '127.0.0.1', port: ports.relay },
+        spool: { dir: join(workDir, `agent-${index}`, 'spool') },
+        metrics: { host: '127.0.0.1', port: ports.metrics },
+        sender: { workers: options.workers },
+        heartbeatMs: 1_000,
+        mailboxes: [
+          {
+            address: DEMO_MAILBOX,
+            upstream: {
+              host: '127.0.0.1',
+              port: sim.smtpPort,
+              auth: { type: 'password', user: DEMO_MAILBOX, pass: `\${${UPSTREAM_PASSWORD_ENV}}` },
+            },
+            limit: options.limit,
+            ratePerMinute: options.ratePerMinute,
+          },
+        ],
+      }),
+    });
+    cleanups.push(() => stopAgentFleet(agents));
+    const relays = agents.map((agent) => agent.relayPort).join(', ');
+    step(`agents              ${options.agents} processes x ${options.workers} workers = ${options.agents * options.workers} senders; relays on 127.0.0.1 ports ${relays}`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      workDir,
+      redisUrl,
+      sim,
+      coordinator,
+      agents,
+      adminToken,
+      stop: () => {
+        stopping ??= unwind();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    rmSync(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The coordinator on the preferred port (8080 unless told otherwise), or any free port when that one is taken. */
+async function startDemoCoordinator(redisUrl: string, port: number | undefined, adminToken: string): Promise<RunningCoordinator> {
+  const start = (p: number) => {
+    const parsed = parseConfig({ redis: { url: redisUrl }, http: { host: '127.0.0.1', port: p }, adminToken, logLevel: 'silent' });
+    if (!parsed.ok || parsed.help) throw new Error(`coordinator config: ${parsed.ok ? 'unexpected help' : parsed.problems.join('; ')}`);
+    return startCoordinator(parsed.config);
+  };
+  return start(port ?? ((await isPortFree(8080)) ? 8080 : 0));
+}
+
+/** True when nothing listens on 127.0.0.1:`port` right now. */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

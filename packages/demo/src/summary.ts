@@ -1,0 +1,33 @@
+import { summaryPassed, type DemoSummary } from './batch.js';
+
+const seconds = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} s` : 'n/a');
+const row = (label: string, value: string): string => `  ${label.padEnd(30)}${value}`;
+
+/** The summary as the terminal shows it; one fact per line so that scripts can grep it. */
+export function formatSummary(summary: DemoSummary, extra: { adminToken?: string; workDir?: string } = {}): string {
+  const senders = summary.agents * summary.workersPerAgent;
+  const lines = [
+    '',
+    'Summary',
+    row('mailbox', `${summary.mailbox} (limit ${summary.limit} connections, ${summary.ratePerMinute} messages/min)`),
+    row('senders', `${summary.agents} agents x ${summary.workersPerAgent} workers = ${senders} competing for ${summary.limit} slots`),
+    row('delivered', `${summary.delivered}/${summary.messages} (${summary.duplicates} duplicates)`),
+    row('432s seen by the upstream', `${summary.rejected432} (expected 0)`),
+    row('peak concurrent connections', `${summary.peakConcurrency} (expected <= ${summary.limit})`),
+    row(
+      'slot wait p50 / p99',
+      summary.slotWait
+        ? `${seconds(summary.slotWait.p50)} / ${seconds(summary.slotWait.p99)} (${summary.slotWait.count} waits, from the agents' histograms)`
+        : 'n/a (the agents export no smtp_slots_slot_wait_seconds)',
+    ),
+    row('delivery p50 / p99', `${seconds(summary.deliveryLatency.p50)} / ${seconds(summary.deliveryLatency.p99)} (relay 250 -> upstream 250)`),
+    row('elapsed', seconds(summary.elapsedSeconds)),
+    row('dashboard', summary.dashboardUrl),
+  ];
+  if (extra.adminToken) lines.push(row('admin token (dashboard)', extra.adminToken));
+  if (extra.workDir) lines.push(row('configs, spools, logs', extra.workDir));
+  for (const failure of summary.submitFailures.slice(0, 5)) lines.push(row('not accepted', `${failure.messageId}: ${failure.error}`));
+  if (summary.timedOut) lines.push(row('timed out', `${summary.accepted - summary.delivered} accepted messages not delivered yet`));
+  lines.push(row('result', summaryPassed(summary) ? 'OK' : 'FAILED'));
+  return `${lines.join('\n')}\n`;
+}
