@@ -20,6 +20,8 @@ export interface ExchangeSim {
   readonly httpUrl: string | undefined;
   /** The server name used in the greeting and in `[Hostname=...]`. */
   readonly hostname: string;
+  /** PEM of the self-signed STARTTLS certificate (trust it with `tls: { ca }`); undefined without STARTTLS. */
+  readonly certificate: string | undefined;
   /** Live stats, the same document `GET /stats` returns. */
   stats(options?: StatsOptions): SimStats;
   /** One user's stats (`GET /stats/users/:address`); undefined for a user never seen. */
@@ -73,6 +75,7 @@ export async function startExchangeSim(options: ExchangeSimOptions = {}): Promis
     httpPort,
     httpUrl: httpPort === undefined ? undefined : `http://${urlHost}:${httpPort}`,
     hostname: resolved.hostname,
+    certificate: tls?.cert,
     stats: (statsOptions) => sim.stats(statsOptions),
     userStats: (user, statsOptions) => sim.userStats(user, statsOptions),
     resetStats: () => sim.reset(),

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { CliUsageError, parseCliArgs } from './cli-args.js';
+
+describe('parseCliArgs', () => {
+  it('maps every flag onto library options', () => {
+    const { options } = parseCliArgs([
+      '--port', '2587', '--http-port=8025', '--hostname', 'SIM01.test', '--limit', '4',
+      '--rate-per-minute', '60', '--recipients-per-day', '500', '--mailbox-quota-bytes', '1000',
+      '--users', 'a@x.test:p:w,b@x.test:pb', '--tokens', 'b@x.test:tok,c@x.test:tc',
+      '--oauth-only', '--starttls', '--allow-any-sender', '--latency-ms', '20', '--latency-max-ms', '50',
+      '--transient-rate', '0.1', '--ghost-ms', '3000', '--socket-timeout-ms', '5000', '--host', '0.0.0.0',
+    ]);
+    expect(options).toEqual({
+      port: 2587,
+      httpPort: 8025,
+      hostname: 'SIM01.test',
+      limit: 4,
+      ratePerMinute: 60,
+      recipientsPerDay: 500,
+      mailboxQuotaBytes: 1000,
+      users: [
+        { address: 'a@x.test', password: 'p:w' },
+        { address: 'b@x.test', password: 'pb', tokens: ['tok'] },
+        { address: 'c@x.test', tokens: ['tc'] },
+      ],
+      oauthOnly: true,
+      starttls: true,
+      enforceSender: false,
+      faults: { transientRate: 0.1, ghostMs: 3000, latencyMs: [20, 50] },
+      socketTimeoutMs: 5000,
+      host: '0.0.0.0',
+    });
+    expect(parseCliArgs(['--any-user', '--latency-ms', '7', '--http-port', 'off']).options).toEqual({
+      anyUser: true,
+      httpPort: false,
+      faults: { latencyMs: 7 },
+    });
+    expect(parseCliArgs(['--help']).help).toBe(true);
+  });
+
+  it.each([
+    [['--limit', 'abc'], 'invalid value "abc" for --limit: expected an integer >= 1'],
+    [['--limit', '0'], 'invalid value "0" for --limit: expected an integer >= 1'],
+    [['--port', '70000'], 'invalid value "70000" for --port: expected an integer from 0 to 65535'],
+    [['--latency-ms=1.5'], 'invalid value "1.5" for --latency-ms'],
+    [['--transient-rate', '2'], 'invalid value "2" for --transient-rate'],
+    [['--latency-ms', '50', '--latency-max-ms', '10'], 'invalid value "10" for --latency-max-ms'],
+    [['--users', 'alice'], 'invalid value "alice" for --users'],
+    [['--users', 'a@x.test:'], 'invalid value "a@x.test:***" for --users'],
+    [['--hostname', 'bad host'], 'invalid value "bad host" for --hostname'],
+    [['--port'], 'missing value for --port'],
+    [['--port', '--limit', '3'], 'missing value for --port'],
+    [['--starttls=yes'], '--starttls takes no value'],
+    [['--bogus'], 'unknown flag --bogus'],
+    [['stray'], 'unexpected argument "stray"'],
+  ])('%j fails with a message naming the flag and value', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(CliUsageError);
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+
+  it('keeps secrets out of error messages', () => {
+    expect(() => parseCliArgs(['--users', 'a@x.test:hunter2,broken'])).toThrow(/"broken"/);
+    expect(() => parseCliArgs(['--users', 'a@x.test:hunter2,broken'])).not.toThrow(/hunter2/);
+  });
+});
