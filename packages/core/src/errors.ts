@@ -57,3 +57,50 @@ export class InvalidArgumentError extends SlotsError {
     super('INVALID_ARGUMENT', message);
   }
 }
+
+/** A waiter that Redis no longer knows (it stopped polling, or its pickup time passed): enqueue again. */
+export class WaiterGoneError extends SlotsError {
+  constructor(readonly mailbox: string) {
+    super('WAITER_GONE', `waiter of ${mailbox} is no longer queued`);
+  }
+}
+
+/** Negative status codes returned by the Lua scripts (first element of the reply). */
+export const ScriptStatus = Object.freeze({
+  PAUSED: -1,
+  NOT_HOLDER: -2,
+  EXPIRED: -3,
+  EPOCH_CHANGED: -4,
+  WAITER_GONE: -5,
+  OVER_DAILY_LIMIT: -7,
+});
+
+/** The one place where a script's negative status becomes a typed error. */
+export function scriptError(status: number, context: { mailbox: string; slot?: number; detail?: string }): SlotsError {
+  const { mailbox, slot = 0, detail = '' } = context;
+  switch (status) {
+    case ScriptStatus.PAUSED:
+      return new MailboxPausedError(mailbox, detail);
+    case ScriptStatus.NOT_HOLDER:
+    case ScriptStatus.EXPIRED:
+      return new LeaseLostError(mailbox, slot, 'expired');
+    case ScriptStatus.EPOCH_CHANGED:
+      return new LeaseLostError(mailbox, slot, 'epoch');
+    case ScriptStatus.WAITER_GONE:
+      return new WaiterGoneError(mailbox);
+    case ScriptStatus.OVER_DAILY_LIMIT:
+      return new LimitExceededError(`${detail} exceeds the daily recipient budget of ${mailbox}`);
+    default:
+      return new SlotsError('SCRIPT_STATUS', `unexpected script status ${status} for ${mailbox}`);
+  }
+}
+
+const TRANSIENT_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|MOVED|ASK)\b/;
+
+/** Connection problems and failover replies become RedisUnavailableError; others pass unchanged. */
+export function asRedisError(error: unknown): Error {
+  if (error instanceof SlotsError) return error;
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (err.name === 'ReplyError' && !TRANSIENT_REPLY.test(err.message)) return err;
+  return new RedisUnavailableError(`redis unavailable: ${err.message}`, { cause: err });
+}

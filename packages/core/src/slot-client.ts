@@ -1,6 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { AcquireAbortedError, InvalidArgumentError, type SlotsError } from './errors.js';
+import { incrementCounter } from './counters.js';
+import { publishEvent } from './events.js';
+import { HeldLease, type LeaseDriver } from './held-lease.js';
+import { ClientNotifier, type ClientNotification } from './notifier.js';
+import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, type GrantReply, type SlotScriptContext } from './scripts.js';
 import type { HolderInfo, LeaseLostReason, RedisLike } from './types.js';
-import type { SlotsError } from './errors.js';
+import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 
 export interface SlotClientOptions {
   /** Command connection (the caller owns it). */
@@ -64,24 +72,150 @@ export interface SlotClientEvents {
  * The distributed slot semaphore, one per process. Grants are FIFO across all processes; a release
  * hands the slot to the head waiter inside the same Redis script and notifies it over this
  * client's single subscriber connection.
+ *
+ * @example
+ * const slots = new SlotClient({ redis, holder: { agentId: 'a1', host: 'web1', pid: process.pid } });
+ * const lease = await slots.acquire('news@example.com', { worker: 'w1', timeoutMs: 60_000 });
+ * const socket = connect(587, 'smtp.office365.com');
+ * lease.signal.addEventListener('abort', () => socket.destroy()); // lost: stop at once
+ * try { await sendBatch(socket, () => lease.remainingMs() > 0); } finally { await closed(socket); await lease.release(); }
  */
 export class SlotClient extends EventEmitter<SlotClientEvents> {
-  constructor(readonly options: SlotClientOptions) {
+  /** Random id of this client; names its notification channel. */
+  readonly clientId = randomBytes(8).toString('hex');
+  private readonly redis: RedisLike;
+  private readonly holder: Omit<HolderInfo, 'worker'>;
+  private readonly timings: { leaseTtlMs: number; renewIntervalMs: number; safetyMarginMs: number };
+  private readonly safetyPollMs: number;
+  private readonly waiterTtlMs: number;
+  private readonly ctx: SlotScriptContext;
+  private readonly notifier: ClientNotifier;
+  private readonly waiters = new Map<string, WaitingAcquire>();
+  private readonly leases = new Map<string, HeldLease>();
+  private readonly leaseDriver: LeaseDriver;
+  private sequence = 0;
+  private closed = false;
+
+  constructor(options: SlotClientOptions) {
     super();
+    const leaseTtlMs = options.leaseTtlMs ?? 15_000;
+    const safetyMarginMs = options.safetyMarginMs ?? Math.min(1000, leaseTtlMs / 4);
+    const renewIntervalMs = options.renewIntervalMs ?? leaseTtlMs / 3;
+    if (!(renewIntervalMs > 0 && safetyMarginMs >= 0 && renewIntervalMs < leaseTtlMs - safetyMarginMs)) {
+      throw new InvalidArgumentError('need 0 < renewIntervalMs < leaseTtlMs - safetyMarginMs');
+    }
+    this.redis = options.redis;
+    this.holder = { agentId: options.holder.agentId || hostname(), host: options.holder.host || hostname(), pid: options.holder.pid };
+    this.timings = { leaseTtlMs, renewIntervalMs, safetyMarginMs };
+    this.safetyPollMs = options.safetyPollMs ?? 1000;
+    this.waiterTtlMs = options.waiterTtlMs ?? Math.max(3 * this.safetyPollMs, 3000);
+    if (this.waiterTtlMs <= this.safetyPollMs) throw new InvalidArgumentError('waiterTtlMs must exceed safetyPollMs');
+    this.ctx = { defaultLimit: options.defaultLimit ?? 3, graceMs: options.epochGraceMs ?? leaseTtlMs };
+    this.notifier = new ClientNotifier(options.redis, options.subscriber, this.clientId, (n) => this.onNotification(n), (e) => this.emitError(e));
+    this.leaseDriver = {
+      renew: async (lease) => void (await renewLease(this.redis, lease.mailbox, this.ctx, lease.ref, leaseTtlMs)),
+      release: async (lease) => void (await releaseLease(this.redis, lease.mailbox, this.ctx, lease.ref)),
+      onRenewed: (lease) => this.emit('renewed', lease),
+      onLost: (lease, reason) => this.onLost(lease, reason),
+      onReleased: (lease) => {
+        this.leases.delete(lease.id);
+        this.emit('release', lease);
+      },
+      onError: (error) => this.emitError(error),
+    };
   }
 
   /** Waits for a slot (FIFO). Rejects with AcquireTimeoutError, AcquireAbortedError, MailboxPausedError or RedisUnavailableError. */
-  acquire(_mailbox: string, _opts: AcquireOptions): Promise<Lease> {
-    throw new Error('not implemented yet');
+  acquire(mailbox: string, opts: AcquireOptions): Promise<Lease> {
+    if (this.closed) return Promise.reject(new AcquireAbortedError(mailbox, { cause: new Error('client closed') }));
+    return new Promise<Lease>((resolve, reject) => {
+      const id = this.nextId();
+      const waiter = new WaitingAcquire(id, mailbox, this.waiterDriver(mailbox, opts.worker), resolve, reject, opts.signal, opts.timeoutMs);
+      this.waiters.set(id, waiter);
+      waiter.start();
+    });
   }
 
   /** One round trip: a lease when a slot is free and nobody is queued, otherwise null. */
-  tryAcquire(_mailbox: string, _opts: { worker: string }): Promise<Lease | null> {
-    throw new Error('not implemented yet');
+  async tryAcquire(mailbox: string, opts: { worker: string }): Promise<Lease | null> {
+    if (this.closed) throw new AcquireAbortedError(mailbox, { cause: new Error('client closed') });
+    await this.notifier.ready(this.safetyPollMs);
+    const id = this.nextId();
+    const sentAt = performance.now();
+    const reply = await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, opts.worker, -1, 0));
+    return 'granted' in reply ? this.adopt(mailbox, id, reply.granted, sentAt, 0) : null;
   }
 
   /** Releases every held lease, cancels waiters and closes the subscriber (if the client created it). */
-  close(): Promise<void> {
-    throw new Error('not implemented yet');
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const waiter of [...this.waiters.values()]) waiter.abort(new AcquireAbortedError(waiter.mailbox, { cause: new Error('client closed') }));
+    await Promise.all([...this.leases.values()].map((lease) => lease.release()));
+    await this.notifier.close();
+  }
+
+  /** Leases this client holds right now. */
+  heldLeases(): Lease[] {
+    return [...this.leases.values()];
+  }
+
+  private nextId(): string {
+    this.sequence += 1;
+    return `${this.clientId}:${this.sequence}`;
+  }
+
+  private acquireArgs(id: string, worker: string, waitMs: number, ticket: number) {
+    return {
+      id,
+      holder: { ...this.holder, worker, channel: this.notifier.channel },
+      leaseTtlMs: this.timings.leaseTtlMs,
+      waiterTtlMs: this.waiterTtlMs,
+      waitMs,
+      ticket,
+    };
+  }
+
+  private waiterDriver(mailbox: string, worker: string): WaiterDriver {
+    return {
+      safetyPollMs: this.safetyPollMs,
+      enqueue: async (id, waitMs, ticket) => {
+        await this.notifier.ready(this.safetyPollMs);
+        return acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, worker, waitMs, ticket));
+      },
+      check: (id) => checkWaiter(this.redis, mailbox, this.ctx, id, this.timings.leaseTtlMs),
+      cancel: async (id) => void (await cancelWaiter(this.redis, mailbox, this.ctx, id)),
+      granted: (id, grant, sentAt, waitedMs) => this.adopt(mailbox, id, grant, sentAt, waitedMs),
+      discard: async (id, grant) => void (await releaseLease(this.redis, mailbox, this.ctx, { id, slot: grant.slot, token: grant.token })),
+      done: (id) => this.waiters.delete(id),
+      onError: (error) => this.emitError(error),
+    };
+  }
+
+  private adopt(mailbox: string, id: string, grant: GrantReply, sentAt: number, waitedMs: number): HeldLease {
+    const lease = new HeldLease(mailbox, id, grant, sentAt, waitedMs, this.timings, this.leaseDriver);
+    this.leases.set(id, lease);
+    this.emit('grant', lease);
+    return lease;
+  }
+
+  private onNotification(notification: ClientNotification): void {
+    if (notification.type === 'revoke') this.leases.get(notification.id)?.lose('force-release');
+    else this.waiters.get(notification.id)?.notify();
+  }
+
+  private onLost(lease: HeldLease, reason: LeaseLostReason): void {
+    this.leases.delete(lease.id);
+    this.emit('lost', lease, reason);
+    // Best effort: the dashboard shows lost leases; Redis may be the reason they were lost.
+    const holder = { ...this.holder, worker: '' };
+    void Promise.all([
+      publishEvent(this.redis, { type: 'lost', mailbox: lease.mailbox, slot: lease.slot, token: lease.token, holder, code: reason, at: Date.now() }),
+      incrementCounter(this.redis, lease.mailbox, 'lost'),
+    ]).catch(() => undefined);
+  }
+
+  private emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }

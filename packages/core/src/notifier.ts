@@ -1,0 +1,71 @@
+import { clientChannel } from './keys.js';
+import type { RedisLike } from './types.js';
+
+/** A push message on a client's channel (published by the Lua scripts). */
+export interface ClientNotification {
+  type: 'grant' | 'paused' | 'revoke';
+  mailbox: string;
+  id: string;
+}
+
+/**
+ * The one subscriber connection of a SlotClient: grants for its waiters and revocations of
+ * its leases arrive here. Lost messages are covered by the waiters' safety poll.
+ */
+export class ClientNotifier {
+  readonly channel: string;
+  private subscriber: RedisLike | undefined;
+  private subscribing: Promise<void> | undefined;
+  private readonly onMessage = (channel: string, message: string) => {
+    if (channel !== this.channel) return;
+    try {
+      this.deliver(JSON.parse(message) as ClientNotification);
+    } catch {
+      // not ours
+    }
+  };
+
+  constructor(
+    private readonly source: RedisLike,
+    private readonly given: RedisLike | undefined,
+    clientId: string,
+    private readonly deliver: (notification: ClientNotification) => void,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.channel = clientChannel(clientId);
+  }
+
+  /** Subscribes once; waits at most `maxWaitMs` (a grant sent before then is found by the poll). */
+  async ready(maxWaitMs: number): Promise<void> {
+    if (!this.subscribing) {
+      const sub = (this.subscriber ??= this.given ?? this.source.duplicate());
+      if (!this.given) sub.on('error', this.onError);
+      sub.on('message', this.onMessage);
+      this.subscribing = sub.subscribe(this.channel).then(
+        () => undefined,
+        (error: unknown) => {
+          this.subscribing = undefined;
+          sub.off('message', this.onMessage);
+          this.onError(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.subscribing, new Promise((r) => (timer = setTimeout(r, maxWaitMs)))]);
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    const sub = this.subscriber;
+    if (!sub) return;
+    sub.off('message', this.onMessage);
+    if (this.given) {
+      await sub.unsubscribe(this.channel).catch(() => undefined);
+    } else {
+      await sub.quit().catch(() => sub.disconnect());
+      sub.off('error', this.onError);
+    }
+    this.subscriber = undefined;
+    this.subscribing = undefined;
+  }
+}

@@ -1,0 +1,197 @@
+import { asRedisError, scriptError } from './errors.js';
+import { GLOBAL_KEYS, mailboxKeys, stateKeys } from './keys.js';
+import { loadLuaScripts } from './lua-loader.js';
+import type { RedisLike } from './types.js';
+
+/**
+ * Typed wrappers, one per Lua script. Scripts are registered with ioredis `defineCommand`
+ * (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. when Redis restarted).
+ */
+type Arg = string | number;
+type Command = (...args: Arg[]) => Promise<unknown>;
+
+const COMMAND_PREFIX = 'smtpSlots_';
+let loaded: ReturnType<typeof loadLuaScripts> | undefined;
+const registered = new WeakSet<object>();
+
+function command(redis: RedisLike, name: string): Command {
+  if (!registered.has(redis)) {
+    loaded ??= loadLuaScripts();
+    for (const script of loaded) {
+      redis.defineCommand(COMMAND_PREFIX + script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+    registered.add(redis);
+  }
+  const fn = (redis as unknown as Record<string, Command | undefined>)[COMMAND_PREFIX + name];
+  if (!fn) throw new Error(`Lua script ${name} is missing`);
+  return fn.bind(redis);
+}
+
+async function run(redis: RedisLike, name: string, keys: string[], args: Arg[]): Promise<Arg[]> {
+  try {
+    return (await command(redis, name)(...keys, ...args)) as Arg[];
+  } catch (error) {
+    throw asRedisError(error);
+  }
+}
+
+/** Settings every slot script needs (ARGV[1], ARGV[2]). */
+export interface SlotScriptContext {
+  /** Limit used when the mailbox has no config hash. */
+  defaultLimit: number;
+  /** Epoch grace period (invariant 5). */
+  graceMs: number;
+}
+
+export interface GrantReply {
+  slot: number;
+  token: number;
+  /** Redis ms */
+  expiresAt: number;
+  epoch: string;
+  ticket: number;
+  /** Redis ms */
+  now: number;
+}
+
+export interface QueuedReply {
+  position: number;
+  /** ms until the queue can move without a notification (-1: only on notification or poll) */
+  nextCheckMs: number;
+  ticket: number;
+}
+
+export type WaitReply = { granted: GrantReply } | { queued: QueuedReply };
+
+function grantFrom(r: Arg[]): GrantReply {
+  return { slot: Number(r[1]), token: Number(r[2]), expiresAt: Number(r[3]), epoch: String(r[4]), ticket: Number(r[5]), now: Number(r[6]) };
+}
+
+function statusOf(r: Arg[], mailbox: string, slot?: number): number {
+  const status = Number(r[0]);
+  if (status < 0) throw scriptError(status, { mailbox, ...(slot === undefined ? {} : { slot }), detail: String(r[1] ?? '') });
+  return status;
+}
+
+const ctxArgs = (ctx: SlotScriptContext): Arg[] => [ctx.defaultLimit, ctx.graceMs];
+
+export interface AcquireArgs {
+  id: string;
+  holder: { agentId: string; host: string; pid: number; worker: string; channel: string };
+  leaseTtlMs: number;
+  waiterTtlMs: number;
+  /** -1 try only, 0 no timeout, > 0 timeout */
+  waitMs: number;
+  /** Keep this ticket after having been dropped (0: new). */
+  ticket: number;
+}
+
+export async function acquireSlot(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, a: AcquireArgs): Promise<WaitReply> {
+  const r = await run(redis, 'acquire', stateKeys(mailbox), [
+    ...ctxArgs(ctx), a.id, JSON.stringify(a.holder), a.leaseTtlMs, a.waiterTtlMs, a.waitMs, a.ticket,
+  ]);
+  if (statusOf(r, mailbox) === 1) return { granted: grantFrom(r) };
+  return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: Number(r[3]) } };
+}
+
+export async function checkWaiter(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, id: string, leaseTtlMs: number): Promise<WaitReply> {
+  const r = await run(redis, 'check', stateKeys(mailbox), [...ctxArgs(ctx), id, leaseTtlMs]);
+  if (statusOf(r, mailbox) === 1) return { granted: grantFrom(r) };
+  return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: 0 } };
+}
+
+export interface LeaseRef {
+  id: string;
+  slot: number;
+  token: number;
+  epoch: string;
+}
+
+/** Resolves with the new expiry (Redis ms); rejects with LeaseLostError when the lease is gone. */
+export async function renewLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: LeaseRef, leaseTtlMs: number): Promise<number> {
+  const r = await run(redis, 'renew', stateKeys(mailbox), [...ctxArgs(ctx), lease.id, lease.slot, lease.token, leaseTtlMs, lease.epoch]);
+  statusOf(r, mailbox, lease.slot);
+  return Number(r[1]);
+}
+
+/** True when this call released the lease (false: it was already gone or is someone else's). */
+export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>): Promise<{ released: boolean; handedOff: number }> {
+  const r = await run(redis, 'release', stateKeys(mailbox), [...ctxArgs(ctx), lease.id, lease.slot, lease.token]);
+  return { released: Number(r[0]) === 1, handedOff: Number(r[1]) };
+}
+
+/** 'dequeued', 'released' (it had been granted meanwhile) or 'unknown'. */
+export async function cancelWaiter(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, id: string): Promise<'dequeued' | 'released' | 'unknown'> {
+  const r = await run(redis, 'cancel', stateKeys(mailbox), [...ctxArgs(ctx), id]);
+  return (['unknown', 'dequeued', 'released'] as const)[Number(r[0])] ?? 'unknown';
+}
+
+export async function forceReleaseSlot(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, slot: number): Promise<boolean> {
+  const r = await run(redis, 'forceRelease', stateKeys(mailbox), [...ctxArgs(ctx), slot]);
+  return Number(r[0]) === 1;
+}
+
+export interface ConfigPatch {
+  limit?: number;
+  ratePerMinute?: number;
+  recipientsPerDay?: number;
+  paused?: boolean;
+  pauseReason?: string;
+}
+
+/** Returns the config hash after the change. */
+export async function setMailboxConfig(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, patch: ConfigPatch): Promise<Record<string, string>> {
+  const r = await run(redis, 'setConfig', stateKeys(mailbox), [...ctxArgs(ctx), JSON.stringify(patch)]);
+  return pairs(r.slice(1));
+}
+
+export async function ensureMailboxConfig(redis: RedisLike, mailbox: string, defaults: ConfigPatch): Promise<Record<string, string>> {
+  return pairs(await run(redis, 'ensureMailbox', [mailboxKeys(mailbox).config], [JSON.stringify(defaults)]));
+}
+
+export async function takeRateToken(redis: RedisLike, mailbox: string, perMinute: number, burst: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
+  const r = await run(redis, 'rateTake', [mailboxKeys(mailbox).rate], [perMinute, burst]);
+  return { allowed: Number(r[0]) === 1, retryAfterMs: Number(r[1]) };
+}
+
+export const RECIPIENT_BUCKET_MS = 60_000;
+export const RECIPIENT_WINDOW_MS = 86_400_000;
+
+export async function reserveRecipients(redis: RedisLike, mailbox: string, recipients: number, perDay: number): Promise<{ allowed: boolean; retryAfterMs: number; used: number }> {
+  const k = mailboxKeys(mailbox);
+  const r = await run(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [recipients, perDay, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS]);
+  if (Number(r[0]) < 0) throw scriptError(Number(r[0]), { mailbox, detail: `${recipients} recipients` });
+  return { allowed: Number(r[0]) === 1, retryAfterMs: Number(r[1]), used: Number(r[2]) };
+}
+
+export async function report432(redis: RedisLike, mailbox: string, defaultLimit: number, o: { cooldownMs: number; raiseEveryMs: number; debounceMs: number }): Promise<number> {
+  const k = mailboxKeys(mailbox);
+  const r = await run(redis, 'report432', [k.config, k.feedback, k.stats], [defaultLimit, o.cooldownMs, o.raiseEveryMs, o.debounceMs]);
+  return Number(r[0]);
+}
+
+/** Raw snapshot JSON (see snapshot-15.lua); MailboxAdmin shapes it. */
+export async function readSnapshot(redis: RedisLike, mailbox: string, defaultLimit: number): Promise<unknown> {
+  const k = mailboxKeys(mailbox);
+  try {
+    const json = await command(redis, 'snapshot')(...stateKeys(mailbox), k.rate, k.recipients, k.recipientCounts, defaultLimit, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS);
+    return JSON.parse(String(json));
+  } catch (error) {
+    throw asRedisError(error);
+  }
+}
+
+export async function agentHeartbeat(redis: RedisLike, agentId: string, record: object, ttlMs: number): Promise<number> {
+  return Number(await command(redis, 'agentHeartbeat')(GLOBAL_KEYS.agents, agentId, JSON.stringify(record), ttlMs).catch((e: unknown) => { throw asRedisError(e); }));
+}
+
+export async function agentList(redis: RedisLike): Promise<{ now: number; records: Map<string, string> }> {
+  const r = await run(redis, 'agentList', [GLOBAL_KEYS.agents], []);
+  return { now: Number(r[0]), records: new Map(Object.entries(pairs(r.slice(1)))) };
+}
+
+function pairs(flat: Arg[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+  return out;
+}

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { stateKeys } from '../keys.js';
+import { loadLuaScripts } from '../lua-loader.js';
+
+type Arg = string | number;
+const scripts = new Map(loadLuaScripts().map((s) => [s.name, s]));
+
+/** Runs a Lua script with explicit KEYS and ARGV (EVAL, no client logic in between). */
+export async function evalScript(redis: Redis, name: string, keys: string[], args: Arg[]): Promise<unknown> {
+  const script = scripts.get(name);
+  if (!script) throw new Error(`no script ${name}`);
+  if (script.numberOfKeys !== keys.length) throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  return redis.eval(script.lua, keys.length, ...keys, ...args);
+}
+
+export const randomMailbox = (): string => `mb-${randomUUID()}@example.test`;
+
+/** Calls the slot scripts of one mailbox the way SlotClient does, with visible ARGV. */
+export function slotScripts(redis: Redis, mailbox: string, opts: { defaultLimit?: number; graceMs?: number } = {}) {
+  const keys = stateKeys(mailbox);
+  const ctx = [opts.defaultLimit ?? 3, opts.graceMs ?? 0];
+  const holder = (worker: string, channel = 'ss:notify:test') => JSON.stringify({ agentId: 'agent-1', host: 'host-1', pid: 42, worker, channel });
+  return {
+    keys,
+    acquire: (id: string, o: { ttl?: number; waiterTtl?: number; waitMs?: number; ticket?: number; channel?: string } = {}) =>
+      evalScript(redis, 'acquire', keys, [...ctx, id, holder(id, o.channel), o.ttl ?? 10_000, o.waiterTtl ?? 10_000, o.waitMs ?? 0, o.ticket ?? 0]) as Promise<Arg[]>,
+    check: (id: string, ttl = 10_000) => evalScript(redis, 'check', keys, [...ctx, id, ttl]) as Promise<Arg[]>,
+    renew: (id: string, slot: number, token: number, epoch: string, ttl = 10_000) =>
+      evalScript(redis, 'renew', keys, [...ctx, id, slot, token, ttl, epoch]) as Promise<Arg[]>,
+    release: (id: string, slot: number, token: number) => evalScript(redis, 'release', keys, [...ctx, id, slot, token]) as Promise<Arg[]>,
+    cancel: (id: string) => evalScript(redis, 'cancel', keys, [...ctx, id]) as Promise<Arg[]>,
+    forceRelease: (slot: number) => evalScript(redis, 'forceRelease', keys, [...ctx, slot]) as Promise<Arg[]>,
+    setConfig: (patch: object) => evalScript(redis, 'setConfig', keys, [...ctx, JSON.stringify(patch)]) as Promise<Arg[]>,
+    /** slot → lease id currently stored */
+    holders: async () => {
+      const raw = await redis.hgetall(keys[1]!);
+      return Object.fromEntries(Object.entries(raw).map(([slot, json]) => [Number(slot), (JSON.parse(json) as { id: string }).id]));
+    },
+    waiters: () => redis.zrange(keys[4]!, 0, -1),
+  };
+}
