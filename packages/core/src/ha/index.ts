@@ -11,3 +11,6 @@ export {
   type RedisDeployment,
   type RedisNodeAddress,
 } from './connect.js';
+export { type SlotBackend } from './slot-backend.js';
+export { QuorumSlots, type QuorumSlotsOptions } from './quorum-slots.js';
+export { QUORUM_CLIENT_OPTIONS, createQuorumClients, waitForMajority } from './quorum-clients.js';

@@ -1,0 +1,51 @@
+import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { createQuorumClients, waitForMajority } from '../ha/quorum-clients.js';
+import { QuorumSlots } from '../ha/quorum-slots.js';
+import type { SlotBackend } from '../ha/slot-backend.js';
+import { describeSlotBackendConformance } from './suite.js';
+
+let masters: RedisProcess[] = [];
+let admin: QuorumSlots;
+const connections = new WeakMap<SlotBackend, Redis[]>();
+
+async function connect(leaseTtlMs: number, agentId: string): Promise<QuorumSlots> {
+  const clients = createQuorumClients(masters.map((m) => m.url));
+  await waitForMajority(clients);
+  const slots = new QuorumSlots({
+    masters: clients,
+    ownsMasters: true,
+    holder: { agentId, host: 'test', pid: process.pid },
+    leaseTtlMs,
+    safetyMarginMs: 500,
+  });
+  connections.set(slots, clients);
+  return slots;
+}
+
+describeSlotBackendConformance({
+  name: 'quorum (redlock over 3 independent masters)',
+  fifo: false,
+  async setup() {
+    masters = await Promise.all([0, 1, 2].map(() => RedisProcess.start()));
+    admin = await connect(3_000, 'admin');
+    // A master abstains for one lease TTL after it started (restart safety): wait that out.
+    const probe = `warmup-${randomUUID()}`;
+    const lease = await waitFor(() => admin.tryAcquire(probe, { worker: 'warmup' }), { timeoutMs: 15_000, message: 'masters to vote' });
+    await lease.release();
+  },
+  async teardown() {
+    await admin?.close();
+    await Promise.all(masters.map((m) => m.stop()));
+  },
+  createBackend: ({ leaseTtlMs, agentId }) => connect(leaseTtlMs, agentId),
+  async crash(backend) {
+    for (const client of connections.get(backend) ?? []) client.disconnect();
+  },
+  setLimit: (mailbox, limit) => admin.setConfig(mailbox, { limit }),
+  fault: {
+    name: 'SIGKILL one of the three masters',
+    inject: () => masters[0]!.kill(),
+  },
+});
