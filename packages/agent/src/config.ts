@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { redisConnectionSchema } from '@smtp-slots/core';
 import { z } from 'zod';
 
 // Env overrides arrive as strings: numbers and booleans accept their string spelling too.
@@ -98,12 +99,8 @@ export const agentConfigSchema = z
   .object({
     /** Names this agent in leases, heartbeats and metrics. */
     agentId: z.string().min(1).max(200).default(() => hostname()),
-    redis: z
-      .object({
-        url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-      })
-      .strict()
-      .prefault({}),
+    /** One of `{ url }`, `{ sentinels, name }` or `{ cluster }` (see @smtp-slots/core). */
+    redis: redisConnectionSchema.default({ url: 'redis://127.0.0.1:6379' }),
     relay: z
       .object({
         /** Loopback by default; any other address requires `users`. */
@@ -141,6 +138,11 @@ export const agentConfigSchema = z
         leaseTtlMs: int(1_000, 600_000).default(15_000),
         /** The socket is destroyed this long before a lease could expire unrenewed. */
         safetyMarginMs: int(100, 60_000).default(1_000),
+        /**
+         * On start, free leases still held by this agent's previous process when that process is
+         * gone (killed): same agentId and host, pid not alive. Saves up to one lease TTL per slot.
+         */
+        reclaimStaleLeases: bool().default(true),
       })
       .strict()
       .prefault({}),

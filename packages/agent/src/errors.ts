@@ -1,4 +1,4 @@
-import { SlotsError } from './slots-error.js';
+import { SlotsError } from '@smtp-slots/core';
 
 /** Base of the agent's own errors; `code` is stable and safe to show. */
 export class AgentError extends SlotsError {}

@@ -9,6 +9,9 @@ export class ReadyQueues {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
+  /** `onWake` runs whenever a mailbox may have gained a ready message. */
+  constructor(private readonly onWake: (mailbox: string) => void = () => undefined) {}
+
   /** Adds (or re-adds) a message; `notBefore` in local epoch ms. */
   add(mailbox: string, id: string, notBefore = 0): void {
     this.remove(mailbox, id);
@@ -79,6 +82,7 @@ export class ReadyQueues {
   }
 
   private wake(mailbox: string): void {
+    this.onWake(mailbox);
     for (const wake of [...(this.waiters.get(mailbox) ?? [])]) wake();
   }
 

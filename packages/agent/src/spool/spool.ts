@@ -56,11 +56,12 @@ export interface MailboxSpoolStats {
  * accepted it or it moved to the dead letters. States are directories; moves are renames;
  * rewrites go tmp → fsync → rename → fsync(dir) before the old copy is removed.
  *
- * Events: 'accepted' (header), 'settled' (SettledEvent), 'warning' (an unreadable file was set aside).
+ * Events: 'accepted' (header), 'ready' (mailbox: it may have a message to send now),
+ * 'settled' (SettledEvent), 'warning' (an unreadable file was set aside).
  */
 export class Spool extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
-  private readonly queues = new ReadyQueues();
+  private readonly queues = new ReadyQueues((mailbox) => this.emit('ready', mailbox));
   private readonly syncs = new Map<string, DirSync>();
   private readonly moving = new Set<string>();
   readonly deadLetters: DeadLetterStore;
@@ -190,9 +191,15 @@ export class Spool extends EventEmitter {
   }
 
   /** Records an attempt and schedules the next one (a temporary failure). */
-  async defer(message: SpoolMessage, attempt: Attempt, nextAttemptAt: number, options: { countsAsFailure: boolean; possibleDuplicate?: boolean }): Promise<SpoolHeader> {
+  async defer(
+    message: SpoolMessage,
+    attempt: Attempt,
+    nextAttemptAt: number,
+    options: { countsAsFailure: boolean; possibleDuplicate?: boolean; recipients?: string[] },
+  ): Promise<SpoolHeader> {
     const header: SpoolHeader = {
       ...message.header,
+      envelope: options.recipients ? { ...message.header.envelope, to: options.recipients } : message.header.envelope,
       rev: message.header.rev + 1,
       attempts: [...message.header.attempts, attempt],
       failures: message.header.failures + (options.countsAsFailure ? 1 : 0),
@@ -216,6 +223,11 @@ export class Spool extends EventEmitter {
     await this.rewrite('sending', 'dead', header, message.raw);
     this.emit('settled', { id: header.id, messageId: header.messageId, status: 'dead', header } satisfies SettledEvent);
     return header;
+  }
+
+  /** Records recipients refused for good as a dead letter of their own (the message goes on for the rest). */
+  async bounceRecipients(message: SpoolMessage, recipients: string[], attempt: Attempt): Promise<SpoolHeader> {
+    return this.writeSplit(message, 'dead', recipients, attempt);
   }
 
   // ---- dead letters ----------------------------------------------------------------------------

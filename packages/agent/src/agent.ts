@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import {
+  AgentRegistry, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
+  RateLimiter, RecipientLedger, SlotClient, type RedisLike,
+} from '@smtp-slots/core';
+import type { Logger } from 'pino';
+import { agentConfigSchema, type AgentConfig, type AgentConfigInput } from './config.js';
+import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
+import { createLogger } from './logger.js';
+import { composeMail, type MailInput } from './mail-input.js';
+import { AgentMetrics } from './metrics.js';
+import { RelayServer } from './relay/relay-server.js';
+import { MailboxSender } from './sender/mailbox-sender.js';
+import { ClientCredentialsTokenProvider, entraTokenUrl, type AccessTokenProvider } from './sender/token-provider.js';
+import type { DeadLetter } from './spool/dead-letters.js';
+import { ensureMessageId } from './spool/message-id.js';
+import { Spool, type SettledEvent } from './spool/spool.js';
+import { reclaimStaleLeases } from './stale-leases.js';
+import { StatusServer } from './status-server.js';
+import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
+
+/** The agent package version (reported in heartbeats). */
+export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface CreateAgentOptions {
+  /** Defaults to a pino JSON logger on stdout at `config.logLevel`. */
+  logger?: Logger;
+  /** XOAUTH2 token providers by mailbox address, replacing the built-in client-credentials flow. */
+  tokenProviders?: Record<string, AccessTokenProvider>;
+  /** Start the SMTP relay (default true). Library-only users may turn it off. */
+  relay?: boolean;
+}
+
+/** What `agent.send` returns once the message is safely in the spool. */
+export interface SendReceipt {
+  /** Spool id (also in logs and dead letters). */
+  id: string;
+  messageId: string;
+  /** Resolves when the message left the spool: sent (maybe with bounced recipients) or dead. */
+  delivered(): Promise<DeliveryReport>;
+}
+
+/** A running agent: relay, spool, senders, heartbeat and metrics. */
+export interface Agent {
+  readonly agentId: string;
+  readonly config: AgentConfig;
+  /** Bound relay port (undefined when the relay is off). */
+  readonly relayPort: number | undefined;
+  /** Bound metrics port (undefined when metrics are off). */
+  readonly metricsPort: number | undefined;
+  /** Spools a message; resolves once it is fsynced (it will be sent even if this process dies now). */
+  send(mail: MailInput): Promise<SendReceipt>;
+  readonly deadLetters: {
+    list(): Promise<DeadLetter[]>;
+    /** Requeues dead letters (all when `ids` is omitted) with a fresh retry budget. */
+    retry(ids?: string[]): Promise<string[]>;
+    purge(ids?: string[]): Promise<string[]>;
+  };
+  /** Messages not yet sent. */
+  spoolDepth(): number;
+  /** Stop accepting, finish or requeue in-flight messages, release slots, close everything. */
+  stop(): Promise<void>;
+}
+
+/** Validates the config, opens the spool and starts the relay, senders, heartbeat and metrics. */
+export async function createAgent(input: AgentConfigInput | AgentConfig, options: CreateAgentOptions = {}): Promise<Agent> {
+  const parsed = agentConfigSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  const config = parsed.data;
+  const host = hostname();
+  const log = options.logger ?? createLogger(config.logLevel, { agentId: config.agentId });
+  const mailboxes = config.mailboxes.map((m) => m.address.toLowerCase());
+
+  const { spool, recovered } = await Spool.open(config.spool.dir);
+  if (recovered.requeued > 0) log.warn({ requeued: recovered.requeued }, 'messages that were in flight when the agent last stopped are queued again (same Message-ID)');
+  for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
+  spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
+
+  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2 } });
+  const redisWhere = describeRedisConnection(config.redis);
+  let redisUp = false;
+  let redisErrors = 0;
+  redis.on('ready', () => {
+    redisUp = true;
+    if (redisErrors > 0) log.info({ redis: redisWhere }, 'Redis reachable again: sending resumes');
+    redisErrors = 0;
+  });
+  redis.on('error', (error: Error) => {
+    redisErrors += 1;
+    if (redisErrors === 1 || redisErrors % 50 === 0) {
+      log.error({ redis: redisWhere, err: error.message }, 'Redis unreachable: mail is accepted and spooled, but nothing is sent until Redis is back');
+    }
+  });
+  redis.on('close', () => (redisUp = false));
+
+  const admin = new MailboxAdmin(redis);
+  const ledger = new RecipientLedger(redis);
+  const slots = new SlotClient({ redis, holder: { agentId: config.agentId, host, pid: process.pid }, leaseTtlMs: config.slots.leaseTtlMs, safetyMarginMs: config.slots.safetyMarginMs });
+  slots.on('error', (error) => log.warn({ err: error.message }, 'slot client problem'));
+  slots.on('lost', (lease, reason) => log.warn({ mailbox: lease.mailbox, slot: lease.slot, reason }, 'lease lost: upstream socket destroyed'));
+
+  const recipients = new Map<string, number>();
+  const senders = new Map<string, MailboxSender>();
+  const metrics = new AgentMetrics(config.agentId, mailboxes, {
+    spoolStats: () => spool.stats(),
+    mailboxConfig: (mailbox) => senders.get(mailbox)?.live.current ?? { limit: 0, paused: false },
+    recipients24h: (mailbox) => recipients.get(mailbox),
+    redisUp: () => redisUp,
+  });
+  const count = (mailbox: string, name: string) => void incrementCounter(redis, mailbox, name).catch(() => undefined);
+  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: metrics, log, count };
+  for (const settings of config.mailboxes) {
+    const mailbox = settings.address.toLowerCase();
+    const sender = new MailboxSender(services, {
+      settings,
+      workers: settings.workers ?? config.sender.workers,
+      maxMessagesPerConnection: settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
+      maxRateWaitMs: config.sender.maxRateWaitMs,
+      retry: config.sender.retry,
+      ehloName: settings.upstream.name ?? host,
+      ...tokenProviderFor(settings, options.tokenProviders),
+    });
+    senders.set(mailbox, sender);
+  }
+
+  const tracker = new DeliveryTracker();
+  spool.on('settled', (event: SettledEvent) => tracker.settled(event));
+  const accepting = { value: true };
+
+  let relay: RelayServer | undefined;
+  let relayPort: number | undefined;
+  let status: StatusServer | undefined;
+  let metricsPort: number | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    if (options.relay ?? true) {
+      relay = new RelayServer({
+        relay: config.relay, mailboxes, name: host,
+        store: async ({ mailbox, envelope, raw }) => {
+          const withId = ensureMessageId(raw, host);
+          return (await spool.accept({ mailbox, envelope, raw: withId.raw, messageId: withId.messageId, origin: 'relay' })).id;
+        },
+      });
+      relay.on('accepted', () => metrics.relayAccepted());
+      relay.on('rejected', (reason) => metrics.relayRejected(reason));
+      relay.on('warning', (error: Error) => log.debug({ err: error.message }, 'relay connection problem'));
+      relayPort = await relay.listen();
+    }
+    if (config.metrics.enabled) {
+      status = new StatusServer(metrics.registry, () => ({
+        status: 'ok', agentId: config.agentId, version: AGENT_VERSION, redis: redisUp ? 'up' : 'down', spoolDepth: spool.depth(),
+        mailboxes: Object.fromEntries([...senders].map(([m, s]) => [m, s.status()])),
+      }));
+      metricsPort = await status.listen(config.metrics.port, config.metrics.host);
+    }
+  } catch (error) {
+    await relay?.close().catch(() => undefined);
+    await status?.close().catch(() => undefined);
+    redis.disconnect();
+    await slots.close().catch(() => undefined);
+    await spool.close();
+    throw error;
+  }
+
+  if (config.slots.reclaimStaleLeases) {
+    void reclaimStaleLeases(admin, mailboxes, { agentId: config.agentId, host, pid: process.pid }).then(
+      (freed) => freed > 0 && log.warn({ freed }, 'freed slots still held by this agent\'s previous (killed) process'),
+      () => undefined,
+    );
+  }
+  for (const sender of senders.values()) sender.start();
+
+  // Heartbeat, recipient gauge and pickup of dead letters requeued by the CLI.
+  const registry = new AgentRegistry(redis);
+  const startedAt = Date.now();
+  const beat = async () => {
+    if (!redisUp) return;
+    await registry.heartbeat({ agentId: config.agentId, host, pid: process.pid, version: AGENT_VERSION, spoolDepth: spool.depth(), mailboxes, startedAt }, config.heartbeatMs * 3).catch(() => undefined);
+    for (const mailbox of mailboxes) {
+      const used = await ledger.used(mailbox).catch(() => undefined);
+      if (used !== undefined) recipients.set(mailbox, used);
+    }
+    await spool.rescan().catch((error: Error) => log.warn({ err: error.message }, 'spool rescan failed'));
+  };
+  redis.on('ready', () => void beat());
+  timers.push(setInterval(() => void beat(), config.heartbeatMs));
+  log.info({ relayPort, metricsPort, mailboxes, spoolDepth: spool.depth(), redis: redisWhere, version: AGENT_VERSION }, 'agent started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    accepting.value = false;
+    log.info({ spoolDepth: spool.depth() }, 'stopping: no new mail; finishing messages in flight');
+    for (const timer of timers) clearInterval(timer);
+    await relay?.close();
+    await Promise.all([...senders.values()].map((s) => s.stop(config.shutdownTimeoutMs)));
+    await slots.close().catch(() => undefined);
+    if (redisUp) await registry.remove(config.agentId).catch(() => undefined);
+    await redis.quit().catch(() => redis.disconnect());
+    tracker.stopped();
+    await status?.close();
+    await spool.close();
+    log.info({ spoolDepth: spool.depth() }, 'stopped; unsent messages stay in the spool');
+  })());
+
+  return {
+    agentId: config.agentId,
+    config,
+    relayPort,
+    metricsPort,
+    async send(mail) {
+      if (!accepting.value) throw new AgentStoppedError();
+      const composed = await composeMail(mail, host);
+      const mailbox = composed.envelope.from.toLowerCase();
+      if (!senders.has(mailbox)) throw new InvalidMessageError(`sender ${composed.envelope.from} is not a configured mailbox`);
+      const header = await spool.accept({ mailbox, envelope: composed.envelope, raw: composed.raw, messageId: composed.messageId, origin: 'api' });
+      const delivery = tracker.track(header.id);
+      return { id: header.id, messageId: header.messageId, delivered: () => delivery };
+    },
+    deadLetters: {
+      list: () => spool.listDead(),
+      retry: (ids) => spool.retryDead(ids),
+      purge: (ids) => spool.purgeDead(ids),
+    },
+    spoolDepth: () => spool.depth(),
+    stop,
+  };
+}
+
+function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: Record<string, AccessTokenProvider>): { tokenProvider?: AccessTokenProvider } {
+  const auth = settings.upstream.auth;
+  if (auth?.type !== 'oauth2') return {};
+  const given = custom?.[settings.address] ?? custom?.[settings.address.toLowerCase()];
+  if (given) return { tokenProvider: given };
+  return {
+    tokenProvider: new ClientCredentialsTokenProvider({
+      tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
+      clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
+    }),
+  };
+}
+
+export type { RedisLike };

@@ -1,0 +1,306 @@
+import {
+  AcquireAbortedError, MailboxPausedError, type LimitFeedback, type Lease, type MailboxAdmin, type RateLimiter,
+  type RecipientLedger, type SlotClient,
+} from '@smtp-slots/core';
+import type { Logger } from 'pino';
+import type { MailboxSettings, RetryPolicy } from '../config.js';
+import type { Spool, SpoolMessage } from '../spool/spool.js';
+import { backoffDelay } from './backoff.js';
+import { LiveMailboxConfig } from './live-mailbox-config.js';
+import { Notifier, sleep } from './notifier.js';
+import { OutcomeHandler, type MailboxActions } from './outcome-handler.js';
+import { classifyFailure } from './reply-classifier.js';
+import type { HoldReason, SenderObserver } from './sender-observer.js';
+import type { AccessTokenProvider } from './token-provider.js';
+import { SessionOpenError, UpstreamSession } from './upstream-session.js';
+
+/** Shared services a mailbox sender uses (one of each per agent). */
+export interface SenderServices {
+  spool: Spool;
+  slots: SlotClient;
+  rate: RateLimiter;
+  ledger: RecipientLedger;
+  feedback: LimitFeedback;
+  admin: MailboxAdmin;
+  observer: SenderObserver;
+  log: Logger;
+  /** Adds to the mailbox's Redis counters (best effort). */
+  count: (mailbox: string, name: string) => void;
+}
+
+export interface MailboxSenderOptions {
+  settings: MailboxSettings;
+  workers: number;
+  maxMessagesPerConnection: number;
+  maxRateWaitMs: number;
+  retry: RetryPolicy;
+  ehloName: string;
+  tokenProvider?: AccessTokenProvider;
+  /** How often the mailbox's runtime config is re-read from Redis. Default 2 000. */
+  configRefreshMs?: number;
+}
+
+type Admission = 'go' | 'skip' | 'stop';
+
+/**
+ * The workers of one mailbox on this agent. Each worker: wait until a message is ready, acquire
+ * a slot FIRST, then connect, send ready messages (rate token and recipient budget before each,
+ * bounded per connection), QUIT, wait for the socket to close, release the slot.
+ */
+export class MailboxSender {
+  readonly mailbox: string;
+  readonly live: LiveMailboxConfig;
+  private readonly notifier = new Notifier();
+  private readonly outcomes: OutcomeHandler;
+  private readonly stopping = new AbortController();
+  private readonly hardStop = new AbortController();
+  private readonly workers: Array<Promise<void>> = [];
+  private busy = 0;
+  private hold: { reason: HoldReason; until: number; timer: NodeJS.Timeout } | undefined;
+  private redisRetryAt = 0;
+  private redisFailures = 0;
+  private connectFailures = 0;
+  private readonly onSpoolReady = (mailbox: string) => mailbox === this.mailbox && this.notifier.notify();
+
+  constructor(private readonly services: SenderServices, private readonly options: MailboxSenderOptions) {
+    const { settings } = options;
+    this.mailbox = settings.address.toLowerCase();
+    const log = services.log.child({ mailbox: this.mailbox });
+    this.live = new LiveMailboxConfig(services.admin, this.mailbox, { limit: settings.limit, ratePerMinute: settings.ratePerMinute, recipientsPerDay: settings.recipientsPerDay }, (config, previous) => {
+      if (config.paused !== previous.paused) {
+        services.observer.paused(this.mailbox, config.paused);
+        if (config.paused) log.error({ reason: config.pauseReason }, 'mailbox paused: no mail is sent until it is resumed');
+        else log.info('mailbox resumed');
+      }
+      this.notifier.notify();
+    });
+    const actions: MailboxActions = {
+      concurrencyRejected: (response) => {
+        void services.feedback.report432(this.mailbox).then(
+          ({ effectiveLimit }) => log.warn({ effectiveLimit, response }, 'upstream 432: someone outside smtp-slots uses this mailbox; effective limit lowered'),
+          (error: Error) => log.warn({ err: error.message }, 'could not record 432 feedback'),
+        );
+      },
+      pause: async (reason) => {
+        this.live.markPaused(reason);
+        await services.admin.pause(this.mailbox, reason).catch((error: Error) => log.error({ err: error.message }, 'could not store the pause in Redis'));
+      },
+      count: (name) => services.count(this.mailbox, name),
+    };
+    this.outcomes = new OutcomeHandler(this.mailbox, services.spool, options.retry, services.observer, actions, log);
+  }
+
+  start(): void {
+    this.live.start(this.options.configRefreshMs ?? 2_000);
+    this.services.spool.on('ready', this.onSpoolReady);
+    for (let i = 1; i <= this.options.workers; i += 1) this.workers.push(this.runWorker(`w${i}`));
+  }
+
+  /** Why this mailbox does not send right now (for /healthz and tests), or undefined. */
+  status(): { paused: boolean; pauseReason?: string; hold?: HoldReason; busyWorkers: number } {
+    const { paused, pauseReason } = this.live.current;
+    return { paused, ...(pauseReason ? { pauseReason } : {}), ...(this.hold ? { hold: this.hold.reason } : {}), busyWorkers: this.busy };
+  }
+
+  /**
+   * Stops taking messages; messages in flight finish, sessions QUIT and slots are released.
+   * After `timeoutMs` the remaining sockets are destroyed (their messages stay in the spool).
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping.abort();
+    this.notifier.notify();
+    const all = Promise.allSettled(this.workers);
+    const timer = setTimeout(() => this.hardStop.abort(), timeoutMs);
+    await all;
+    clearTimeout(timer);
+    this.live.stop();
+    this.services.spool.off('ready', this.onSpoolReady);
+    if (this.hold) clearTimeout(this.hold.timer);
+  }
+
+  private async runWorker(worker: string): Promise<void> {
+    const { slots, observer, log } = this.services;
+    while (!this.stopping.signal.aborted) {
+      const waitMs = this.gate();
+      if (waitMs > 0) {
+        await this.notifier.wait(waitMs, this.stopping.signal);
+        continue;
+      }
+      this.busy += 1;
+      let lease: Lease;
+      try {
+        lease = await slots.acquire(this.mailbox, { worker, signal: this.stopping.signal });
+        this.redisFailures = 0;
+      } catch (error) {
+        this.busy -= 1;
+        this.notifier.notify();
+        this.onAcquireError(error);
+        continue;
+      }
+      observer.slotGranted(this.mailbox, lease.waitedMs / 1000);
+      const onLost = () => observer.leaseLost(this.mailbox, String((lease.signal.reason as { reason?: string } | undefined)?.reason ?? 'lost'));
+      lease.signal.addEventListener('abort', onLost, { once: true });
+      try {
+        await this.useLease(lease);
+      } catch (error) {
+        log.error({ mailbox: this.mailbox, worker, err: (error as Error).message }, 'sender worker failed; messages stay in the spool');
+        await sleep(1_000, this.stopping.signal);
+      } finally {
+        lease.signal.removeEventListener('abort', onLost);
+        await lease.release().catch((error: Error) => log.warn({ mailbox: this.mailbox, err: error.message }, 'slot release failed (the lease will expire)'));
+        observer.slotReleased(this.mailbox);
+        this.busy -= 1;
+        this.notifier.notify();
+      }
+    }
+  }
+
+  /** Milliseconds to wait before a worker may ask for a slot; 0 when it may. */
+  private gate(): number {
+    const now = Date.now();
+    if (this.live.current.paused) return 2_000;
+    if (this.hold && this.hold.until > now) return this.hold.until - now;
+    if (this.redisRetryAt > now) return this.redisRetryAt - now;
+    // Workers already acquiring or sending will take the ready messages; don't queue for nothing.
+    if (this.services.spool.readyCount(this.mailbox) <= this.busy) return 30_000;
+    return 0;
+  }
+
+  private onAcquireError(error: unknown): void {
+    if (error instanceof AcquireAbortedError || this.stopping.signal.aborted) return;
+    if (error instanceof MailboxPausedError) {
+      this.live.markPaused(error.reason);
+      return;
+    }
+    // Redis unavailable (or any failure of the slot service): fail closed and retry with backoff.
+    this.redisFailures += 1;
+    const delay = Math.min(5_000, 100 * 2 ** Math.min(this.redisFailures, 6));
+    this.redisRetryAt = Date.now() + delay;
+    if (this.redisFailures === 1 || this.redisFailures % 20 === 0) {
+      this.services.log.warn({ mailbox: this.mailbox, err: (error as Error).message, failures: this.redisFailures }, 'cannot get a slot: mail stays in the spool and no upstream connection is opened');
+    }
+  }
+
+  private async useLease(lease: Lease): Promise<void> {
+    const { spool, observer } = this.services;
+    const signal = AbortSignal.any([lease.signal, this.hardStop.signal]);
+    let session: UpstreamSession | undefined;
+    let sent = 0;
+    try {
+      while (sent < this.options.maxMessagesPerConnection && !this.stopping.signal.aborted && !signal.aborted) {
+        if (this.live.current.paused || (this.hold && this.hold.until > Date.now())) break;
+        const message = await spool.claim(this.mailbox);
+        if (!message) break;
+        const admission = await this.admit(message, lease, signal);
+        if (admission === 'skip') continue;
+        if (admission === 'stop') break;
+        if (!session) {
+          session = await this.openSession(message, lease, signal);
+          if (!session) break;
+        }
+        const result = await session.send(message.header.envelope, message.raw);
+        if (result.kind === 'accepted') sent += 1;
+        const next = await this.outcomes.afterSend(message, result, session, signal.aborted);
+        if (next === 'close') break;
+      }
+    } finally {
+      if (session) {
+        // The slot is released only after the socket has closed (invariant 1).
+        if (signal.aborted) await session.destroy();
+        else await session.quit();
+        observer.connectionClosed(this.mailbox, sent);
+      }
+    }
+  }
+
+  /** Rate token and recipient budget for one message, before anything goes upstream. */
+  private async admit(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<Admission> {
+    const { spool, rate, ledger, log } = this.services;
+    const config = this.live.current;
+    const recipients = message.header.envelope.to.length;
+    if (recipients > config.recipientsPerDay) {
+      await spool.bury(message, undefined, `${recipients} recipients exceed the whole daily recipient budget of ${config.recipientsPerDay}`);
+      this.services.observer.failed(this.mailbox, 'budget');
+      return 'skip';
+    }
+    try {
+      for (;;) {
+        const decision = await rate.take(this.mailbox, config.ratePerMinute);
+        if (decision.allowed) break;
+        if (decision.retryAfterMs <= this.options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
+          await sleep(decision.retryAfterMs, AbortSignal.any([signal, this.stopping.signal]));
+          if (signal.aborted || this.stopping.signal.aborted) return this.giveBack(message);
+          continue;
+        }
+        // A long wait: free the slot for the wait instead of holding it idle.
+        return this.giveBack(message, 'rate', decision.retryAfterMs);
+      }
+      const budget = await ledger.reserve(this.mailbox, recipients, config.recipientsPerDay);
+      if (!budget.allowed) {
+        // Never knowingly trip 554 5.2.0: hold the mailbox until the rolling window frees enough.
+        log.warn({ mailbox: this.mailbox, used24h: budget.used, perDay: config.recipientsPerDay, retryAfterMs: budget.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
+        return this.giveBack(message, 'recipients', budget.retryAfterMs);
+      }
+      return 'go';
+    } catch (error) {
+      this.onAcquireError(error);
+      return this.giveBack(message);
+    }
+  }
+
+  private async giveBack(message: SpoolMessage, hold?: HoldReason, holdMs = 0): Promise<Admission> {
+    await this.services.spool.putBack(message);
+    if (hold) this.holdFor(hold, holdMs);
+    return 'stop';
+  }
+
+  private holdFor(reason: HoldReason, ms: number): void {
+    if (this.hold) clearTimeout(this.hold.timer);
+    else this.services.observer.held(this.mailbox, reason, true);
+    const until = Date.now() + Math.max(250, ms);
+    const timer = setTimeout(() => {
+      this.hold = undefined;
+      this.services.observer.held(this.mailbox, reason, false);
+      this.notifier.notify();
+    }, until - Date.now());
+    timer.unref();
+    this.hold = { reason, until, timer };
+  }
+
+  /** Opens the upstream session under the lease; on failure handles `message` and returns undefined. */
+  private async openSession(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<UpstreamSession | undefined> {
+    const { settings, tokenProvider, ehloName } = this.options;
+    let forceNewToken = false;
+    for (;;) {
+      // Connect only while the lease is live (invariant 1).
+      if (signal.aborted || lease.remainingMs() <= 0) {
+        await this.services.spool.putBack(message);
+        return undefined;
+      }
+      try {
+        const session = await UpstreamSession.open(settings.upstream, { signal, name: ehloName, forceNewToken, ...(tokenProvider ? { tokenProvider } : {}) });
+        this.connectFailures = 0;
+        return session;
+      } catch (error) {
+        if (!(error instanceof SessionOpenError)) throw error;
+        if (signal.aborted) {
+          await this.services.spool.putBack(message);
+          return undefined;
+        }
+        const classification = classifyFailure(error.error, error.stage);
+        // XOAUTH2: a refused token may just be stale; renew once before pausing the mailbox.
+        if (classification.disposition === 'auth' && settings.upstream.auth?.type === 'oauth2' && !forceNewToken) {
+          forceNewToken = true;
+          continue;
+        }
+        this.services.log.warn({ mailbox: this.mailbox, stage: error.stage, code: classification.code, response: classification.response }, 'upstream session could not be opened');
+        await this.outcomes.openFailed(message, classification);
+        if (classification.disposition === 'temporary') {
+          this.connectFailures += 1;
+          this.holdFor('connect', Math.min(60_000, backoffDelay(this.connectFailures, { ...this.options.retry, initialDelayMs: 1_000 })));
+        }
+        return undefined;
+      }
+    }
+  }
+}
