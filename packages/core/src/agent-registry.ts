@@ -1,3 +1,5 @@
+import { GLOBAL_KEYS } from './keys.js';
+import { agentHeartbeat, agentList } from './scripts.js';
 import type { RedisLike } from './types.js';
 
 export interface AgentRecord {
@@ -18,19 +20,27 @@ export interface AgentStatus extends AgentRecord {
   alive: boolean;
 }
 
-/** Agent heartbeats in `ss:agents`, judged with Redis TIME. */
+/** Agent heartbeats in `ss:agents`, judged with Redis TIME. Agents silent for a day are forgotten. */
 export class AgentRegistry {
   constructor(readonly redis: RedisLike) {}
 
-  heartbeat(_record: AgentRecord, _ttlMs: number): Promise<void> {
-    throw new Error('not implemented yet');
+  async heartbeat(record: AgentRecord, ttlMs: number): Promise<void> {
+    await agentHeartbeat(this.redis, record.agentId, record, ttlMs);
   }
 
-  list(): Promise<AgentStatus[]> {
-    throw new Error('not implemented yet');
+  /** Sorted by agent id. */
+  async list(): Promise<AgentStatus[]> {
+    const { now, records } = await agentList(this.redis);
+    const out: AgentStatus[] = [];
+    for (const json of records.values()) {
+      const { lastSeen, ttlMs, ...record } = JSON.parse(json) as AgentRecord & { lastSeen: number; ttlMs: number };
+      const lastSeenMs = Math.max(0, now - lastSeen);
+      out.push({ ...record, mailboxes: Array.isArray(record.mailboxes) ? record.mailboxes : [], lastSeenMs, alive: lastSeenMs <= ttlMs });
+    }
+    return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
   }
 
-  remove(_agentId: string): Promise<void> {
-    throw new Error('not implemented yet');
+  async remove(agentId: string): Promise<void> {
+    await this.redis.hdel(GLOBAL_KEYS.agents, agentId);
   }
 }

@@ -22,7 +22,7 @@ export {
 } from './errors.js';
 export { mailboxKeys, stateKeys, GLOBAL_KEYS, EVENTS_CHANNEL, clientChannel, mailboxFromKey, type MailboxKeys } from './keys.js';
 export { SlotClient, type SlotClientOptions, type AcquireOptions, type Lease, type SlotClientEvents } from './slot-client.js';
-export { MailboxAdmin, type ListMailboxesOptions, type ListMailboxesResult } from './mailbox-admin.js';
+export { MailboxAdmin, type ListMailboxesOptions, type ListMailboxesResult, type MailboxAdminOptions } from './mailbox-admin.js';
 export { RateLimiter, type RateDecision } from './rate-limiter.js';
 export { RecipientLedger, type RecipientDecision } from './recipient-ledger.js';
 export { LimitFeedback, type LimitFeedbackOptions } from './limit-feedback.js';

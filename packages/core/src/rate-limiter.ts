@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from './errors.js';
+import { takeRateToken } from './scripts.js';
 import type { RedisLike } from './types.js';
 
 export interface RateDecision {
@@ -6,11 +8,18 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
-/** GCRA message-rate limit per mailbox, shared by all holders, using Redis TIME. No bursts above the rate. */
+/**
+ * GCRA message-rate limit per mailbox, shared by all holders, using Redis TIME. With the
+ * default burst of 1, tokens are spaced 60 000 / perMinute ms apart: no rolling minute ever
+ * holds more than perMinute messages (no 2x bursts at window edges).
+ */
 export class RateLimiter {
-  constructor(readonly redis: RedisLike) {}
+  constructor(readonly redis: RedisLike, readonly options: { burst?: number } = {}) {}
 
-  take(_mailbox: string, _perMinute: number): Promise<RateDecision> {
-    throw new Error('not implemented yet');
+  async take(mailbox: string, perMinute: number): Promise<RateDecision> {
+    const burst = this.options.burst ?? 1;
+    if (!(perMinute > 0)) throw new InvalidArgumentError(`perMinute must be > 0 (got ${perMinute})`);
+    if (!(Number.isInteger(burst) && burst >= 1)) throw new InvalidArgumentError(`burst must be an integer >= 1 (got ${burst})`);
+    return takeRateToken(this.redis, mailbox, perMinute, burst);
   }
 }

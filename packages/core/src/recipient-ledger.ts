@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from './errors.js';
+import { reserveRecipients } from './scripts.js';
 import type { RedisLike } from './types.js';
 
 export interface RecipientDecision {
@@ -8,15 +10,21 @@ export interface RecipientDecision {
   used: number;
 }
 
-/** Rolling 24 h recipient budget per mailbox (Exchange Online: 10,000), using Redis TIME. */
+/**
+ * Rolling 24 h recipient budget per mailbox (Exchange Online: 10,000), using Redis TIME.
+ * Counted in one-minute buckets that leave the window a minute late, never early.
+ */
 export class RecipientLedger {
   constructor(readonly redis: RedisLike) {}
 
-  reserve(_mailbox: string, _recipients: number, _perDay: number): Promise<RecipientDecision> {
-    throw new Error('not implemented yet');
+  /** Reserves the recipients of one message, or says when to retry. LimitExceededError if recipients > perDay. */
+  async reserve(mailbox: string, recipients: number, perDay: number): Promise<RecipientDecision> {
+    if (!(Number.isInteger(recipients) && recipients >= 1)) throw new InvalidArgumentError(`recipients must be an integer >= 1 (got ${recipients})`);
+    if (!(Number.isInteger(perDay) && perDay >= 1)) throw new InvalidArgumentError(`perDay must be an integer >= 1 (got ${perDay})`);
+    return reserveRecipients(this.redis, mailbox, recipients, perDay);
   }
 
-  used(_mailbox: string): Promise<number> {
-    throw new Error('not implemented yet');
+  async used(mailbox: string): Promise<number> {
+    return (await reserveRecipients(this.redis, mailbox, 0, Number.MAX_SAFE_INTEGER)).used;
   }
 }

@@ -2,12 +2,12 @@
   wait until in-use < limit); raising it or resuming serves waiters at once. Pausing turns the
   current waiters away (their acquire fails with MAILBOX_PAUSED).
   Input:  KEYS  the 12 state keys
-          ARGV[1] default limit   ARGV[2] epoch grace ms
+          ARGV[1] default limit   ARGV[2] unused (admin scripts never open an epoch)
           ARGV[3] patch JSON {limit?, ratePerMinute?, recipientsPerDay?, paused?, pauseReason?}
   Output: {1, field, value, ...} the whole config hash after the change ]]
 --- @include "state"
 local patch = cjson.decode(ARGV[3])
-local now, epoch_id, grace, before = begin()
+local now, epoch_id, grace, before = begin_admin()
 for _, field in ipairs({ 'limit', 'ratePerMinute', 'recipientsPerDay' }) do
   if patch[field] then redis.call('HSET', K_CONFIG, field, patch[field]) end
 end
@@ -32,7 +32,7 @@ elseif patch.paused == false then
 end
 local cfg = load_config()
 publish_event(kind, now, { limit = cfg.limit, reason = patch.pauseReason })
-promote(now, cfg, epoch_id, grace)
+promote_if_epoch(now, cfg, epoch_id, grace)
 local out = redis.call('HGETALL', K_CONFIG)
 table.insert(out, 1, 1)
 return out

@@ -169,3 +169,19 @@ local function begin()
   sweep(now)
   return now, epoch_id, grace, load_config()
 end
+
+-- Operator scripts never open an epoch (they do not know the holders' lease TTL): without a
+-- current epoch they do not promote; the next client call opens it with the right grace.
+local function begin_admin()
+  local now = now_ms()
+  local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+  local e = redis.call('HMGET', K_EPOCH, 'run', 'id', 'grace')
+  sweep(now)
+  if e[1] ~= run then return now, nil, nil, load_config() end
+  return now, e[2], tonumber(e[3]), load_config()
+end
+
+local function promote_if_epoch(now, cfg, epoch_id, grace)
+  if epoch_id then return promote(now, cfg, epoch_id, grace) end
+  return 0
+end
