@@ -21,6 +21,8 @@ export interface DemoOptions {
   latencyMs: number;
   /** Dashboard/API port; undefined prefers 8080 and falls back to a free one, 0 always picks a free one. */
   port: number | undefined;
+  /** Keep the work folder (configs, spools, agent logs) after a successful run. */
+  keep: boolean;
   /** Use this Redis instead of starting a private redis-server. */
   redisUrl: string | undefined;
   help: boolean;
@@ -40,6 +42,7 @@ batch of mail through the agents' SMTP relays and prints what the upstream saw.
   --rate <n>       messages per minute for the mailbox (default 1200; Exchange Online: 30)
   --latency <ms>   upstream reply latency (default 40)
   --port <port>    dashboard port (default 8080 when free, otherwise any free port)
+  --keep           keep the configs, spools and agent logs (always kept when the run fails)
   --help           show this text
 
 Environment:
@@ -65,6 +68,7 @@ export function parseDemoArgs(argv: string[], env: NodeJS.ProcessEnv): ArgsResul
         rate: { type: 'string' },
         latency: { type: 'string' },
         port: { type: 'string' },
+        keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -91,6 +95,7 @@ export function parseDemoArgs(argv: string[], env: NodeJS.ProcessEnv): ArgsResul
     ratePerMinute: int('rate', 1200, 1, 1_000_000),
     latencyMs: int('latency', 40, 0, 10_000),
     port: values['port'] === undefined ? undefined : int('port', 0, 0, 65_535),
+    keep: values['keep'] === true,
     redisUrl: env['REDIS_URL'] || undefined,
     help: values['help'] === true,
   };

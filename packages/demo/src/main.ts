@@ -32,7 +32,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   say(`smtp-slots demo: ${options.agents} front-end servers x ${options.workers} sending threads share one mailbox limited to ${options.limit} connections\n`);
   let stack;
   try {
-    stack = await startDemoStack(options, (line) => say(`  started ${line}`));
+    stack = await startDemoStack(options, (label, detail) => say(`  ${label.padEnd(20)}${detail}`));
   } catch (error) {
     process.stderr.write(`smtp-slots-demo: could not start: ${(error as Error).message}\n`);
     return 3;
@@ -43,7 +43,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     say(`\nSending ${options.messages} messages over SMTP to the ${options.agents} relays (${options.agents * options.workers} client connections)...`);
     const summary = await runBatch(stack, options, out, interrupted.signal);
     code = summaryPassed(summary) ? 0 : 1;
-    say(formatSummary(summary, { adminToken: options.once ? undefined : stack.adminToken, workDir: code === 0 ? undefined : stack.workDir }));
+    out.write(formatSummary(summary, { adminToken: options.once ? undefined : stack.adminToken, workDir: code === 0 && !options.keep ? undefined : stack.workDir }) + '\n');
     if (!options.once && !interrupted.signal.aborted) {
       say('Everything keeps running so that you can explore the dashboard and the API. Ctrl-C stops it all.');
       await new Promise<void>((resolve) => {
@@ -54,7 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return code;
   } finally {
     await stack.stop();
-    if (code === 0) rmSync(stack.workDir, { recursive: true, force: true });
+    if (code === 0 && !options.keep) rmSync(stack.workDir, { recursive: true, force: true });
     else say(`Configs, spools and logs are kept in ${stack.workDir}`);
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);

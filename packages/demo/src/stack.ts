@@ -12,6 +12,8 @@ import { LocalRedis } from './launch/redis-server.js';
 /** The shared mailbox every agent sends through. */
 export const DEMO_MAILBOX = 'reports@contoso.example';
 const UPSTREAM_PASSWORD_ENV = 'DEMO_UPSTREAM_PASSWORD';
+/** Lease lifetime in the demo's agents (production default 15 s). */
+export const DEMO_LEASE_TTL_MS = 5_000;
 
 /** Everything the demo started, and how to reach it. */
 export interface DemoStack {
@@ -26,7 +28,8 @@ export interface DemoStack {
   stop(): Promise<void>;
 }
 
-export type StepLogger = (line: string) => void;
+/** Reports progress: `label` names the part (empty for a note), `detail` says where it runs. */
+export type StepLogger = (label: string, detail: string) => void;
 
 /**
  * Starts Redis (unless one is given), the Exchange Online simulator, the coordinator with the
@@ -44,8 +47,8 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
       const redis = await LocalRedis.start({ dir: join(workDir, 'redis') });
       cleanups.push(() => redis.stop());
       redisUrl = redis.url;
-      step(`redis-server        ${redisUrl} (private, no persistence)`);
-    } else step(`redis               ${redactUrl(redisUrl)} (from REDIS_URL)`);
+      step('redis-server', `${redisUrl} (private, no persistence)`);
+    } else step('redis', `${redactUrl(redisUrl)} (from REDIS_URL)`);
 
     const upstreamPassword = randomBytes(12).toString('base64url');
     const sim = await startExchangeSim({
@@ -55,12 +58,12 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
       faults: { latencyMs: options.latencyMs },
     });
     cleanups.push(() => sim.stop());
-    step(`exchange simulator  smtp://127.0.0.1:${sim.smtpPort} (${options.limit} sessions per mailbox, then 432 4.3.2; stats ${sim.httpUrl}/stats)`);
+    step('exchange simulator', `smtp://127.0.0.1:${sim.smtpPort} (${options.limit} sessions per mailbox, then 432 4.3.2; stats ${sim.httpUrl}/stats)`);
 
     const adminToken = randomBytes(18).toString('base64url');
     const coordinator = await startDemoCoordinator(redisUrl, options.port, adminToken);
     cleanups.push(() => coordinator.close());
-    step(`coordinator         ${coordinator.url}/ (dashboard, /api, /metrics)`);
+    step('coordinator', `${coordinator.url}/ (dashboard, /api, /metrics)`);
 
     const agents = await startAgentFleet({
       count: options.agents,
@@ -73,6 +76,9 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
         spool: { dir: join(workDir, `agent-${index}`, 'spool') },
         metrics: { host: '127.0.0.1', port: ports.metrics },
         sender: { workers: options.workers },
+        // A fresh Redis looks exactly like one that lost its data, so the first grant waits one lease
+        // TTL (connections opened under lost leases must drain first). A short TTL keeps that brief.
+        slots: { leaseTtlMs: DEMO_LEASE_TTL_MS },
         heartbeatMs: 1_000,
         mailboxes: [
           {
@@ -90,7 +96,10 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
     });
     cleanups.push(() => stopAgentFleet(agents));
     const relays = agents.map((agent) => agent.relayPort).join(', ');
-    step(`agents              ${options.agents} processes x ${options.workers} workers = ${options.agents * options.workers} senders; relays on 127.0.0.1 ports ${relays}`);
+    step('agents', `${options.agents} processes x ${options.workers} workers = ${options.agents * options.workers} senders; relays on 127.0.0.1 ports ${relays}`);
+    if (options.redisUrl === undefined) {
+      step('', `a new Redis looks like one that lost its data: no slot is granted for one lease TTL (${DEMO_LEASE_TTL_MS / 1000} s), mail queues meanwhile`);
+    }
 
     let stopping: Promise<void> | undefined;
     return {
