@@ -7,5 +7,8 @@ export default defineProject({
     name: 'coordinator',
     include: ['src/**/*.test.ts'],
     globalSetup: ['../testkit/src/global-setup.ts'],
+    // Integration tests use real Redis servers and sockets; the 10,000-mailbox file seeds for seconds.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });

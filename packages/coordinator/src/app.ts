@@ -52,7 +52,6 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
   hub.on('malformed', () => metrics.error('event_malformed'));
   registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry), {
     maxMailboxes: config.metrics.maxMailboxes,
-    onRead: (ok, seconds) => metrics.stateRead(ok, seconds),
     onReadError: (error) => {
       metrics.error('redis_read');
       logger.warn({ err: error }, 'could not read cluster state for /metrics');

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig, type CoordinatorConfig } from './config.js';
+import { ConnectionTracker } from './http/connection-tracker.js';
 
 /** Exit code for unusable configuration. */
 export const EXIT_CONFIG = 2;
@@ -35,6 +36,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     logger.warn({ err: (error as Error).message }, 'could not subscribe to slot events yet');
   }
   const server = coordinator.app.listen(config.http.port, config.http.host);
+  const connections = new ConnectionTracker(server);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -46,7 +48,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     closing ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       coordinator.close();
-      server.closeIdleConnections();
+      connections.drain();
       const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(timer);

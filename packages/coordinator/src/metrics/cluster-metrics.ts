@@ -33,36 +33,47 @@ export interface ClusterMetricsOptions {
   maxMailboxes: number;
   /** Called with the error when Redis could not be read for a scrape. */
   onReadError: (error: unknown) => void;
-  /** Called after every read attempt with success and duration. */
-  onRead: (ok: boolean, seconds: number) => void;
+}
+
+interface Scrape {
+  /** null when Redis could not be read: the cluster metrics are then left out. */
+  view: ClusterView | null;
+  seconds: number;
 }
 
 /**
  * Registers the cluster-wide metrics. Every value is read from Redis when Prometheus scrapes
- * (collect()); nothing is cached between scrapes, so several coordinators report alike.
+ * (collect()); nothing is kept between scrapes, so several coordinators report alike.
  */
 export function registerClusterMetrics(registry: Registry, reader: ClusterStateReader, options: ClusterMetricsOptions): void {
   const selector = new SeriesSelector(options.maxMailboxes);
-  const views = new WeakMap<ClusterState, ClusterView>();
+  let inFlight: Promise<Scrape> | undefined;
 
-  /** The view for this scrape, or null when Redis could not be read (metrics stay empty). */
-  const view = async (): Promise<ClusterView | null> => {
+  const load = async (): Promise<Scrape> => {
     const started = performance.now();
     try {
       const state = await reader.read();
-      options.onRead(true, (performance.now() - started) / 1000);
-      let result = views.get(state);
-      if (!result) {
-        result = buildView(state, selector);
-        views.set(state, result);
-      }
-      return result;
+      return { view: buildView(state, selector), seconds: (performance.now() - started) / 1000 };
     } catch (error) {
-      options.onRead(false, (performance.now() - started) / 1000);
       options.onReadError(error);
-      return null;
+      return { view: null, seconds: (performance.now() - started) / 1000 };
     }
   };
+  /**
+   * prom-client starts every collect() of a scrape before any of them settles, so they all share
+   * the one read in flight; the next scrape reads afresh.
+   */
+  const scrape = (): Promise<Scrape> => {
+    if (!inFlight) {
+      const read = load();
+      inFlight = read;
+      void read.finally(() => {
+        if (inFlight === read) inFlight = undefined;
+      });
+    }
+    return inFlight;
+  };
+  const view = async (): Promise<ClusterView | null> => (await scrape()).view;
 
   const mailboxGauge = (name: string, help: string, pick: (f: SeriesFigures) => number) =>
     new Gauge({
@@ -121,6 +132,22 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   codedCounter('smtp_slots_messages_failed_total', 'Messages failed permanently, by SMTP code.', 'failed', []);
   codedCounter('smtp_slots_upstream_rejections_total', 'Upstream rejections by SMTP code (432 = concurrent connection limit).', 'rejections', ['432']);
 
+  new Gauge({
+    name: 'smtp_slots_coordinator_redis_up',
+    help: '1 when this scrape could read the cluster state from Redis.',
+    registers: [registry],
+    async collect() {
+      this.set((await scrape()).view ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'smtp_slots_coordinator_state_read_seconds',
+    help: 'Time this scrape spent reading the cluster state from Redis.',
+    registers: [registry],
+    async collect() {
+      this.set((await scrape()).seconds);
+    },
+  });
   new Gauge({
     name: 'smtp_slots_mailboxes',
     help: 'Mailboxes registered in Redis.',

@@ -28,32 +28,14 @@ export interface ClusterState {
 const SNAPSHOT_BATCH = 500;
 const LIST_PAGE = 1000;
 
-/**
- * Reads the whole cluster's state from Redis for one scrape. Concurrent callers within
- * `maxAgeMs` share one read, because prom-client collects every metric in parallel.
- */
+/** Reads the whole cluster's state from Redis: every mailbox's figures and every agent. */
 export class ClusterStateReader {
-  private pending: { at: number; state: Promise<ClusterState> } | undefined;
-
   constructor(
     private readonly admin: MailboxAdmin,
     private readonly agents: AgentRegistry,
-    private readonly maxAgeMs = 1000,
   ) {}
 
-  read(): Promise<ClusterState> {
-    const now = Date.now();
-    if (this.pending && now - this.pending.at < this.maxAgeMs) return this.pending.state;
-    const state = this.load();
-    this.pending = { at: now, state };
-    // A failed read must not be served to the next scrape.
-    state.catch(() => {
-      if (this.pending?.state === state) this.pending = undefined;
-    });
-    return state;
-  }
-
-  private async load(): Promise<ClusterState> {
+  async read(): Promise<ClusterState> {
     const [names, agents] = await Promise.all([this.allMailboxes(), this.agents.list()]);
     const mailboxes: MailboxFigures[] = [];
     for (let i = 0; i < names.length; i += SNAPSHOT_BATCH) {

@@ -5,17 +5,19 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 
 const KNOWN_EVENT_TYPES = ['grant', 'release', 'expire', 'lost', 'force-release', 'pause', 'resume', 'config', 'rejection'];
 const ERROR_KINDS = ['http_5xx', 'redis_read', 'event_malformed', 'sse_dropped', 'redis_connection'];
 
-/** The coordinator's own health: HTTP traffic, SSE clients, events, errors, Redis reads. */
+/** The coordinator's own health: HTTP traffic, SSE clients, events, errors. */
 export class CoordinatorMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route'>;
   private readonly events: Counter<'type'>;
   private readonly errors: Counter<'kind'>;
-  private readonly redisUp: Gauge;
-  private readonly readSeconds: Gauge;
 
   constructor(registry: Registry, sseClients: () => number) {
     collectDefaultMetrics({ register: registry, prefix: 'smtp_slots_coordinator_' });
+    // These default gauges end in _total, which promtool (rightly) rejects for non-counters.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(`smtp_slots_coordinator_${name}`);
+    }
     this.requests = new Counter({
       name: 'smtp_slots_coordinator_http_requests_total',
       help: 'HTTP requests answered, by route pattern and status code.',
@@ -51,16 +53,6 @@ export class CoordinatorMetrics {
       registers: [registry],
     });
     for (const kind of ERROR_KINDS) this.errors.inc({ kind }, 0);
-    this.redisUp = new Gauge({
-      name: 'smtp_slots_coordinator_redis_up',
-      help: '1 when the last cluster state read from Redis succeeded.',
-      registers: [registry],
-    });
-    this.readSeconds = new Gauge({
-      name: 'smtp_slots_coordinator_state_read_seconds',
-      help: 'Duration of the last cluster state read from Redis for a scrape.',
-      registers: [registry],
-    });
   }
 
   eventReceived(type: string): void {
@@ -69,11 +61,6 @@ export class CoordinatorMetrics {
 
   error(kind: (typeof ERROR_KINDS)[number]): void {
     this.errors.inc({ kind });
-  }
-
-  stateRead(ok: boolean, seconds: number): void {
-    this.redisUp.set(ok ? 1 : 0);
-    this.readSeconds.set(seconds);
   }
 
   /** Counts every request under its route pattern (bounded), never the raw URL. */

@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { AgentRegistry, incrementCounter } from '@smtp-slots/core';
+import { parseExposition, valueOf } from './testing/prom-text.js';
+import { randomMailbox, startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
+
+const PROMTOOL = '/usr/bin/promtool';
+const hasPromtool = existsSync(PROMTOOL);
+
+let redis: RedisProcess;
+let coordinator: TestCoordinator;
+const busy = randomMailbox('metrics-busy');
+const paused = randomMailbox('metrics-paused');
+
+beforeAll(async () => {
+  redis = await RedisProcess.start();
+  coordinator = await startTestCoordinator({ redisUrl: redis.url });
+  await coordinator.admin.ensureMailbox(busy, { limit: 3, ratePerMinute: 30 });
+  await coordinator.admin.ensureMailbox(paused, { limit: 2 });
+  await coordinator.admin.pause(paused, 'quota');
+  await incrementCounter(coordinator.redis, busy, 'sent', 5);
+  await incrementCounter(coordinator.redis, busy, 'rejections:432', 2);
+  await incrementCounter(coordinator.redis, busy, 'deferred:421', 1);
+  await incrementCounter(coordinator.redis, busy, 'failed:550', 1);
+  await incrementCounter(coordinator.redis, busy, 'rejections:not-a-code', 1);
+  await new AgentRegistry(coordinator.redis).heartbeat(
+    { agentId: 'agent-m', host: 'metrics-host', pid: 1, version: '0.1.0', spoolDepth: 7, mailboxes: [busy, paused], startedAt: Date.now() },
+    60_000,
+  );
+});
+afterAll(async () => {
+  await coordinator.close();
+  await redis.stop();
+});
+
+describe('GET /metrics', () => {
+  it('reads slot state from Redis at scrape time', async () => {
+    const client = coordinator.slotClient('agent-m', 'metrics-host');
+    const first = await client.acquire(busy, { worker: 'w1' });
+    await client.acquire(busy, { worker: 'w2' });
+    await client.acquire(busy, { worker: 'w3' });
+    const waiting = client.acquire(busy, { worker: 'w4' });
+    waiting.catch(() => undefined); // awaited below; closing the client must not leave it unhandled
+    await waitFor(async () => (await coordinator.admin.snapshot(busy))?.waiters.length === 1, { message: 'a waiter' });
+
+    const response = await coordinator.call('GET', '/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const samples = parseExposition(response.body as string);
+    const at = (name: string, labels: Record<string, string>) => valueOf(samples, name, labels);
+    expect(at('smtp_slots_slots_limit', { mailbox: busy })).toBe(3);
+    expect(at('smtp_slots_slots_effective_limit', { mailbox: busy })).toBe(3);
+    expect(at('smtp_slots_slots_in_use', { mailbox: busy })).toBe(3);
+    expect(at('smtp_slots_slots_waiters', { mailbox: busy })).toBe(1);
+    expect(at('smtp_slots_mailbox_paused', { mailbox: busy })).toBe(0);
+    expect(at('smtp_slots_mailbox_paused', { mailbox: paused })).toBe(1);
+    expect(at('smtp_slots_slot_grants_total', { mailbox: busy })).toBe(3);
+    expect(at('smtp_slots_messages_sent_total', { mailbox: busy })).toBe(5);
+    expect(at('smtp_slots_upstream_rejections_total', { mailbox: busy, code: '432' })).toBe(2);
+    expect(at('smtp_slots_upstream_rejections_total', { mailbox: busy, code: 'other' })).toBe(1);
+    expect(at('smtp_slots_messages_deferred_total', { mailbox: busy, code: '421' })).toBe(1);
+    expect(at('smtp_slots_messages_failed_total', { mailbox: busy, code: '550' })).toBe(1);
+    expect(at('smtp_slots_rate_tokens_available', { mailbox: busy })).toBeGreaterThan(0);
+    expect(at('smtp_slots_recipients_24h', { mailbox: busy })).toBe(0);
+    expect(at('smtp_slots_mailboxes', {})).toBe(2);
+    expect(at('smtp_slots_agents', { state: 'alive' })).toBe(1);
+    expect(at('smtp_slots_spool_messages', { agent: 'agent-m' })).toBe(7);
+    // Known series exist at 0 before anything happened.
+    expect(at('smtp_slots_upstream_rejections_total', { mailbox: paused, code: '432' })).toBe(0);
+    expect(at('smtp_slots_messages_sent_total', { mailbox: paused })).toBe(0);
+    expect(at('smtp_slots_leases_expired_total', { mailbox: paused })).toBe(0);
+    expect(at('smtp_slots_coordinator_redis_up', {})).toBe(1);
+    // Nothing unbounded or secret in labels.
+    for (const sample of samples) {
+      expect(Object.keys(sample.labels).every((label) => ['mailbox', 'code', 'agent', 'state', 'method', 'route', 'status', 'type', 'kind', 'le', 'version', 'quantile', 'space', 'major', 'minor', 'patch'].includes(label)), JSON.stringify(sample)).toBe(true);
+    }
+
+    await first.release();
+    await waiting;
+    const after = parseExposition((await coordinator.call('GET', '/metrics')).body as string);
+    expect(valueOf(after, 'smtp_slots_slots_waiters', { mailbox: busy })).toBe(0);
+    expect(valueOf(after, 'smtp_slots_slot_grants_total', { mailbox: busy })).toBe(4);
+  });
+
+  it('counts its own HTTP requests by route pattern, never by raw path', async () => {
+    await coordinator.call('GET', `/api/mailboxes/${encodeURIComponent(busy)}`);
+    await coordinator.call('GET', '/api/mailboxes/nobody%40example.test');
+    const samples = parseExposition((await coordinator.call('GET', '/metrics')).body as string);
+    expect(valueOf(samples, 'smtp_slots_coordinator_http_requests_total', { method: 'GET', route: '/api/mailboxes/:address', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'smtp_slots_coordinator_http_requests_total', { method: 'GET', route: '/api/mailboxes/:address', status: '404' })).toBeGreaterThanOrEqual(1);
+    expect(samples.some((s) => Object.values(s.labels).some((v) => v.includes('@')) && s.name.startsWith('smtp_slots_coordinator_'))).toBe(false);
+  });
+
+  // Skipped (and listed as skipped) when promtool is missing: apt-get install prometheus.
+  it.skipIf(!hasPromtool)(`passes promtool check metrics on a live scrape${hasPromtool ? '' : ' (skipped: /usr/bin/promtool not installed, apt-get install prometheus)'}`, async () => {
+    const scrape = (await coordinator.call('GET', '/metrics')).body as string;
+    const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: scrape, encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+});

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisProcess } from '@smtp-slots/testkit';
+import type { MailboxPage } from './index.js';
+import { OTHER_MAILBOXES } from './index.js';
+import { parseExposition, valueOf } from './testing/prom-text.js';
+import { startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
+
+const MAILBOXES = 10_000;
+const address = (i: number) => `user${String(i).padStart(5, '0')}@scale.test`;
+
+let redis: RedisProcess;
+let coordinator: TestCoordinator;
+beforeAll(async () => {
+  redis = await RedisProcess.start();
+  coordinator = await startTestCoordinator({ redisUrl: redis.url, metrics: { maxMailboxes: 20 } });
+  for (let i = 0; i < MAILBOXES; i += 1000) {
+    await Promise.all(Array.from({ length: 1000 }, (_, j) => coordinator.admin.ensureMailbox(address(i + j), { limit: 3 })));
+  }
+});
+afterAll(async () => {
+  await coordinator.close();
+  await redis.stop();
+});
+
+describe('10,000 mailboxes', () => {
+  it('pages through every mailbox with a cursor', async () => {
+    const first = (await coordinator.call('GET', '/api/mailboxes')).body as MailboxPage;
+    expect(first.total).toBe(MAILBOXES);
+    expect(first.items.length).toBeGreaterThan(0);
+    expect(first.items.length).toBeLessThanOrEqual(100);
+    expect(first.nextCursor).not.toBeNull();
+
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const response = await coordinator.call('GET', `/api/mailboxes?limit=500${query}`);
+      expect(response.status).toBe(200);
+      const page = response.body as MailboxPage;
+      for (const item of page.items) seen.add(item.address);
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 200);
+    expect(seen.size).toBe(MAILBOXES);
+    expect(pages).toBeGreaterThanOrEqual(MAILBOXES / 1000);
+
+    const search = (await coordinator.call('GET', '/api/mailboxes?q=USER0424&limit=500')).body as MailboxPage;
+    const found: string[] = [...search.items.map((item) => item.address)];
+    let next = search.nextCursor;
+    while (next) {
+      const page = (await coordinator.call('GET', `/api/mailboxes?q=user0424&limit=500&cursor=${encodeURIComponent(next)}`)).body as MailboxPage;
+      found.push(...page.items.map((item) => item.address));
+      next = page.nextCursor;
+    }
+    expect(found.sort()).toEqual(Array.from({ length: 10 }, (_, i) => address(4240 + i)));
+  });
+
+  it('keeps /metrics bounded: the busiest mailboxes get their own series, the rest sum into _other', async () => {
+    const client = coordinator.slotClient('agent-scale', 'scale-host');
+    await client.acquire(address(9876), { worker: 'w1' });
+    await client.acquire(address(9876), { worker: 'w2' });
+    await client.acquire(address(1234), { worker: 'w1' });
+
+    const text = (await coordinator.call('GET', '/metrics')).body as string;
+    const samples = parseExposition(text);
+    const limits = samples.filter((s) => s.name === 'smtp_slots_slots_limit');
+    expect(limits).toHaveLength(21);
+    expect(limits.map((s) => s.labels['mailbox'])).toContain(OTHER_MAILBOXES);
+    expect(limits.reduce((sum, s) => sum + s.value, 0)).toBe(3 * MAILBOXES);
+    expect(valueOf(samples, 'smtp_slots_slots_limit', { mailbox: OTHER_MAILBOXES })).toBe(3 * (MAILBOXES - 20));
+    expect(valueOf(samples, 'smtp_slots_slots_in_use', { mailbox: address(9876) })).toBe(2);
+    expect(valueOf(samples, 'smtp_slots_slots_in_use', { mailbox: address(1234) })).toBe(1);
+    expect(valueOf(samples, 'smtp_slots_mailboxes')).toBe(MAILBOXES);
+    const mailboxLabels = new Set(samples.map((s) => s.labels['mailbox']).filter((v) => v !== undefined));
+    expect(mailboxLabels.size).toBe(21);
+    expect(samples.length).toBeLessThan(1000);
+  });
+});
