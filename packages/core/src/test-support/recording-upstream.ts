@@ -1,0 +1,69 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export interface UpstreamConnection {
+  /** First line the client sent (who it is). */
+  label: string;
+  openedAt: number;
+  /** Last time a byte arrived: when the holder last used the connection. */
+  lastDataAt: number;
+  closedAt: number | undefined;
+}
+
+/**
+ * A TCP server that plays the upstream like testkit's CountingServer (open/peak) and also
+ * records, per connection, who it is and when it was last used (performance.now() of this process).
+ */
+export class RecordingUpstream {
+  readonly connections: UpstreamConnection[] = [];
+  open = 0;
+  peak = 0;
+  port = 0;
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+
+  async start(): Promise<this> {
+    this.server = createServer((socket) => {
+      const record: UpstreamConnection = { label: '', openedAt: performance.now(), lastDataAt: performance.now(), closedAt: undefined };
+      this.connections.push(record);
+      this.sockets.add(socket);
+      this.open += 1;
+      this.peak = Math.max(this.peak, this.open);
+      let head = '';
+      socket.on('data', (data) => {
+        record.lastDataAt = performance.now();
+        if (!record.label) {
+          head += data.toString();
+          const eol = head.indexOf('\n');
+          if (eol >= 0) record.label = head.slice(0, eol);
+        }
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        record.closedAt = performance.now();
+        this.sockets.delete(socket);
+        this.open -= 1;
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.port = typeof address === 'object' && address ? address.port : 0;
+    return this;
+  }
+
+  /** Most connections that were in use at once, a connection counting from open to its last byte. */
+  peakInUse(filter: (c: UpstreamConnection) => boolean = () => true): number {
+    const edges: Array<[number, number]> = [];
+    for (const c of this.connections.filter(filter)) edges.push([c.openedAt, 1], [c.lastDataAt, -1]);
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let now = 0;
+    let peak = 0;
+    for (const [, delta] of edges) peak = Math.max(peak, (now += delta));
+    return peak;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
