@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { parseDemoArgs, USAGE } from './args.js';
+import { startBackgroundTraffic } from './background-traffic.js';
 import { runBatch, summaryPassed } from './batch.js';
 import { startDemoStack } from './stack.js';
 import { formatSummary } from './summary.js';
@@ -45,10 +46,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     code = summaryPassed(summary) ? 0 : 1;
     out.write(formatSummary(summary, { adminToken: options.once ? undefined : stack.adminToken, workDir: code === 0 && !options.keep ? undefined : stack.workDir }) + '\n');
     if (!options.once && !interrupted.signal.aborted) {
-      say('Everything keeps running so that you can explore the dashboard and the API. Ctrl-C stops it all.');
+      const burst = Math.min(options.messages, 30);
+      say(`Everything keeps running so that you can explore the dashboard and the API; a burst of ${burst} messages every 10 s keeps the slots moving. Ctrl-C stops it all.`);
+      const stopTraffic = startBackgroundTraffic(stack, { burst, everyMs: 10_000, connectionsPerRelay: options.workers });
       await new Promise<void>((resolve) => {
         onInterrupt = resolve;
       });
+      await stopTraffic();
     }
     say('\nStopping: agents drain and release their slots, then the coordinator, the simulator and Redis stop.');
     return code;

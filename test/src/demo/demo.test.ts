@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot } from '../docs/repo-files.js';
 
 const cli = join(repoRoot, 'packages/demo/dist/cli.js');
@@ -21,8 +21,20 @@ function startDemo(args: string[]) {
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<Run>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-  return { child, done, output: () => stdout };
+  const demo = { child, done, output: () => stdout };
+  started.add(demo);
+  return demo;
 }
+
+const started = new Set<{ child: ReturnType<typeof spawn>; done: Promise<Run> }>();
+// A failed assertion must not leave a demo (and its agents, Redis, coordinator) running.
+afterEach(async () => {
+  for (const demo of started) {
+    if (demo.child.exitCode === null && demo.child.signalCode === null) demo.child.kill('SIGINT');
+    await demo.done;
+  }
+  started.clear();
+});
 
 /** `label   value` from the summary block. */
 function summaryValue(stdout: string, label: string): string {
@@ -57,8 +69,7 @@ describe('the demo', () => {
   it('keeps the dashboard up until SIGINT, then stops every process it started', async () => {
     const demo = startDemo(['--messages', '12', '--port', '0']);
     const deadline = Date.now() + 60_000;
-    while (!demo.output().includes('Ctrl-C stops it all') && Date.now() < deadline) {
-      if (demo.child.exitCode !== null) break;
+    while (!demo.output().includes('Ctrl-C stops it all') && demo.child.exitCode === null && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(demo.output()).toContain('Ctrl-C stops it all');
@@ -67,7 +78,8 @@ describe('the demo', () => {
 
     // The running system answers: the page, live agents, and an admin action with the printed token.
     expect((await fetch(dashboard)).status).toBe(200);
-    const { agents } = (await (await fetch(new URL('/api/agents', dashboard))).json()) as { agents: Array<{ pid: number; alive: boolean }> };
+    const response = await fetch(new URL('/api/agents', dashboard));
+    const { agents } = (await response.json()) as { agents: Array<{ pid: number; alive: boolean }> };
     expect(agents).toHaveLength(4);
     expect(agents.every((agent) => agent.alive && isAlive(agent.pid))).toBe(true);
     const pause = await fetch(new URL('/api/mailboxes/reports@contoso.example/pause', dashboard), {
