@@ -60,6 +60,8 @@ export class RelayServer extends EventEmitter {
       hideSTARTTLS: !tls,
       ...(tls ?? {}),
       logger: false,
+      // Clients are local apps: a reverse DNS lookup per connection would only add latency.
+      disableReverseLookup: true,
       closeTimeout: 5_000,
       onAuth: (credentials, _session, callback) => {
         if (credentials.username && typeof credentials.password === 'string' && checkRelayUser(relay.users, credentials.username, credentials.password)) {

@@ -184,33 +184,64 @@ export class MailboxSender {
   private async useLease(lease: Lease): Promise<void> {
     const { spool, observer } = this.services;
     const signal = AbortSignal.any([lease.signal, this.hardStop.signal]);
+    const max = this.options.maxMessagesPerConnection;
+    const bookkeeping = new Set<Promise<unknown>>();
     let session: UpstreamSession | undefined;
     let sent = 0;
+    // The next message is claimed and admitted while the current one is in flight, so that
+    // spool and Redis round trips overlap the upstream's latency instead of adding to it.
+    let next: Promise<SpoolMessage | undefined> = this.prepare(lease, signal);
     try {
-      while (sent < this.options.maxMessagesPerConnection && !this.stopping.signal.aborted && !signal.aborted) {
-        if (this.live.current.paused || (this.hold && this.hold.until > Date.now())) break;
-        const message = await spool.claim(this.mailbox);
+      for (let taken = 1; ; taken += 1) {
+        const message = await next;
+        next = Promise.resolve(undefined);
         if (!message) break;
-        const admission = await this.admit(message, lease, signal);
-        if (admission === 'skip') continue;
-        if (admission === 'stop') break;
         if (!session) {
           session = await this.openSession(message, lease, signal);
           if (!session) break;
         }
-        const result = await session.send(message.header.envelope, message.raw);
+        const sending = session.send(message.header.envelope, message.raw);
+        if (taken < max) next = this.prepare(lease, signal);
+        const result = await sending;
+        if (result.kind === 'accepted' && result.refused.length === 0) {
+          sent += 1;
+          const done = this.outcomes.afterSend(message, result, session, false).catch((error: Error) => this.bookkeepingFailed(error));
+          bookkeeping.add(done);
+          void done.finally(() => bookkeeping.delete(done));
+          continue;
+        }
         if (result.kind === 'accepted') sent += 1;
-        const next = await this.outcomes.afterSend(message, result, session, signal.aborted);
-        if (next === 'close') break;
+        if ((await this.outcomes.afterSend(message, result, session, signal.aborted)) === 'close') break;
       }
     } finally {
+      const prefetched = await next.catch(() => undefined);
+      if (prefetched) await spool.putBack(prefetched);
       if (session) {
         // The slot is released only after the socket has closed (invariant 1).
         if (signal.aborted) await session.destroy();
         else await session.quit();
         observer.connectionClosed(this.mailbox, sent);
       }
+      await Promise.all(bookkeeping);
     }
+  }
+
+  /** Claims the next ready message and admits it (rate, budget); undefined when there is none to send now. */
+  private async prepare(lease: Lease, signal: AbortSignal): Promise<SpoolMessage | undefined> {
+    for (;;) {
+      if (this.stopping.signal.aborted || signal.aborted) return undefined;
+      if (this.live.current.paused || (this.hold && this.hold.until > Date.now())) return undefined;
+      const message = await this.services.spool.claim(this.mailbox);
+      if (!message) return undefined;
+      const admission = await this.admit(message, lease, signal);
+      if (admission === 'go') return message;
+      if (admission === 'stop') return undefined;
+    }
+  }
+
+  private bookkeepingFailed(error: Error): void {
+    // The upstream has the message; the spool could not record it: it may be sent again after a restart.
+    this.services.log.error({ mailbox: this.mailbox, err: error.message }, 'could not remove a delivered message from the spool');
   }
 
   /** Rate token and recipient budget for one message, before anything goes upstream. */

@@ -89,6 +89,8 @@ export class UpstreamSession {
       logger: false,
     });
     socket.on('error', () => undefined); // reported through smtp-connection or the connect step
+    // Commands and the message's final dot are small writes: Nagle plus delayed ACKs would stall each ~40 ms.
+    socket.setNoDelay(true);
     const session = new UpstreamSession(socket, connection, signal);
     try {
       await session.step('connect', (done) => {
