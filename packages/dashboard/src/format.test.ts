@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDuration, messagesPerMinute, rejections, share, slotTiles } from './static/format.js';
+import { formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './static/format.js';
 
 const holder = (slot: number, token: number, expiresInMs = 15_000) => ({ slot, token, host: 'web-1', worker: `w${slot}`, heldForMs: 2_000, expiresInMs });
 
@@ -41,5 +41,7 @@ describe('figures', () => {
     expect([formatDuration(999), formatDuration(75_000), formatDuration(3_960_000)]).toEqual(['0s', '1m 15s', '1h 6m']);
     expect([formatCount(999), formatCount(1234), formatCount(12_345), formatCount(2_500_000)]).toEqual(['999', '1.23k', '12.3k', '2.5M']);
     expect([share(5, 10), share(20, 10), share(1, 0)]).toEqual([0.5, 1, 0]);
+    expect(ratePressure({ perMinute: 30, availableNow: 0, nextFreeInMs: 1000 })).toBe(0.5);
+    expect(ratePressure({ perMinute: 30, availableNow: 1, nextFreeInMs: 0 })).toBe(0);
   });
 });

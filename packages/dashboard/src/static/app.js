@@ -51,9 +51,10 @@ function remember(data) {
 }
 
 function actionsFor(address) {
-  const run = (action) => async () => {
+  const run = (action, done) => async () => {
     try {
       await action();
+      notice(`${address}: ${done}`);
       await refreshOne(address);
     } catch (error) {
       notice(`${address}: ${error.message}`, true);
@@ -61,10 +62,10 @@ function actionsFor(address) {
     }
   };
   return {
-    pause: run(() => pauseMailbox(address)),
-    resume: run(() => resumeMailbox(address)),
-    setLimit: (limit) => run(() => setLimit(address, limit))(),
-    release: (slot) => run(() => releaseSlot(address, slot))(),
+    pause: run(() => pauseMailbox(address), 'paused'),
+    resume: run(() => resumeMailbox(address), 'resumed'),
+    setLimit: (limit) => run(() => setLimit(address, limit), `limit set to ${limit}`)(),
+    release: (slot) => run(() => releaseSlot(address, slot), `slot ${slot} released`)(),
   };
 }
 
@@ -72,9 +73,10 @@ function cardOf(address) {
   return list.querySelector(`article[data-mailbox="${CSS.escape(address)}"]`);
 }
 
-/** The card the operator is typing in, which redraws must leave alone. */
+/** The card the operator is typing in (limit field), which redraws must leave alone. */
 function focusedCard() {
-  return list.contains(document.activeElement) ? document.activeElement.closest('article') : null;
+  const active = document.activeElement;
+  return active && active.tagName === 'INPUT' && list.contains(active) ? active.closest('article') : null;
 }
 
 function drawOne(entry) {

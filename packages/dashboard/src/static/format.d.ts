@@ -9,3 +9,4 @@ export function slotTiles(mailbox: MailboxLike, fetchedAt: number, now: number, 
 export function rejections(counters: Record<string, number> | undefined): { code432: number; other: number };
 export function messagesPerMinute(samples: Array<{ at: number; sent: number }>, minSpanMs?: number): number | null;
 export function share(used: number, total: number): number;
+export function ratePressure(rate: { perMinute: number; availableNow: number; nextFreeInMs: number }): number;

@@ -86,3 +86,12 @@ export function share(used, total) {
   if (!(total > 0)) return 0;
   return Math.min(1, Math.max(0, used / total));
 }
+
+/**
+ * How close the shared rate limit is (0..1): the wait until the next message may start, over
+ * the spacing the limit imposes (GCRA without bursts: one message every 60 s / perMinute).
+ */
+export function ratePressure(rate) {
+  if (!(rate.perMinute > 0)) return 0;
+  return share(rate.nextFreeInMs, 60_000 / rate.perMinute);
+}

@@ -1,4 +1,4 @@
-import { formatCount, formatDuration, messagesPerMinute, rejections, share, slotTiles } from './format.js';
+import { formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './format.js';
 
 /** Builds an element; children are nodes or strings (always inserted as text, never as HTML). */
 export function el(tag, attributes = {}, ...children) {
@@ -49,7 +49,7 @@ export function renderMailbox(entry, now, admin, actions) {
   const m = entry.data;
   const { code432, other } = rejections(m.counters);
   const perMinute = messagesPerMinute(entry.samples);
-  const rateUsed = Math.max(0, m.rate.perMinute - Math.floor(m.rate.availableNow));
+  const rateNote = m.rate.nextFreeInMs > 0 ? `next in ${(m.rate.nextFreeInMs / 1000).toFixed(1)}s` : 'ready';
   const limitNote = m.effectiveLimit === m.limit ? `limit ${m.limit}` : `limit ${m.effectiveLimit} of ${m.limit} (432 cool-down)`;
   return el('article', { class: `mailbox${m.paused ? ' is-paused' : ''}`, 'data-mailbox': m.address, 'data-paused': m.paused ? 'true' : 'false' },
     el('header', {},
@@ -66,7 +66,7 @@ export function renderMailbox(entry, now, admin, actions) {
       stat('sent', formatCount(m.counters.sent ?? 0), 'sent'),
       stat('432s', formatCount(code432), 'rejections-432', code432 > 0 ? 'warn' : ''),
       stat('other rejections', formatCount(other), 'rejections-other', other > 0 ? 'warn' : '')),
-    bar('rate', `${rateUsed}/${m.rate.perMinute} per min`, share(rateUsed, m.rate.perMinute)),
+    bar('rate', `${m.rate.perMinute}/min · ${rateNote}`, ratePressure(m.rate)),
     bar('quota', `${formatCount(m.recipients.used24h)}/${formatCount(m.recipients.perDay)} rcpt 24h`, share(m.recipients.used24h, m.recipients.perDay)),
     admin ? renderAdminActions(m, actions) : null);
 }

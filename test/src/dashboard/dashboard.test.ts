@@ -1,0 +1,176 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentRegistry, MailboxAdmin, SlotClient } from '@smtp-slots/core';
+import { parseConfig, startCoordinator, type MailboxDetail, type RunningCoordinator } from '@smtp-slots/coordinator';
+import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { LoadWorker } from './load-worker.js';
+
+const ADMIN_TOKEN = 'dashboard-admin-token-7f3a9c';
+const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
+const MAILBOX = 'sales@contoso.test';
+const BACKGROUND = 'alerts@contoso.test';
+
+let redisServer: RedisProcess;
+let redis: Redis;
+let coordinator: RunningCoordinator;
+let browser: Browser;
+const clients: SlotClient[] = [];
+
+beforeAll(async () => {
+  redisServer = await RedisProcess.start();
+  redis = new Redis(redisServer.url);
+  const config = parseConfig({ redis: { url: redisServer.url }, http: { port: 0 }, adminToken: ADMIN_TOKEN, logLevel: 'silent' });
+  if (!config.ok || config.help) throw new Error('bad coordinator config');
+  coordinator = await startCoordinator(config.config);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.allSettled(clients.map((client) => client.close()));
+  await coordinator?.close();
+  await redis?.quit();
+  await redisServer?.stop();
+});
+
+function agent(agentId: string, host: string): SlotClient {
+  // epochGraceMs 0: this Redis just started and holds no earlier leases to drain.
+  const client = new SlotClient({ redis, holder: { agentId, host, pid: process.pid }, epochGraceMs: 0 });
+  clients.push(client);
+  return client;
+}
+
+/** slot → `host·worker` as the page shows it for one mailbox (held or expiring tiles only). */
+async function shownHolders(page: Page, mailbox: string): Promise<Record<string, string>> {
+  return page.$$eval(`article[data-mailbox="${mailbox}"] li.slot`, (tiles) =>
+    Object.fromEntries(tiles.filter((t) => t.getAttribute('data-holder')).map((t) => [t.getAttribute('data-slot'), t.getAttribute('data-holder')])),
+  );
+}
+
+function expectedHolders(workers: LoadWorker[]): Record<string, string> {
+  return Object.fromEntries(workers.filter((w) => w.current).map((w) => [String(w.current!.slot), w.label]));
+}
+
+describe('dashboard', () => {
+  it('shows live slot holders while a load runs, and pauses a mailbox through the UI', async () => {
+    const admin = new MailboxAdmin(redis);
+    await admin.ensureMailbox(MAILBOX, { limit: 3 });
+    await admin.ensureMailbox(BACKGROUND, { limit: 2 });
+    // Six workers on two hosts contend for three slots; the test ends each hold itself.
+    const web1 = agent('agent-web-1', 'web-1');
+    const web2 = agent('agent-web-2', 'web-2');
+    const workers = [
+      ...['t1', 't2', 't3'].map((w) => new LoadWorker(web1, MAILBOX, 'web-1', w, { kind: 'manual' })),
+      ...['t1', 't2', 't3'].map((w) => new LoadWorker(web2, MAILBOX, 'web-2', w, { kind: 'manual' })),
+    ];
+    // Background traffic that cycles on its own keeps events flowing on another mailbox.
+    const background = ['b1', 'b2', 'b3'].map((w) => new LoadWorker(web2, BACKGROUND, 'web-2', w, { kind: 'random', minMs: 150, maxMs: 600 }));
+    for (const worker of [...workers, ...background]) worker.start();
+    // The heartbeats an agent process would send, for the agents overview.
+    const registry = new AgentRegistry(redis);
+    for (const [agentId, host, spoolDepth] of [['agent-web-1', 'web-1', 3], ['agent-web-2', 'web-2', 12]] as const) {
+      await registry.heartbeat({ agentId, host, pid: process.pid, version: '0.1.0', spoolDepth, mailboxes: [MAILBOX, BACKGROUND], startedAt: Date.now() }, 60_000);
+    }
+    await waitFor(() => workers.filter((w) => w.current).length === 3, { message: 'three held slots' });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const detailRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes(`/api/mailboxes/${encodeURIComponent(MAILBOX)}`)) detailRequests.push(request.url());
+    });
+    try {
+      await page.goto(coordinator.url);
+      await page.waitForSelector('#live[data-state="live"]');
+      await page.waitForSelector('table.agents tr[data-agent="agent-web-2"]');
+      expect(await page.textContent('table.agents tr[data-agent="agent-web-2"]')).toContain('12');
+
+      // 1. Three held slots with their holders, exactly as the leases in Redis.
+      await waitFor(async () => {
+        const shown = await shownHolders(page, MAILBOX);
+        return Object.keys(shown).length === 3 && JSON.stringify(shown) === JSON.stringify(expectedHolders(workers));
+      }, { message: 'the page to show the three holders' });
+      const card = page.locator(`article[data-mailbox="${MAILBOX}"]`);
+      expect(await card.locator('[data-field="in-use"]').textContent()).toBe('3 in use');
+      expect(await card.locator('[data-field="waiting"]').textContent()).toBe('3 waiting');
+      for (const label of Object.values(expectedHolders(workers))) expect(await card.textContent()).toContain(label);
+
+      // 2. A release hands slot 2 to the head waiter; the page follows without reloading.
+      await page.evaluate(() => {
+        (globalThis as unknown as { stillThisPage: boolean }).stillThisPage = true;
+      });
+      const leaving = workers.find((w) => w.current?.slot === 2)!;
+      const oldToken = leaving.current!.token;
+      const requestsBefore = detailRequests.length;
+      leaving.releaseNow();
+      const successor = await waitFor(() => workers.find((w) => w.current?.slot === 2 && w.current.token !== oldToken), { message: 'a new holder of slot 2' });
+      await waitFor(async () => (await shownHolders(page, MAILBOX))['2'] === successor.label, { message: 'the page to show the new holder of slot 2' });
+      expect(await page.evaluate(() => (globalThis as unknown as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
+      // The change arrived as an event: the page asked for this mailbox's detail after it.
+      expect(detailRequests.length).toBeGreaterThan(requestsBefore);
+      expect(await card.locator('li.slot[data-slot="2"]').getAttribute('data-token')).toBe(String(successor.current!.token));
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
+
+      // 3. Admin actions: a wrong token is refused, the right one pauses the mailbox.
+      expect(await card.locator('button.pause').count()).toBe(0);
+      await page.fill('#admin-token', 'not-the-right-token-at-all');
+      await page.click('#admin-form button[type="submit"]');
+      await card.locator('button.pause').click();
+      await page.waitForSelector('#notice[data-kind="error"]');
+      expect(await page.textContent('#notice')).toContain('not valid');
+      expect((await admin.getConfig(MAILBOX))?.paused).toBe(false);
+
+      await page.fill('#admin-token', ADMIN_TOKEN);
+      await page.click('#admin-form button[type="submit"]');
+      expect(await page.inputValue('#admin-token')).toBe('');
+      await card.locator('button.pause').click();
+      const paused = await waitFor(async () => {
+        const response = await fetch(`${coordinator.url}/api/mailboxes/${encodeURIComponent(MAILBOX)}`);
+        const detail = (await response.json()) as MailboxDetail;
+        return detail.paused ? detail : null;
+      }, { message: 'the API to report the mailbox paused' });
+      expect(paused.pauseReason).toBe('paused from the dashboard');
+      await page.waitForSelector(`article[data-mailbox="${MAILBOX}"] .badge.paused`);
+      await page.screenshot({ path: `${ARTIFACTS}dashboard-paused.png`, fullPage: true });
+
+      // The token is never rendered into the page.
+      expect(await page.content()).not.toContain(ADMIN_TOKEN);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      await Promise.all([...workers, ...background].map((worker) => worker.stop()));
+    }
+  });
+
+  it('lists 500 mailboxes and narrows them with the filter', async () => {
+    const admin = new MailboxAdmin(redis);
+    const names = Array.from({ length: 500 }, (_, i) => `team${String(i).padStart(3, '0')}@fabrikam.test`);
+    await Promise.all(names.map((name) => admin.ensureMailbox(name, { limit: 3 })));
+    const lease = await agent('agent-many', 'many-1').acquire('team042@fabrikam.test', { worker: 'w9' });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    try {
+      await page.goto(coordinator.url);
+      await waitFor(async () => (await page.locator('article[data-mailbox$="@fabrikam.test"]').count()) === 500, { message: '500 cards' });
+      await page.fill('#search', 'TEAM04');
+      await waitFor(async () => (await page.locator('article.mailbox').count()) === 10, { message: 'the filter to leave team040..team049' });
+      const shown = await page.$$eval('article.mailbox', (cards) => cards.map((c) => c.getAttribute('data-mailbox')));
+      expect(shown).toEqual(names.slice(40, 50));
+      expect(await shownHolders(page, 'team042@fabrikam.test')).toEqual({ [String(lease.slot)]: 'many-1·w9' });
+      await page.selectOption('#state-filter', 'busy');
+      await waitFor(async () => (await page.locator('article.mailbox').count()) === 1, { message: 'only the busy mailbox' });
+    } finally {
+      await page.close();
+      await lease.release();
+    }
+  });
+});
