@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import type { AgentConfigInput } from '@smtp-slots/agent';
 import { getFreePort } from '@smtp-slots/testkit';
 import { stringify } from 'yaml';
 import { NodeService, resolvePackageCli } from './node-service.js';
@@ -11,7 +12,7 @@ export interface FleetOptions {
   /** Folder for configs, spools and logs (one subfolder per agent). */
   dir: string;
   /** Builds agent `index`'s config (1-based); relay and metrics ports are filled in. */
-  config: (index: number, ports: { relay: number; metrics: number }) => Record<string, unknown>;
+  config: (index: number, ports: { relay: number; metrics: number }) => AgentConfigInput;
   /** Extra environment for the agents (e.g. secrets their configs reference as `${NAME}`). */
   env?: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
