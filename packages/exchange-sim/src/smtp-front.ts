@@ -144,6 +144,8 @@ export function createSmtpFront(sim: SimState, tls: TlsMaterial | undefined): SM
   });
 
   server.server.on('connection', (socket) => {
+    // Replies leave at once instead of waiting behind Nagle for the ACK of the previous one.
+    socket.setNoDelay(true);
     sim.tcpOpened();
     socket.once('close', () => sim.tcpClosed());
   });
