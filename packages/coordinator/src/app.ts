@@ -48,6 +48,8 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
   const hub = new EventHub(subscriber, logger);
   const metrics = new CoordinatorMetrics(registry, () => streams.size);
   const streams = new SseStreams(hub, { heartbeatMs: config.events.heartbeatMs, onDropped: () => metrics.error('sse_dropped') });
+  watchConnection(redis, 'commands', logger, () => metrics.error('redis_connection'));
+  watchConnection(subscriber, 'events', logger, () => metrics.error('redis_connection'));
   hub.on('event', (event) => metrics.eventReceived(event.type));
   hub.on('malformed', () => metrics.error('event_malformed'));
   registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry), {
@@ -88,4 +90,20 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     start: () => hub.start(),
     close: () => streams.closeAll(),
   };
+}
+
+/** Logs a connection's first error and its recovery, not every reconnect attempt; counts errors. */
+function watchConnection(connection: Redis, name: string, logger: Logger, count: () => void): void {
+  let down = false;
+  connection.on('error', (error: Error) => {
+    count();
+    if (down) return;
+    down = true;
+    logger.warn({ connection: name, err: error.message }, 'redis connection lost; reconnecting');
+  });
+  connection.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info({ connection: name }, 'redis connection restored');
+  });
 }

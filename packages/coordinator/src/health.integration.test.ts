@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { publishEvent, type SlotEvent } from '@smtp-slots/core';
+import { SseReader } from './testing/sse-reader.js';
 import { startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
 
 let redis: RedisProcess;
@@ -35,5 +38,32 @@ describe('health', () => {
 
     await redis.restart();
     await waitFor(async () => (await coordinator.call('GET', '/readyz')).status === 200, { timeoutMs: 15_000, message: '/readyz to recover' });
+  });
+
+  it('starts while Redis is down and streams events once it is up', async () => {
+    const late = await RedisProcess.start();
+    await late.kill();
+    const early = await startTestCoordinator({ redisUrl: late.url });
+    try {
+      expect((await early.call('GET', '/readyz')).status).toBe(503);
+      await late.restart();
+      await waitFor(async () => (await early.call('GET', '/readyz')).status === 200, { timeoutMs: 15_000, message: 'Redis reachable' });
+      const stream = new SseReader(`${early.url}/api/events`);
+      const publisher = new Redis(late.url);
+      try {
+        const event: SlotEvent = { type: 'pause', mailbox: 'late@example.test', at: Date.now() };
+        // Publish until the hub's retried subscription is in place.
+        await waitFor(async () => {
+          await publishEvent(publisher, event);
+          return stream.events<SlotEvent>().some((e) => e.mailbox === 'late@example.test');
+        }, { timeoutMs: 15_000, intervalMs: 200, message: 'the event through the late subscription' });
+      } finally {
+        stream.close();
+        await publisher.quit();
+      }
+    } finally {
+      await early.close();
+      await late.stop();
+    }
   });
 });

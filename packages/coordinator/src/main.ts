@@ -24,15 +24,11 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
   const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000, connectionName: 'smtp-slots-coordinator' };
   const redis = new Redis(config.redis.url, redisOptions);
   const subscriber = new Redis(config.redis.url, { ...redisOptions, connectionName: 'smtp-slots-coordinator-events' });
-  for (const [name, connection] of [['commands', redis], ['events', subscriber]] as const) {
-    connection.on('error', (error: Error) => logger.warn({ connection: name, err: error.message }, 'redis connection error'));
-  }
-
   const coordinator = createApp({ config, redis, subscriber, logger });
   try {
     await coordinator.start();
   } catch (error) {
-    // Serve anyway: /readyz reports Redis, and ioredis subscribes once Redis is back.
+    // Serve anyway: /readyz reports Redis, and the hub subscribes once Redis is back.
     logger.warn({ err: (error as Error).message }, 'could not subscribe to slot events yet');
   }
   const server = coordinator.app.listen(config.http.port, config.http.host);

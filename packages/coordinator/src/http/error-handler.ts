@@ -31,7 +31,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const { status, body } = toResponse(error);
-    if (status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    if (status === 503) logger.warn({ code: body.error.code, method: req.method, path: req.path }, 'request failed: dependency unavailable');
+    else if (status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
     else logger.debug({ code: body.error.code, method: req.method, path: req.path }, 'request rejected');
     if (status === 401) res.set('WWW-Authenticate', 'Bearer realm="smtp-slots"');
     res.status(status).json(body);

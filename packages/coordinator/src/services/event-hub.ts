@@ -9,6 +9,7 @@ import { EVENTS_CHANNEL, parseEvent, type SlotEvent } from '@smtp-slots/core';
  */
 export class EventHub extends EventEmitter<{ event: [SlotEvent]; malformed: [string] }> {
   private started = false;
+  private subscribed = false;
 
   constructor(
     private readonly subscriber: Redis,
@@ -18,7 +19,10 @@ export class EventHub extends EventEmitter<{ event: [SlotEvent]; malformed: [str
     this.setMaxListeners(0);
   }
 
-  /** Subscribes; resolves once Redis confirmed. ioredis re-subscribes after reconnects. */
+  /**
+   * Subscribes. When Redis is not reachable yet, rejects but keeps trying on every reconnect;
+   * once subscribed, ioredis itself re-subscribes after reconnects.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
@@ -32,6 +36,15 @@ export class EventHub extends EventEmitter<{ event: [SlotEvent]; malformed: [str
       }
       this.emit('event', event);
     });
+    this.subscriber.on('ready', () => {
+      if (!this.subscribed) void this.subscribe().catch(() => undefined);
+    });
+    await this.subscribe();
+  }
+
+  private async subscribe(): Promise<void> {
     await this.subscriber.subscribe(EVENTS_CHANNEL);
+    if (!this.subscribed) this.logger.info({ channel: EVENTS_CHANNEL }, 'subscribed to slot events');
+    this.subscribed = true;
   }
 }
