@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentConfigInput } from '@smtp-slots/agent';
+import { AgentProcess } from './agent-process.js';
+import { metricSum } from './prometheus-text.js';
+
+export interface MailboxUnderTest {
+  address: string;
+  /** Password the upstream accepts for it. */
+  password: string;
+  limit?: number;
+  ratePerMinute?: number;
+  recipientsPerDay?: number;
+}
+
+export interface FleetConfigOptions {
+  redisUrl: string;
+  upstreamPort: number;
+  mailbox: MailboxUnderTest;
+  workers?: number;
+  /** Short enough that the new-Redis grace and killed agents cost little; long enough for a loaded CI box. */
+  leaseTtlMs?: number;
+  extra?: Partial<AgentConfigInput>;
+}
+
+/** A config for one e2e agent: loopback only, fast retries, JSON logs at info. */
+export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): AgentConfigInput {
+  const { mailbox } = options;
+  return {
+    agentId,
+    redis: { url: options.redisUrl },
+    relay: { host: '127.0.0.1' },
+    metrics: { host: '127.0.0.1' },
+    slots: { leaseTtlMs: options.leaseTtlMs ?? 4_000 },
+    sender: { workers: options.workers ?? 4, retry: { initialDelayMs: 200, maxDelayMs: 2_000 } },
+    heartbeatMs: 1_000,
+    shutdownTimeoutMs: 10_000,
+    logLevel: 'info',
+    mailboxes: [{
+      address: mailbox.address,
+      upstream: { host: '127.0.0.1', port: options.upstreamPort, auth: { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
+      limit: mailbox.limit ?? 3,
+      ratePerMinute: mailbox.ratePerMinute ?? 1_000_000,
+      recipientsPerDay: mailbox.recipientsPerDay ?? 1_000_000,
+    }],
+    ...options.extra,
+  };
+}
+
+/** Several agent processes ("front-end servers") for one mailbox, each in its own folder. */
+export class AgentFleet {
+  readonly root = mkdtempSync(join(tmpdir(), 'smtp-slots-e2e-'));
+
+  private constructor(readonly agents: AgentProcess[]) {}
+
+  static async start(count: number, prefix: string, options: FleetConfigOptions): Promise<AgentFleet> {
+    const fleet = new AgentFleet([]);
+    try {
+      const started = await Promise.all(Array.from({ length: count }, (_, i) => AgentProcess.start({
+        dir: join(fleet.root, `agent-${i + 1}`),
+        config: fleetAgentConfig(`${prefix}-${i + 1}`, options),
+        env: { E2E_UPSTREAM_PASSWORD: options.mailbox.password },
+      })));
+      fleet.agents.push(...started);
+      return fleet;
+    } catch (error) {
+      await fleet.stop();
+      throw error;
+    }
+  }
+
+  get relayPorts(): number[] {
+    return this.agents.map((a) => a.relayPort);
+  }
+
+  /** Messages in all spools (queued + sending + deferred), counted from the files on disk. */
+  spoolDepth(): number {
+    return this.agents.reduce((sum, a) => sum + a.spoolFiles('queued').length + a.spoolFiles('sending').length + a.spoolFiles('deferred').length, 0);
+  }
+
+  deadLetters(): number {
+    return this.agents.reduce((sum, a) => sum + a.spoolFiles('dead').length, 0);
+  }
+
+  /** Sum of a metric over every running agent. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const all = await Promise.all(this.agents.filter((a) => a.running).map((a) => a.metrics()));
+    return all.reduce((sum, samples) => sum + metricSum(samples, name, labels), 0);
+  }
+
+  /** Last lines of every agent's log (for failure messages). */
+  logs(lines = 20): string {
+    return this.agents.map((a, i) => `--- agent ${i + 1}\n${a.log().trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
+  }
+
+  /** SIGTERM to all; resolves with their exit codes. */
+  async stop(): Promise<Array<number | null>> {
+    return Promise.all(this.agents.map((a) => a.stop()));
+  }
+}
