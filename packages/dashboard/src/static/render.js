@@ -6,6 +6,8 @@ export function el(tag, attributes = {}, ...children) {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue;
     if (name === 'class') node.className = value;
+    // Through the CSSOM: the coordinator's Content-Security-Policy forbids inline style attributes.
+    else if (name === 'style') Object.assign(node.style, value);
     else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? '' : String(value));
   }
@@ -78,7 +80,7 @@ function stat(label, value, field, className = '') {
 function bar(kind, label, fraction) {
   const level = fraction >= 0.9 ? 'high' : fraction >= 0.6 ? 'mid' : 'low';
   return el('div', { class: `bar ${kind} ${level}`, 'data-field': `${kind}-bar`, title: label },
-    el('span', { class: 'fill', style: `width:${(fraction * 100).toFixed(1)}%` }),
+    el('span', { class: 'fill', style: { width: `${(fraction * 100).toFixed(1)}%` } }),
     el('span', { class: 'bar-label' }, `${kind}: ${label}`));
 }
 
