@@ -22,6 +22,11 @@ export interface MailboxPage {
   total: number;
 }
 
+/** Bounds the Redis work of one searched page: at most this many SSCAN calls... */
+const MAX_SCANS_PER_PAGE = 50;
+/** ...each looking at about this many names. */
+const SEARCH_SCAN_COUNT = 1000;
+
 export type ConfigPatch = Partial<Pick<MailboxConfig, 'limit' | 'ratePerMinute' | 'recipientsPerDay'>>;
 
 /** Reads and changes mailbox state through core's MailboxAdmin; the HTTP layer stays thin. */
@@ -33,11 +38,7 @@ export class MailboxService {
    * one round of Redis round-trips, not one per mailbox.
    */
   async list(query: ListQuery): Promise<MailboxPage> {
-    const page = await this.admin.listMailboxes({
-      count: query.limit,
-      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-      ...(query.q ? { match: caseInsensitiveGlob(query.q) } : {}),
-    });
+    const page = await this.scan(query);
     const snapshots = await Promise.all(page.mailboxes.map((mailbox) => this.admin.snapshot(mailbox)));
     const items = snapshots
       .filter((snapshot) => snapshot !== null)
@@ -45,6 +46,30 @@ export class MailboxService {
       .filter((item) => query.state === undefined || stateOf(item) === query.state)
       .sort((a, b) => a.address.localeCompare(b.address));
     return { items, nextCursor: page.nextCursor, total: page.total };
+  }
+
+  /**
+   * Names for one page. With a search, SSCAN's MATCH filters after counting, so one call over a
+   * large registry often finds nothing: keep scanning (bounded) until the page has `limit` names.
+   */
+  private async scan(query: ListQuery): Promise<{ mailboxes: string[]; nextCursor: string | null; total: number }> {
+    const mailboxes: string[] = [];
+    let cursor = query.cursor;
+    let total = 0;
+    for (let call = 0; call < MAX_SCANS_PER_PAGE; call++) {
+      const page = await this.admin.listMailboxes({
+        // MATCH is cheap inside Redis: look at many names per call when searching.
+        count: query.q ? Math.max(query.limit, SEARCH_SCAN_COUNT) : query.limit,
+        ...(cursor !== undefined ? { cursor } : {}),
+        ...(query.q ? { match: caseInsensitiveGlob(query.q) } : {}),
+      });
+      mailboxes.push(...page.mailboxes);
+      total = page.total;
+      if (page.nextCursor === null) return { mailboxes, nextCursor: null, total };
+      cursor = page.nextCursor;
+      if (mailboxes.length >= query.limit || !query.q) break;
+    }
+    return { mailboxes, nextCursor: cursor ?? null, total };
   }
 
   async get(address: string): Promise<MailboxDetail> {
