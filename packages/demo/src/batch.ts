@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { DemoOptions } from './args.js';
-import { histogramQuantile, mergeHistogram } from './histogram.js';
+import { histogramQuantileBound, mergeHistogram } from './histogram.js';
 import { createProgress } from './progress.js';
 import { DEMO_MAILBOX, type DemoStack } from './stack.js';
 import { submitBatch } from './submit.js';
@@ -25,10 +25,13 @@ export interface DemoSummary {
   rejected432: number;
   /** Most authenticated sessions of the mailbox open at once at the upstream. */
   peakConcurrency: number;
-  /** Time workers waited for a slot (seconds), from the agents' smtp_slots_slot_wait_seconds. */
-  slotWait: { p50: number; p99: number; count: number } | undefined;
-  /** Relay 250 → upstream 250 per message (seconds). */
-  deliveryLatency: { p50: number; p99: number };
+  /**
+   * Time workers waited for a slot (seconds), from the agents' smtp_slots_slot_wait_seconds: the
+   * bucket bounds that hold p50 and p99, and the exact mean.
+   */
+  slotWait: { p50AtMost: number; p99AtMost: number; mean: number; count: number } | undefined;
+  /** How long each message waited: relay 250 → upstream 250 (seconds, exact). */
+  messageWait: { p50: number; p99: number };
   elapsedSeconds: number;
   timedOut: boolean;
   dashboardUrl: string;
@@ -103,7 +106,7 @@ export async function runBatch(
       rejected432: user?.rejected432 ?? 0,
       peakConcurrency: user?.peakConcurrency ?? 0,
       slotWait: await slotWaitQuantiles(stack),
-      deliveryLatency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+      messageWait: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
       elapsedSeconds: (performance.now() - started) / 1000,
       timedOut: submitted.accepted.some((id) => !delivered.has(id)),
       dashboardUrl: `${stack.coordinator.url}/`,
@@ -128,7 +131,12 @@ async function slotWaitQuantiles(stack: DemoStack): Promise<DemoSummary['slotWai
   );
   const histogram = mergeHistogram(documents, 'smtp_slots_slot_wait_seconds');
   if (!histogram || histogram.count === 0) return undefined;
-  return { p50: histogramQuantile(0.5, histogram), p99: histogramQuantile(0.99, histogram), count: histogram.count };
+  return {
+    p50AtMost: histogramQuantileBound(0.5, histogram),
+    p99AtMost: histogramQuantileBound(0.99, histogram),
+    mean: histogram.sum / histogram.count,
+    count: histogram.count,
+  };
 }
 
 /** Nearest-rank quantile of raw samples; NaN when there are none. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramQuantile, mergeHistogram } from './histogram.js';
+import { histogramQuantile, histogramQuantileBound, mergeHistogram } from './histogram.js';
 import { quantile } from './batch.js';
 
 const agentA = `# HELP smtp_slots_slot_wait_seconds Time a worker waited for a slot.
@@ -49,6 +49,15 @@ describe('histogramQuantile', () => {
   it('reports the highest finite bound for ranks in +Inf and NaN without observations', () => {
     expect(histogramQuantile(0.99, merged)).toBe(1);
     expect(histogramQuantile(0.5, { buckets: [{ le: Infinity, count: 0 }], count: 0, sum: 0 })).toBeNaN();
+  });
+});
+
+describe('histogramQuantileBound', () => {
+  it('names the bucket that holds the quantile, which is all a histogram knows for sure', () => {
+    const merged = mergeHistogram([agentA, agentB], 'smtp_slots_slot_wait_seconds')!;
+    expect(histogramQuantileBound(0.2, merged)).toBe(0.1);
+    expect(histogramQuantileBound(0.5, merged)).toBe(1);
+    expect(histogramQuantileBound(0.99, merged)).toBe(Infinity);
   });
 });
 

@@ -62,3 +62,14 @@ export function histogramQuantile(q: number, histogram: MergedHistogram): number
   }
   return lowerBound;
 }
+
+/**
+ * The upper bound of the bucket that holds the q-quantile: what a histogram can say for sure
+ * ("p99 <= 2.5 s"). Infinity when it falls into +Inf, NaN without observations.
+ */
+export function histogramQuantileBound(q: number, histogram: MergedHistogram): number {
+  const total = histogram.buckets.at(-1)?.count ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  return histogram.buckets.find((bucket) => bucket.count >= rank)?.le ?? Infinity;
+}

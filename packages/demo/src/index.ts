@@ -6,4 +6,4 @@ export { submitBatch, demoMessageId, type Relay, type SubmitOptions, type Submit
 export { NodeService, resolvePackageCli, type NodeServiceOptions, type ExitStatus } from './launch/node-service.js';
 export { startAgentFleet, stopAgentFleet, type FleetMember, type FleetOptions } from './launch/agent-fleet.js';
 export { LocalRedis } from './launch/redis-server.js';
-export { mergeHistogram, histogramQuantile, type MergedHistogram } from './histogram.js';
+export { mergeHistogram, histogramQuantile, histogramQuantileBound, type MergedHistogram } from './histogram.js';

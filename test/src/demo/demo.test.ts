@@ -62,7 +62,8 @@ describe('the demo', () => {
     const peak = Number(/^(\d+) /.exec(summaryValue(run.stdout, 'peak concurrent connections'))?.[1]);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(3);
-    expect(summaryValue(run.stdout, 'slot wait p50 / p99')).toMatch(/^\d+\.\d+ s \/ \d+\.\d+ s \(\d+ waits/);
+    expect(summaryValue(run.stdout, 'slot wait p50 / p99')).toMatch(/^<= [\d.]+ s \/ <= ([\d.]+ s|\+Inf), mean [\d.]+ s \([1-9]\d* grants/);
+    expect(summaryValue(run.stdout, 'message wait p50 / p99')).toMatch(/^\d+\.\d+ s \/ \d+\.\d+ s /);
     expect(summaryValue(run.stdout, 'result')).toBe('OK');
   });
 
