@@ -40,7 +40,13 @@ local function current_epoch(now)
     -- Nothing of this mailbox survived: old leases ended at the latest GRACE_MS after this
     -- process started. A fresh mailbox on a long-running Redis gets no grace at all.
     local uptime = tonumber(string.match(info, 'uptime_in_seconds:(%d+)')) or 0
-    grace = now - uptime * 1000 + GRACE_MS
+    -- uptime is the difference of two whole-second clocks: up to 1 s more than the truth.
+    grace = now - uptime * 1000 + GRACE_MS + 1000
+    -- Unless this Redis is a promoted replica (master_replid2 is set from the promotion until
+    -- the backlog is freed): replication is asynchronous, so the mailbox may have lived only on
+    -- the old primary, with holders that are still connected.
+    local replid2 = string.match(redis.call('INFO', 'replication'), 'master_replid2:(%x+)')
+    if replid2 and string.find(replid2, '[^0]') then grace = now + GRACE_MS end
   else
     grace = now + GRACE_MS
   end
