@@ -64,6 +64,9 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
     const coordinator = await startDemoCoordinator(redisUrl, options.port, adminToken);
     cleanups.push(() => coordinator.close());
     step('coordinator', `${coordinator.url}/ (dashboard, /api, /metrics)`);
+    if (options.redisUrl !== undefined && (await resumeIfPaused(coordinator.url, adminToken))) {
+      step('', `${DEMO_MAILBOX} was left paused in this Redis by an earlier run: resumed it through the API`);
+    }
 
     const agents = await startAgentFleet({
       count: options.agents,
@@ -129,6 +132,17 @@ async function startDemoCoordinator(redisUrl: string, port: number | undefined, 
     return startCoordinator(parsed.config);
   };
   return start(port ?? ((await isPortFree(8080)) ? 8080 : 0));
+}
+
+/** A shared Redis may hold the demo mailbox paused from an earlier run (e.g. from the dashboard). */
+async function resumeIfPaused(baseUrl: string, adminToken: string): Promise<boolean> {
+  const url = `${baseUrl}/api/mailboxes/${encodeURIComponent(DEMO_MAILBOX)}`;
+  const response = await fetch(url);
+  if (!response.ok) return false; // 404: never used in this Redis
+  const detail = (await response.json()) as { paused?: boolean };
+  if (!detail.paused) return false;
+  const resumed = await fetch(`${url}/resume`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+  return resumed.ok;
 }
 
 /** True when nothing listens on 127.0.0.1:`port` right now. */
