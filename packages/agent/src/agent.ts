@@ -117,6 +117,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
       workers: settings.workers ?? config.sender.workers,
       maxMessagesPerConnection: settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
       maxRateWaitMs: config.sender.maxRateWaitMs,
+      rateSafetyFraction: config.sender.rateSafetyFraction,
       retry: config.sender.retry,
       ehloName: settings.upstream.name ?? host,
       ...tokenProviderFor(settings, options.tokenProviders),

@@ -154,6 +154,12 @@ export const agentConfigSchema = z
         maxMessagesPerConnection: int(1, 10_000).default(100),
         /** Wait this long for a rate token while holding the connection; longer waits release the slot. */
         maxRateWaitMs: int(0, 600_000).default(5_000),
+        /**
+         * Rate tokens are spaced this fraction wider than 60 000 / ratePerMinute ms: the time from
+         * a token to the upstream's end of DATA varies by a few ms per message, and without the
+         * margin that jitter could put ratePerMinute + 1 messages into one minute as the server counts.
+         */
+        rateSafetyFraction: z.coerce.number().min(0).max(0.5).default(0.02),
         retry: retrySchema,
       })
       .strict()

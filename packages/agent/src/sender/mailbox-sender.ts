@@ -33,6 +33,8 @@ export interface MailboxSenderOptions {
   workers: number;
   maxMessagesPerConnection: number;
   maxRateWaitMs: number;
+  /** Tokens are spaced this fraction wider than the configured rate (see config). */
+  rateSafetyFraction: number;
   retry: RetryPolicy;
   ehloName: string;
   tokenProvider?: AccessTokenProvider;
@@ -60,6 +62,8 @@ export class MailboxSender {
   private redisRetryAt = 0;
   private redisFailures = 0;
   private connectFailures = 0;
+  /** Spool ids whose recipients are already counted in the ledger (given back unsent). */
+  private readonly reserved = new Set<string>();
   private readonly onSpoolReady = (mailbox: string) => mailbox === this.mailbox && this.notifier.notify();
 
   constructor(private readonly services: SenderServices, private readonly options: MailboxSenderOptions) {
@@ -86,6 +90,7 @@ export class MailboxSender {
         await services.admin.pause(this.mailbox, reason).catch((error: Error) => log.error({ err: error.message }, 'could not store the pause in Redis'));
       },
       count: (name) => services.count(this.mailbox, name),
+      recipientsUnused: (id) => this.reserved.add(id),
     };
     this.outcomes = new OutcomeHandler(this.mailbox, services.spool, options.retry, services.observer, actions, log);
   }
@@ -190,7 +195,7 @@ export class MailboxSender {
     let sent = 0;
     // The next message is claimed and admitted while the current one is in flight, so that
     // spool and Redis round trips overlap the upstream's latency instead of adding to it.
-    let next: Promise<SpoolMessage | undefined> = this.prepare(lease, signal);
+    let next: Promise<SpoolMessage | undefined> = this.prepare(signal);
     try {
       for (let taken = 1; ; taken += 1) {
         const message = await next;
@@ -200,8 +205,10 @@ export class MailboxSender {
           session = await this.openSession(message, lease, signal);
           if (!session) break;
         }
+        // The rate token is taken right before MAIL FROM so that the upstream sees the tokens' spacing.
+        if ((await this.takeRateToken(message, lease, signal)) !== 'go') break;
         const sending = session.send(message.header.envelope, message.raw);
-        if (taken < max) next = this.prepare(lease, signal);
+        if (taken < max) next = this.prepare(signal);
         const result = await sending;
         if (result.kind === 'accepted' && result.refused.length === 0) {
           sent += 1;
@@ -215,7 +222,7 @@ export class MailboxSender {
       }
     } finally {
       const prefetched = await next.catch(() => undefined);
-      if (prefetched) await spool.putBack(prefetched);
+      if (prefetched) await this.giveBack(prefetched, undefined, 0, true);
       if (session) {
         // The slot is released only after the socket has closed (invariant 1).
         if (signal.aborted) await session.destroy();
@@ -226,14 +233,14 @@ export class MailboxSender {
     }
   }
 
-  /** Claims the next ready message and admits it (rate, budget); undefined when there is none to send now. */
-  private async prepare(lease: Lease, signal: AbortSignal): Promise<SpoolMessage | undefined> {
+  /** Claims the next ready message and reserves its recipients; undefined when there is none to send now. */
+  private async prepare(signal: AbortSignal): Promise<SpoolMessage | undefined> {
     for (;;) {
       if (this.stopping.signal.aborted || signal.aborted) return undefined;
       if (this.live.current.paused || (this.hold && this.hold.until > Date.now())) return undefined;
       const message = await this.services.spool.claim(this.mailbox);
       if (!message) return undefined;
-      const admission = await this.admit(message, lease, signal);
+      const admission = await this.reserveRecipients(message);
       if (admission === 'go') return message;
       if (admission === 'stop') return undefined;
     }
@@ -244,42 +251,52 @@ export class MailboxSender {
     this.services.log.error({ mailbox: this.mailbox, err: error.message }, 'could not remove a delivered message from the spool');
   }
 
-  /** Rate token and recipient budget for one message, before anything goes upstream. */
-  private async admit(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<Admission> {
-    const { spool, rate, ledger, log } = this.services;
+  /** The recipient budget for one message, before anything goes upstream. */
+  private async reserveRecipients(message: SpoolMessage): Promise<Admission> {
+    const { spool, ledger, log } = this.services;
     const config = this.live.current;
-    const recipients = message.header.envelope.to.length;
+    const { id, envelope } = message.header;
+    const recipients = envelope.to.length;
     if (recipients > config.recipientsPerDay) {
       await spool.bury(message, undefined, `${recipients} recipients exceed the whole daily recipient budget of ${config.recipientsPerDay}`);
       this.services.observer.failed(this.mailbox, 'budget');
       return 'skip';
     }
+    // Taken before and given back unsent (prefetched when the connection closed): already counted.
+    if (this.reserved.delete(id)) return 'go';
     try {
-      for (;;) {
-        const decision = await rate.take(this.mailbox, config.ratePerMinute);
-        if (decision.allowed) break;
-        if (decision.retryAfterMs <= this.options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
-          await sleep(decision.retryAfterMs, AbortSignal.any([signal, this.stopping.signal]));
-          if (signal.aborted || this.stopping.signal.aborted) return this.giveBack(message);
-          continue;
-        }
-        // A long wait: free the slot for the wait instead of holding it idle.
-        return this.giveBack(message, 'rate', decision.retryAfterMs);
-      }
       const budget = await ledger.reserve(this.mailbox, recipients, config.recipientsPerDay);
-      if (!budget.allowed) {
-        // Never knowingly trip 554 5.2.0: hold the mailbox until the rolling window frees enough.
-        log.warn({ mailbox: this.mailbox, used24h: budget.used, perDay: config.recipientsPerDay, retryAfterMs: budget.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
-        return this.giveBack(message, 'recipients', budget.retryAfterMs);
-      }
-      return 'go';
+      if (budget.allowed) return 'go';
+      // Never knowingly trip 554 5.2.0: hold the mailbox until the rolling window frees enough.
+      log.warn({ mailbox: this.mailbox, used24h: budget.used, perDay: config.recipientsPerDay, retryAfterMs: budget.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
+      return this.giveBack(message, 'recipients', budget.retryAfterMs);
     } catch (error) {
       this.onAcquireError(error);
       return this.giveBack(message);
     }
   }
 
-  private async giveBack(message: SpoolMessage, hold?: HoldReason, holdMs = 0): Promise<Admission> {
+  /** A token of the shared per-minute rate; waits in place for short waits, frees the slot for long ones. */
+  private async takeRateToken(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<Admission> {
+    try {
+      for (;;) {
+        const decision = await this.services.rate.take(this.mailbox, this.live.current.ratePerMinute * (1 - this.options.rateSafetyFraction));
+        if (decision.allowed) return 'go';
+        if (decision.retryAfterMs <= this.options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
+          await sleep(decision.retryAfterMs, AbortSignal.any([signal, this.stopping.signal]));
+          if (signal.aborted || this.stopping.signal.aborted) return this.giveBack(message, undefined, 0, true);
+          continue;
+        }
+        return this.giveBack(message, 'rate', decision.retryAfterMs, true);
+      }
+    } catch (error) {
+      this.onAcquireError(error);
+      return this.giveBack(message, undefined, 0, true);
+    }
+  }
+
+  private async giveBack(message: SpoolMessage, hold?: HoldReason, holdMs = 0, recipientsReserved = false): Promise<Admission> {
+    if (recipientsReserved) this.reserved.add(message.header.id);
     await this.services.spool.putBack(message);
     if (hold) this.holdFor(hold, holdMs);
     return 'stop';
@@ -287,8 +304,9 @@ export class MailboxSender {
 
   private holdFor(reason: HoldReason, ms: number): void {
     if (this.hold) clearTimeout(this.hold.timer);
-    else this.services.observer.held(this.mailbox, reason, true);
-    const until = Date.now() + Math.max(250, ms);
+    this.services.observer.held(this.mailbox, reason, true);
+    // Capped: an operator may raise a budget meanwhile; re-checking once a minute is cheap.
+    const until = Date.now() + Math.min(60_000, Math.max(250, ms));
     const timer = setTimeout(() => {
       this.hold = undefined;
       this.services.observer.held(this.mailbox, reason, false);

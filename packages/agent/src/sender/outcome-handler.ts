@@ -15,6 +15,8 @@ export interface MailboxActions {
   pause(reason: string): Promise<void>;
   /** Count in the Redis counters shown by the coordinator (best effort). */
   count(name: string): void;
+  /** The message's recipients were reserved in the ledger but the upstream did not take it: reuse the reservation. */
+  recipientsUnused(spoolId: string): void;
 }
 
 /** Whether the session can carry the next message. */
@@ -68,6 +70,7 @@ export class OutcomeHandler {
     }
     if (aborted && !result.dataSent) {
       // Our lease ended (or shutdown hit its deadline) before the message was complete: not its fault.
+      this.actions.recipientsUnused(message.header.id);
       await this.spool.putBack(message);
       return 'close';
     }
@@ -88,9 +91,10 @@ export class OutcomeHandler {
     const { disposition, code, response } = classification;
     switch (disposition) {
       case 'concurrency':
+        this.actions.recipientsUnused(message.header.id);
         await this.spool.defer(message, attempt(classification), Date.now(), { countsAsFailure: false });
         this.observer.rejection(this.mailbox, code);
-        this.actions.count(`rejections:${code}`);
+        // The feedback script counts `rejections:432` in Redis itself.
         this.actions.concurrencyRejected(response);
         return 'close';
       case 'temporary':
@@ -103,6 +107,7 @@ export class OutcomeHandler {
         return 'close';
       case 'mailbox-quota':
       case 'auth':
+        this.actions.recipientsUnused(message.header.id);
         await this.spool.putBack(message);
         this.observer.rejection(this.mailbox, code);
         this.actions.count(`rejections:${code}`);
