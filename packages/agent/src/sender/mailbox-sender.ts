@@ -187,7 +187,7 @@ export class MailboxSender {
   }
 
   private async useLease(lease: Lease): Promise<void> {
-    const { spool, observer } = this.services;
+    const { observer } = this.services;
     const signal = AbortSignal.any([lease.signal, this.hardStop.signal]);
     const max = this.options.maxMessagesPerConnection;
     const bookkeeping = new Set<Promise<unknown>>();
