@@ -116,6 +116,15 @@ export const agentConfigSchema = z
         tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
       })
       .strict()
+      .superRefine((relay, ctx) => {
+        if (!isLoopback(relay.host) && relay.users.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['users'],
+            message: `relay.host ${relay.host} is not a loopback address: configure relay.users so that the relay is not open`,
+          });
+        }
+      })
       .prefault({}),
     spool: z
       .object({
@@ -169,26 +178,20 @@ export const agentConfigSchema = z
     /** On SIGTERM, in-flight messages get this long to finish before their sockets are destroyed. */
     shutdownTimeoutMs: int(0, 600_000).default(15_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    mailboxes: z.array(mailboxSchema).min(1, 'configure at least one mailbox'),
+    mailboxes: z
+      .array(mailboxSchema)
+      .min(1, 'configure at least one mailbox')
+      .superRefine((mailboxes, ctx) => {
+        const seen = new Map<string, number>();
+        mailboxes.forEach((mailbox, index) => {
+          const key = mailbox.address.toLowerCase();
+          const first = seen.get(key);
+          if (first !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'address'], message: `duplicate of mailboxes.${first}.address` });
+          else seen.set(key, index);
+        });
+      }),
   })
-  .strict()
-  .superRefine((config, ctx) => {
-    if (!isLoopback(config.relay.host) && config.relay.users.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['relay', 'users'],
-        message: `relay.host ${config.relay.host} is not a loopback address: configure relay.users so that the relay is not open`,
-      });
-    }
-    const seen = new Map<string, number>();
-    config.mailboxes.forEach((mailbox, index) => {
-      const key = mailbox.address.toLowerCase();
-      const first = seen.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['mailboxes', index, 'address'], message: `duplicate of mailboxes.${first}.address` });
-      } else seen.set(key, index);
-    });
-  });
+  .strict();
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 /** Config as written in a file or passed to `createAgent` (defaults not yet applied). */

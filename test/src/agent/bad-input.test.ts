@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
+import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
+import nodemailer from 'nodemailer';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { AgentFleet } from '../support/agent-fleet.js';
+import { AGENT_CLI, assertAgentBuilt } from '../support/agent-process.js';
+import { fetchUserStats, missingIds } from '../support/sim-stats.js';
+import { submitMessages } from '../support/smtp-submitter.js';
+
+let fleet: AgentFleet | undefined;
+let sim: ExchangeSim | undefined;
+let redis: RedisProcess | undefined;
+afterEach(async () => {
+  await fleet?.stop();
+  await sim?.stop();
+  await redis?.stop();
+  fleet = sim = redis = undefined;
+});
+
+/** Sends raw SMTP lines and returns the final reply line to each (the greeting first). */
+async function dialog(port: number, lines: string[]): Promise<string[]> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const replies: string[] = [];
+  let buffer = '';
+  let wake: (() => void) | undefined;
+  socket.on('data', (data) => {
+    buffer += data.toString();
+    for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      if (/^\d{3} /.test(line)) {
+        replies.push(line);
+        wake?.();
+      }
+    }
+  });
+  const reply = () => new Promise<void>((resolve) => (wake = resolve));
+  await reply();
+  for (const line of lines) {
+    const next = reply();
+    socket.write(`${line}\r\n`);
+    await next;
+  }
+  socket.destroy();
+  return replies;
+}
+
+async function startOne(run: string, redisUrl: string, extra = {}) {
+  const mailbox = { address: `reports-${run}@contoso.example`, password: 'upstream-secret' };
+  sim = await startExchangeSim({ users: [{ address: mailbox.address, password: mailbox.password }], ratePerMinute: 1_000_000 });
+  fleet = await AgentFleet.start(1, `fe-${run}`, { redisUrl, upstreamPort: sim.smtpPort, mailbox, extra });
+  return { mailbox, agent: fleet.agents[0]!, httpUrl: sim.httpUrl! };
+}
+
+describe('agents: bad input gives a clear error and loses nothing', () => {
+  it('refuses unknown senders, oversized messages and malformed addresses, and still delivers the good mail', async () => {
+    const run = randomBytes(4).toString('hex');
+    const { mailbox, agent, httpUrl } = await startOne(run, inject('redisUrl'), { relay: { host: '127.0.0.1', maxMessageBytes: 10_000 } });
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: agent.relayPort, secure: false, ignoreTLS: true });
+
+    const unknown = await transport.sendMail({ from: 'intruder@evil.example', to: 'a@fabrikam.example', text: 'x' }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ responseCode: 550 });
+    expect((unknown as Error).message).toMatch(/is not a mailbox this relay sends for/);
+
+    const big = await transport.sendMail({ from: mailbox.address, to: 'a@fabrikam.example', text: 'y'.repeat(20_000) }).catch((e: unknown) => e);
+    expect(big).toMatchObject({ responseCode: 552 });
+    expect((big as Error).message).toMatch(/exceeds/);
+
+    const replies = await dialog(agent.relayPort, ['EHLO client', 'MAIL FROM:<no-at-sign>', `MAIL FROM:<someone@nodot>`, `MAIL FROM:<${mailbox.address}>`, 'RCPT TO:<bad@nodot>', 'QUIT']);
+    expect(replies[2]).toMatch(/^501 /);
+    expect(replies[3]).toMatch(/^553 5\.1\.7 Bad sender address syntax/);
+    expect(replies[4]).toMatch(/^250 /);
+    expect(replies[5]).toMatch(/^553 5\.1\.3 Bad recipient address syntax/);
+
+    const good = await submitMessages({ relays: [agent.relayPort], count: 3, threads: 1, from: mailbox.address, runId: run });
+    await waitFor(async () => missingIds(await fetchUserStats(httpUrl, mailbox.address), good.accepted).length === 0, { timeoutMs: 20_000 });
+    const stats = await fetchUserStats(httpUrl, mailbox.address, false);
+    expect(stats.accepted).toBe(3);
+    expect(stats.rejectedSender).toBe(0);
+    expect(await fleet!.metric('smtp_slots_relay_messages_total', { result: 'unknown_sender' })).toBe(1);
+    expect(await fleet!.metric('smtp_slots_relay_messages_total', { result: 'too_big' })).toBe(1);
+    transport.close();
+  });
+
+  it('an invalid config exits 2 and lists every problem with its path (with and without --check)', () => {
+    assertAgentBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'agent-bad-config-'));
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, [
+      'relay: { host: 0.0.0.0, port: 70000 }',
+      `spool: { dir: ${join(dir, 'spool')} }`,
+      'mailboxes:',
+      '  - address: not-an-address',
+      '    upstream: { port: 587, auth: { user: u, pass: "${NOT_SET_ANYWHERE}" } }',
+      '    limit: 0',
+    ].join('\n'));
+    for (const args of [['--config', file, '--check'], ['--config', file]]) {
+      const result = spawnSync(process.execPath, [AGENT_CLI, ...args], { encoding: 'utf8', env: { ...process.env, NOT_SET_ANYWHERE: 'pw' } });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('relay.port');
+      expect(result.stderr).toContain('relay.users: relay.host 0.0.0.0 is not a loopback address');
+      expect(result.stderr).toContain('mailboxes.0.address: must be an e-mail address');
+      expect(result.stderr).toContain('mailboxes.0.upstream.host');
+      expect(result.stderr).toContain('mailboxes.0.limit');
+    }
+    expect(existsSync(join(dir, 'spool'))).toBe(false); // nothing was started
+    const missing = spawnSync(process.execPath, [AGENT_CLI, '--config', file, '--check'], { encoding: 'utf8', env: { ...process.env, NOT_SET_ANYWHERE: undefined } });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('mailboxes.0.upstream.auth.pass: environment variable NOT_SET_ANYWHERE is not set');
+  });
+
+  it('with Redis unreachable at start the agent says so, spools what it accepts, and delivers once Redis is there', async () => {
+    const run = randomBytes(4).toString('hex');
+    const port = await getFreePort();
+    const { mailbox, agent, httpUrl } = await startOne(run, `redis://127.0.0.1:${port}`);
+    const health = await agent.health();
+    expect(health.redis).toBe('down');
+    await waitFor(() => /Redis unreachable: mail is accepted and spooled, but nothing is sent until Redis is back/.test(agent.log()), { message: 'a clear log line' });
+
+    const submitted = await submitMessages({ relays: [agent.relayPort], count: 5, threads: 2, from: mailbox.address, runId: run });
+    expect(submitted.accepted).toHaveLength(5);
+    expect(agent.spoolFiles('queued').length + agent.spoolFiles('sending').length).toBe(5);
+    expect((await fetchUserStats(httpUrl, mailbox.address, false)).sessionsTotal).toBe(0);
+
+    redis = await RedisProcess.start({ port });
+    await waitFor(async () => missingIds(await fetchUserStats(httpUrl, mailbox.address), submitted.accepted).length === 0, { timeoutMs: 30_000, message: 'delivered after Redis started' });
+    expect((await agent.health()).redis).toBe('up');
+  });
+});
