@@ -1,13 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { workspaceProject } from '../vitest.project.js';
 
-export default defineProject({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: {
-    name: 'e2e',
-    include: ['src/**/*.test.ts'],
-    globalSetup: ['../packages/testkit/src/global-setup.ts'],
-    testTimeout: 180_000,
-    hookTimeout: 60_000,
-  },
-});
+// End-to-end runs start fleets of real processes.
+export default workspaceProject('e2e', { testTimeout: 180_000 });

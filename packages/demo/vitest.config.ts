@@ -1,11 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { workspaceProject } from '../../vitest.project.js';
 
-export default defineProject({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: {
-    name: 'demo',
-    include: ['src/**/*.test.ts'],
-    globalSetup: ['../testkit/src/global-setup.ts'],
-  },
-});
+export default workspaceProject('demo');

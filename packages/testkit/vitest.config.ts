@@ -1,9 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { workspaceProject } from '../../vitest.project.js';
 
-export default defineProject({
-  test: {
-    name: 'testkit',
-    include: ['src/**/*.test.ts'],
-    globalSetup: ['./src/global-setup.ts'],
-  },
-});
+export default workspaceProject('testkit');
