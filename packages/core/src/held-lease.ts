@@ -22,9 +22,11 @@ export interface LeaseDriver {
 }
 
 /**
- * A lease held by this process. Its local deadline is "send time of the last confirmed grant or
- * renewal + ttl − margin" on the monotonic clock: Redis executed that call later than we sent it,
- * so its expiry is later than our deadline, whatever the network or scheduler did (invariant 1).
+ * A lease held by this process. Its local deadline is "a local moment no later than when Redis
+ * set the expiry + the time Redis gave it − margin", on the monotonic clock. For a reply that
+ * moment is the send time of the call (Redis executed it later); for a pushed grant it comes
+ * from the ServerClock bound. Either way our deadline passes before the Redis expiry, whatever
+ * the network or scheduler did (invariant 1).
  */
 export class HeldLease implements Lease {
   readonly signal: AbortSignal;
@@ -43,7 +45,7 @@ export class HeldLease implements Lease {
     readonly mailbox: string,
     readonly id: string,
     grant: GrantReply,
-    /** performance.now() when the granting call was sent */
+    /** performance.now() no later than Redis' `grant.now` (send time of the granting call) */
     confirmedAt: number,
     readonly waitedMs: number,
     private readonly timings: LeaseTimings,
@@ -55,7 +57,7 @@ export class HeldLease implements Lease {
     this.epoch = grant.epoch;
     this.signal = this.controller.signal;
     this.acquiredAt = performance.now();
-    this.deadline = confirmedAt + timings.leaseTtlMs - timings.safetyMarginMs;
+    this.deadline = confirmedAt + (grant.expiresAt - grant.now) - timings.safetyMarginMs;
     this.armDeadline();
     this.scheduleRenewal(confirmedAt + timings.renewIntervalMs - performance.now());
   }

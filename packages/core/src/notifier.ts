@@ -2,11 +2,10 @@ import { clientChannel } from './keys.js';
 import type { RedisLike } from './types.js';
 
 /** A push message on a client's channel (published by the Lua scripts). */
-export interface ClientNotification {
-  type: 'grant' | 'paused' | 'revoke';
-  mailbox: string;
-  id: string;
-}
+export type ClientNotification =
+  | { type: 'grant'; mailbox: string; id: string; slot: number; token: number; expiresAt: number; epoch: string; ticket: number; now: number }
+  | { type: 'paused'; mailbox: string; id: string; reason: string }
+  | { type: 'revoke'; mailbox: string; id: string; slot: number };
 
 /**
  * The one subscriber connection of a SlotClient: grants for its waiters and revocations of

@@ -59,6 +59,8 @@ export interface QueuedReply {
   /** ms until the queue can move without a notification (-1: only on notification or poll) */
   nextCheckMs: number;
   ticket: number;
+  /** Redis ms */
+  now: number;
 }
 
 export type WaitReply = { granted: GrantReply } | { queued: QueuedReply };
@@ -91,13 +93,13 @@ export async function acquireSlot(redis: RedisLike, mailbox: string, ctx: SlotSc
     ...ctxArgs(ctx), a.id, JSON.stringify(a.holder), a.leaseTtlMs, a.waiterTtlMs, a.waitMs, a.ticket,
   ]);
   if (statusOf(r, mailbox) === 1) return { granted: grantFrom(r) };
-  return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: Number(r[3]) } };
+  return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: Number(r[3]), now: Number(r[4]) } };
 }
 
 export async function checkWaiter(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, id: string, leaseTtlMs: number): Promise<WaitReply> {
   const r = await run(redis, 'check', stateKeys(mailbox), [...ctxArgs(ctx), id, leaseTtlMs]);
   if (statusOf(r, mailbox) === 1) return { granted: grantFrom(r) };
-  return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: 0 } };
+  return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: 0, now: Number(r[3]) } };
 }
 
 export interface LeaseRef {
@@ -105,6 +107,11 @@ export interface LeaseRef {
   slot: number;
   token: number;
   epoch: string;
+}
+
+/** The time a reply was computed at (Redis ms). */
+export function replyTime(reply: WaitReply): number {
+  return 'granted' in reply ? reply.granted.now : reply.queued.now;
 }
 
 /** Resolves with the new expiry (Redis ms); rejects with LeaseLostError when the lease is gone. */

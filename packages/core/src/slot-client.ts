@@ -6,7 +6,8 @@ import { incrementCounter } from './counters.js';
 import { publishEvent } from './events.js';
 import { HeldLease, type LeaseDriver } from './held-lease.js';
 import { ClientNotifier, type ClientNotification } from './notifier.js';
-import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, type GrantReply, type SlotScriptContext } from './scripts.js';
+import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, replyTime, type GrantReply, type SlotScriptContext, type WaitReply } from './scripts.js';
+import { ServerClock } from './server-clock.js';
 import type { HolderInfo, LeaseLostReason, RedisLike } from './types.js';
 import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 
@@ -93,6 +94,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
   private readonly waiters = new Map<string, WaitingAcquire>();
   private readonly leases = new Map<string, HeldLease>();
   private readonly leaseDriver: LeaseDriver;
+  private readonly clock = new ServerClock();
   private sequence = 0;
   private closed = false;
 
@@ -113,7 +115,11 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     this.ctx = { defaultLimit: options.defaultLimit ?? 3, graceMs: options.epochGraceMs ?? leaseTtlMs };
     this.notifier = new ClientNotifier(options.redis, options.subscriber, this.clientId, (n) => this.onNotification(n), (e) => this.emitError(e));
     this.leaseDriver = {
-      renew: async (lease) => void (await renewLease(this.redis, lease.mailbox, this.ctx, lease.ref, leaseTtlMs)),
+      renew: async (lease) => {
+        const sentAt = performance.now();
+        const expiresAt = await renewLease(this.redis, lease.mailbox, this.ctx, lease.ref, leaseTtlMs);
+        this.clock.observe(expiresAt - leaseTtlMs, sentAt);
+      },
       release: async (lease) => void (await releaseLease(this.redis, lease.mailbox, this.ctx, lease.ref)),
       onRenewed: (lease) => this.emit('renewed', lease),
       onLost: (lease, reason) => this.onLost(lease, reason),
@@ -142,7 +148,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     await this.notifier.ready(this.safetyPollMs);
     const id = this.nextId();
     const sentAt = performance.now();
-    const reply = await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, opts.worker, -1, 0));
+    const reply = this.observed(await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, opts.worker, -1, 0)), sentAt);
     return 'granted' in reply ? this.adopt(mailbox, id, reply.granted, sentAt, 0) : null;
   }
 
@@ -181,27 +187,37 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
       safetyPollMs: this.safetyPollMs,
       enqueue: async (id, waitMs, ticket) => {
         await this.notifier.ready(this.safetyPollMs);
-        return acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, worker, waitMs, ticket));
+        const sentAt = performance.now();
+        return this.observed(await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, worker, waitMs, ticket)), sentAt);
       },
-      check: (id) => checkWaiter(this.redis, mailbox, this.ctx, id, this.timings.leaseTtlMs),
+      check: async (id) => {
+        const sentAt = performance.now();
+        return this.observed(await checkWaiter(this.redis, mailbox, this.ctx, id, this.timings.leaseTtlMs), sentAt);
+      },
       cancel: async (id) => void (await cancelWaiter(this.redis, mailbox, this.ctx, id)),
-      granted: (id, grant, sentAt, waitedMs) => this.adopt(mailbox, id, grant, sentAt, waitedMs),
-      discard: async (id, grant) => void (await releaseLease(this.redis, mailbox, this.ctx, { id, slot: grant.slot, token: grant.token })),
+      toLocal: (serverMs) => this.clock.toLocal(serverMs),
+      granted: (id, grant, confirmedAt, waitedMs) => this.adopt(mailbox, id, grant, confirmedAt, waitedMs),
       done: (id) => this.waiters.delete(id),
       onError: (error) => this.emitError(error),
     };
   }
 
-  private adopt(mailbox: string, id: string, grant: GrantReply, sentAt: number, waitedMs: number): HeldLease {
-    const lease = new HeldLease(mailbox, id, grant, sentAt, waitedMs, this.timings, this.leaseDriver);
+  private observed(reply: WaitReply, sentAt: number): WaitReply {
+    this.clock.observe(replyTime(reply), sentAt);
+    return reply;
+  }
+
+  private adopt(mailbox: string, id: string, grant: GrantReply, confirmedAt: number, waitedMs: number): HeldLease {
+    const lease = new HeldLease(mailbox, id, grant, confirmedAt, waitedMs, this.timings, this.leaseDriver);
     this.leases.set(id, lease);
     this.emit('grant', lease);
     return lease;
   }
 
-  private onNotification(notification: ClientNotification): void {
-    if (notification.type === 'revoke') this.leases.get(notification.id)?.lose('force-release');
-    else this.waiters.get(notification.id)?.notify();
+  private onNotification(n: ClientNotification): void {
+    if (n.type === 'revoke') this.leases.get(n.id)?.lose('force-release');
+    else if (n.type === 'grant') this.waiters.get(n.id)?.pushed({ slot: n.slot, token: n.token, expiresAt: n.expiresAt, epoch: n.epoch, ticket: n.ticket, now: n.now });
+    else this.waiters.get(n.id)?.poke();
   }
 
   private onLost(lease: HeldLease, reason: LeaseLostReason): void {

@@ -36,10 +36,10 @@ describe('acquire-12 / release-12', () => {
     const grants = [granted(await s.acquire('a')), granted(await s.acquire('b')), granted(await s.acquire('c'))];
     expect(grants.map((g) => g.slot)).toEqual([1, 2, 3]);
     expect(grants[1]!.token).toBeGreaterThan(grants[0]!.token);
-    expect(await s.acquire('try', { waitMs: -1 })).toEqual([0, 0, expect.any(Number), 0]);
-    expect(await s.acquire('d')).toEqual([0, 1, expect.any(Number), 4]);
-    expect(await s.acquire('e')).toEqual([0, 2, expect.any(Number), 5]);
-    expect(await s.acquire('d')).toEqual([0, 1, expect.any(Number), 4]); // repeating a request is safe
+    expect(await s.acquire('try', { waitMs: -1 })).toEqual([0, 0, expect.any(Number), 0, expect.any(Number)]);
+    expect(await s.acquire('d')).toEqual([0, 1, expect.any(Number), 4, expect.any(Number)]);
+    expect(await s.acquire('e')).toEqual([0, 2, expect.any(Number), 5, expect.any(Number)]);
+    expect(await s.acquire('d')).toEqual([0, 1, expect.any(Number), 4, expect.any(Number)]); // repeating a request is safe
     expect(await s.waiters()).toEqual(['d', 'e']);
   });
 
@@ -56,7 +56,8 @@ describe('acquire-12 / release-12', () => {
     expect(b.slot).toBe(1);
     expect(b.token).toBeGreaterThan(a.token);
     await sleep(20);
-    expect(sub.received).toEqual([{ type: 'grant', mailbox: expect.any(String), id: 'b' }]);
+    // the push carries the whole grant: the waiter can use the slot without another round trip
+    expect(sub.received).toEqual([{ type: 'grant', mailbox: expect.any(String), id: 'b', slot: 1, token: b.token, ticket: 2, epoch: a.epoch, expiresAt: expect.any(Number), now: expect.any(Number) }]);
     await sub.stop();
   });
 
@@ -127,15 +128,15 @@ describe('waiters', () => {
     await s.acquire('dead', { waiterTtl: 100 });
     await s.acquire('alive');
     await sleep(150);
-    expect(await s.check('alive')).toEqual([0, 1, expect.any(Number)]);
+    expect(await s.check('alive')).toEqual([0, 1, expect.any(Number), expect.any(Number)]);
     expect(await s.check('dead')).toEqual([-5]);
   });
 
-  it('a slot handed to a waiter that never confirms passes on after its pickup time', async () => {
+  it('a slot handed to a waiter whose process died passes on when that lease expires', async () => {
     const s = slotScripts(redis, randomMailbox(), { defaultLimit: 1 });
     const h = granted(await s.acquire('h'));
-    await s.acquire('gone', { waiterTtl: 100 });
-    await s.acquire('next', { waiterTtl: 10_000 });
+    await s.acquire('gone', { ttl: 100 }); // the lease it would get lives 100 ms
+    await s.acquire('next');
     await s.release('h', h.slot, h.token);
     expect(await s.holders()).toEqual({ 1: 'gone' });
     await sleep(150);
@@ -221,7 +222,7 @@ describe('epoch', () => {
     const queued = await s.acquire('b', { waitMs: 5000 });
     expect(queued[0]).toBe(0);
     expect(Number(queued[2])).toBeGreaterThan(300); // next check: when the grace period ends
-    expect(await s.acquire('try', { waitMs: -1 })).toEqual([0, 0, expect.any(Number), 0]);
+    expect(await s.acquire('try', { waitMs: -1 })).toEqual([0, 0, expect.any(Number), 0, expect.any(Number)]);
     await sleep(Number(queued[2]) + 20);
     const b = granted(await s.check('b'));
     expect(b.epoch).not.toBe(a.epoch);

@@ -8,34 +8,34 @@ export interface WaiterDriver {
   readonly safetyPollMs: number;
   /** acquire-12.lua with this waiter's id; waitMs 0 = no timeout. */
   enqueue(id: string, waitMs: number, ticket: number): Promise<WaitReply>;
-  /** check-12.lua: claims a handed-off slot or refreshes the queue place. */
+  /** check-12.lua: picks up a handed-off slot or refreshes the queue place. */
   check(id: string): Promise<WaitReply>;
   /** cancel-12.lua: leave the queue, or release a slot granted meanwhile. */
   cancel(id: string): Promise<void>;
-  /** Turns a confirmed grant into a held lease (sentAt: when the confirming call was sent). */
-  granted(id: string, grant: GrantReply, sentAt: number, waitedMs: number): Lease;
-  /** Releases a slot that was granted after the acquire had already given up. */
-  discard(id: string, grant: GrantReply): Promise<void>;
+  /** Local monotonic time no later than a Redis time, if the client can bound it. */
+  toLocal(serverMs: number): number | undefined;
+  /** Turns a grant into a held lease (confirmedAt: local time no later than `grant.now`). */
+  granted(id: string, grant: GrantReply, confirmedAt: number, waitedMs: number): Lease;
   done(id: string): void;
   onError(error: Error): void;
 }
 
 /**
- * One acquire() from enqueue to grant: waits for the push notification, polls slowly in case
- * it was lost (or sooner when a lease is due to expire), and confirms a handed-off slot with
- * one call whose send time starts the local deadline. At most one Redis call is in flight.
+ * One acquire() from enqueue to grant. The grant normally arrives as a push on the client's
+ * channel and is used at once; a slow safety poll (sooner when a lease is due to expire) covers
+ * lost pushes. At most one Redis call is in flight.
  */
 export class WaitingAcquire {
   private readonly startedAt = performance.now();
+  private state: 'waiting' | 'granted' | 'abandoned' = 'waiting';
   private ticket = 0;
+  private enqueued = false;
   private inFlight = false;
   private checkAgain = false;
-  private enqueued = false;
-  private finished = false;
   private lastRedisError: Error | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
-  private readonly onAbort = () => this.giveUp(new AcquireAbortedError(this.mailbox, { cause: this.signal?.reason }));
+  private readonly onAbort = () => this.abandon(new AcquireAbortedError(this.mailbox, { cause: this.signal?.reason }));
 
   constructor(
     readonly id: string,
@@ -52,29 +52,36 @@ export class WaitingAcquire {
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     if (this.timeoutMs !== undefined) {
       this.timeoutTimer = setTimeout(() => {
-        const waited = performance.now() - this.startedAt;
-        this.giveUp(this.lastRedisError
+        this.abandon(this.lastRedisError
           ? new RedisUnavailableError(`no slot for ${this.mailbox}: redis unavailable`, { cause: this.lastRedisError })
-          : new AcquireTimeoutError(this.mailbox, waited));
+          : new AcquireTimeoutError(this.mailbox, performance.now() - this.startedAt));
       }, this.timeoutMs);
     }
     void this.step();
   }
 
-  /** A grant (or pause) notification arrived for this waiter. */
-  notify(): void {
-    if (this.finished) return;
+  /** A slot was handed to this waiter (push). Used at once when the client can bound its deadline. */
+  pushed(grant: GrantReply): void {
+    if (this.state !== 'waiting') return;
+    const confirmedAt = this.driver.toLocal(grant.now);
+    if (confirmedAt === undefined) return this.poke();
+    this.grant(grant, confirmedAt);
+  }
+
+  /** Something changed (pause, or a push that cannot be used directly): ask Redis now. */
+  poke(): void {
+    if (this.state !== 'waiting') return;
     if (this.inFlight) this.checkAgain = true;
     else void this.step();
   }
 
   /** Stops waiting (client closing). */
   abort(error: Error): void {
-    this.giveUp(error);
+    this.abandon(error);
   }
 
   private async step(): Promise<void> {
-    if (this.finished || this.inFlight) return;
+    if (this.state !== 'waiting' || this.inFlight) return;
     clearTimeout(this.pollTimer);
     this.inFlight = true;
     this.checkAgain = false;
@@ -92,11 +99,13 @@ export class WaitingAcquire {
       failure = error;
     }
     this.inFlight = false;
-    if (this.finished) return this.cleanUp(reply);
+    const state = this.currentState(); // may have changed while awaiting
+    if (state === 'granted') return; // a push won the race; this reply is the same lease or stale
+    if (state === 'abandoned') return this.cleanUp();
     if (reply) return this.handle(reply, sentAt);
 
     if (failure instanceof WaiterGoneError) {
-      // Dropped (stopped polling for too long) or the pickup time passed: queue again, same ticket.
+      // Dropped after not polling for too long: queue again with the same ticket (same place).
       this.enqueued = false;
       return void this.step();
     }
@@ -105,17 +114,17 @@ export class WaitingAcquire {
       this.driver.onError(failure);
       return this.schedule(Math.min(this.driver.safetyPollMs, 250));
     }
-    // Paused, or a reply that cannot be retried: give up (leaving the queue is harmless if not in it).
-    this.giveUp(failure instanceof Error ? failure : new Error(String(failure)));
+    // Paused, or a reply that cannot be retried (leaving the queue is harmless if not in it).
+    this.abandon(failure instanceof Error ? failure : new Error(String(failure)));
+  }
+
+  private currentState(): 'waiting' | 'granted' | 'abandoned' {
+    return this.state;
   }
 
   private handle(reply: WaitReply, sentAt: number): void {
     this.lastRedisError = undefined;
-    if ('granted' in reply) {
-      this.finish();
-      this.resolve(this.driver.granted(this.id, reply.granted, sentAt, performance.now() - this.startedAt));
-      return;
-    }
+    if ('granted' in reply) return this.grant(reply.granted, sentAt);
     if (!this.enqueued) {
       this.enqueued = true;
       this.ticket = reply.queued.ticket;
@@ -125,28 +134,31 @@ export class WaitingAcquire {
     this.schedule(next >= 0 ? Math.min(this.driver.safetyPollMs, next + 2) : this.driver.safetyPollMs);
   }
 
+  private grant(grant: GrantReply, confirmedAt: number): void {
+    this.state = 'granted';
+    this.stopWaiting();
+    this.resolve(this.driver.granted(this.id, grant, confirmedAt, performance.now() - this.startedAt));
+  }
+
   private schedule(delayMs: number): void {
     clearTimeout(this.pollTimer);
     this.pollTimer = setTimeout(() => void this.step(), delayMs);
   }
 
-  private giveUp(error: Error): void {
-    if (this.finished) return;
-    this.finish();
+  private abandon(error: Error): void {
+    if (this.state !== 'waiting') return;
+    this.state = 'abandoned';
+    this.stopWaiting();
     this.reject(error);
-    if (!this.inFlight) this.cleanUp(undefined);
+    if (!this.inFlight) this.cleanUp();
   }
 
-  /** After giving up: release what a late reply granted, or leave the queue. */
-  private cleanUp(reply: WaitReply | undefined): void {
-    const work = reply && 'granted' in reply
-      ? this.driver.discard(this.id, reply.granted)
-      : this.driver.cancel(this.id);
-    work.catch((error: unknown) => this.driver.onError(error instanceof Error ? error : new Error(String(error))));
+  /** After giving up: leave the queue, or release a slot granted meanwhile (one script does both). */
+  private cleanUp(): void {
+    this.driver.cancel(this.id).catch((error: unknown) => this.driver.onError(error instanceof Error ? error : new Error(String(error))));
   }
 
-  private finish(): void {
-    this.finished = true;
+  private stopWaiting(): void {
     clearTimeout(this.pollTimer);
     clearTimeout(this.timeoutTimer);
     this.signal?.removeEventListener('abort', this.onAbort);

@@ -6,7 +6,7 @@
           ARGV[7] wait ms: -1 try only, 0 no timeout, >0 timeout
           ARGV[8] ticket to keep after having been dropped (0: take a new one)
   Output: {1, slot, token, expiresAt, epoch, ticket, now}  granted
-          {0, position, nextCheckMs, ticket}                queued (try only: position 0, ticket 0)
+          {0, position, nextCheckMs, ticket, now}           queued (try only: position 0, ticket 0)
           {-1, reason}                                      mailbox paused
   A slot is granted at once only when nobody is queued (FIFO across all processes).
   Repeating a request id is safe: it answers the existing lease or queue position. ]]
@@ -32,14 +32,15 @@ end
 
 local queued = redis.call('ZSCORE', K_WAITERS, id)
 if not queued then
-  local free = now >= grace and redis.call('HLEN', K_LEASES) < effective_limit(cfg, now)
-  if free and redis.call('ZCARD', K_WAITERS) == 0 then
-    local ticket = tonumber(ARGV[8])
-    if ticket == 0 then ticket = redis.call('INCR', K_TICKET) end
-    local who = cjson.decode(ARGV[4])
-    return grant_reply(grant(id, who, ttl, now, ticket, epoch_id, effective_limit(cfg, now)), now)
+  if now >= grace and redis.call('ZCARD', K_WAITERS) == 0 then
+    local limit = effective_limit(cfg, now)
+    if redis.call('HLEN', K_LEASES) < limit then
+      local ticket = tonumber(ARGV[8])
+      if ticket == 0 then ticket = redis.call('INCR', K_TICKET) end
+      return grant_reply(grant(id, cjson.decode(ARGV[4]), ttl, now, ticket, epoch_id, limit), now)
+    end
   end
-  if wait_ms < 0 then return { 0, 0, next_check(now, grace), 0 } end
+  if wait_ms < 0 then return { 0, 0, next_check(now, grace), 0, now } end
   local ticket = tonumber(ARGV[8])
   if ticket == 0 then ticket = redis.call('INCR', K_TICKET) end
   local w = cjson.decode(ARGV[4])
@@ -54,4 +55,4 @@ if not queued then
 end
 local info = cjson.decode(redis.call('HGET', K_WINFO, id))
 redis.call('ZADD', K_WDEADLINE, math.min(info['until'], now + waiter_ttl), id)
-return { 0, redis.call('ZRANK', K_WAITERS, id) + 1, next_check(now, grace), info.ticket }
+return { 0, redis.call('ZRANK', K_WAITERS, id) + 1, next_check(now, grace), info.ticket, now }

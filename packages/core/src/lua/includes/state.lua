@@ -91,9 +91,11 @@ end
 
 -- Lowest free slot number in 1..limit; returns the stored lease.
 local function grant(id, who, ttl, now, ticket, epoch_id, limit)
+  local taken = {}
+  for _, s in ipairs(redis.call('HKEYS', K_LEASES)) do taken[tonumber(s)] = true end
   local slot = 0
   for s = 1, limit do
-    if redis.call('HEXISTS', K_LEASES, s) == 0 then slot = s break end
+    if not taken[s] then slot = s break end
   end
   if slot == 0 then return nil end
   local token = redis.call('INCR', K_FENCE)
@@ -114,10 +116,11 @@ local function effective_limit(cfg, now)
   return (feedback_limit(K_FEEDBACK, cfg.limit, now))
 end
 
--- Hands free slots to the head waiters (FIFO) and notifies each on its client's channel. A
--- handed-off lease lives only for the waiter's pickup time until the waiter confirms it.
+-- Hands free slots to the head waiters (FIFO) and pushes each grant to its client's channel,
+-- with everything the waiter needs to use it at once (its local deadline comes from `expiresAt`
+-- through the client's bound on the clock offset, so no confirming round trip is needed).
 local function promote(now, cfg, epoch_id, grace)
-  if cfg.paused or now < grace then return 0 end
+  if cfg.paused or now < grace or redis.call('ZCARD', K_WAITERS) == 0 then return 0 end
   local limit = effective_limit(cfg, now)
   local in_use = redis.call('HLEN', K_LEASES)
   local granted = 0
@@ -129,8 +132,12 @@ local function promote(now, cfg, epoch_id, grace)
     drop_waiter(id)
     if raw then
       local w = cjson.decode(raw)
-      if not grant(id, w, math.min(w.leaseTtl, w.waiterTtl), now, ticket, epoch_id, limit) then break end
-      redis.call('PUBLISH', w.channel, cjson.encode({ type = 'grant', mailbox = MAILBOX, id = id }))
+      local lease = grant(id, w, w.leaseTtl, now, ticket, epoch_id, limit)
+      if not lease then break end
+      redis.call('PUBLISH', w.channel, cjson.encode({
+        type = 'grant', mailbox = MAILBOX, id = id, slot = lease.slot, token = lease.token,
+        expiresAt = lease.expiresAt, epoch = epoch_id, ticket = ticket, now = now,
+      }))
       in_use = in_use + 1
       granted = granted + 1
     end

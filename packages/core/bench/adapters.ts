@@ -1,0 +1,79 @@
+/**
+ * The three semaphores under test behind one tiny interface: acquire() resolves once the caller
+ * may use the slot; the returned release() resolves once the slot is free again in Redis.
+ */
+import Bottleneck from 'bottleneck';
+import { Redis } from 'ioredis';
+import { Semaphore } from 'redis-semaphore';
+import { SlotClient } from '../src/index.js';
+
+export type ImplName = 'smtp-slots' | 'redis-semaphore' | 'bottleneck';
+export const IMPLS: ImplName[] = ['smtp-slots', 'redis-semaphore', 'bottleneck'];
+
+export interface Held {
+  release(): Promise<void>;
+}
+
+export interface SemaphoreAdapter {
+  acquire(worker: string): Promise<Held>;
+  close(): Promise<void>;
+}
+
+export const LIMIT = 3;
+
+export async function createAdapter(impl: ImplName, redisUrl: string, key: string): Promise<SemaphoreAdapter> {
+  const redis = new Redis(redisUrl);
+  switch (impl) {
+    case 'smtp-slots': {
+      // Defaults (15 s lease, renew every 5 s), except the grace period: the bench Redis is fresh.
+      const slots = new SlotClient({ redis, holder: { agentId: `bench-${process.pid}`, host: 'bench', pid: process.pid }, defaultLimit: LIMIT, epochGraceMs: 0 });
+      return {
+        acquire: async (worker) => {
+          const lease = await slots.acquire(key, { worker });
+          return { release: () => lease.release() };
+        },
+        close: async () => {
+          await slots.close();
+          redis.disconnect();
+        },
+      };
+    }
+    case 'redis-semaphore':
+      return {
+        // Library defaults (lockTimeout 10 s, retryInterval 10 ms) except a long acquireTimeout:
+        // waiters here may wait long, the semaphore is not FIFO.
+        acquire: async () => {
+          const semaphore = new Semaphore(redis, key, LIMIT, { acquireTimeout: 600_000 });
+          await semaphore.acquire();
+          return { release: () => semaphore.release() };
+        },
+        close: async () => void redis.disconnect(),
+      };
+    case 'bottleneck': {
+      const url = new URL(redisUrl);
+      const limiter = new Bottleneck({
+        id: key,
+        maxConcurrent: LIMIT,
+        datastore: 'ioredis',
+        clearDatastore: false,
+        clientOptions: { host: url.hostname, port: Number(url.port) },
+      });
+      await limiter.ready();
+      return {
+        acquire: (worker) =>
+          new Promise<Held>((resolveGrant, reject) => {
+            let finish!: () => void;
+            const job = limiter.schedule({ id: `${worker}-${Math.random()}` }, () => {
+              resolveGrant({ release: () => (finish(), job) });
+              return new Promise<void>((r) => (finish = r));
+            });
+            job.catch(reject);
+          }),
+        close: async () => {
+          await limiter.disconnect(false);
+          redis.disconnect();
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * `pnpm bench`: smtp-slots vs redis-semaphore vs bottleneck (Redis clustering) on a dedicated
+ * redis-server: limit 3, 24 workers in 4 processes. Prints one table.
+ *   BENCH_SECONDS  contended run length per implementation (default 8)
+ *   BENCH_HOLD_MS  how long a worker holds its slot (default 50)
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RedisProcess } from '@smtp-slots/testkit';
+import { createAdapter, IMPLS, LIMIT, type ImplName } from './adapters.js';
+import type { BenchWorkerConfig, Cycle } from './bench-worker.js';
+import { handOffLatencies, percentile, utilisation } from './stats.js';
+
+const PROCESSES = 4;
+const WORKERS_PER_PROCESS = 6;
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const HOLD_MS = Number(process.env['BENCH_HOLD_MS'] ?? 50);
+const UNCONTENDED_ROUNDS = 2000;
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const WORKER = fileURLToPath(new URL('./bench-worker.ts', import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+interface Result {
+  acquire: number[];
+  release: number[];
+  handOff: number[];
+  utilisation: number;
+  cyclesPerSecond: number;
+  waitP99: number;
+  fairness: string;
+  roundTripsUncontended: number;
+  commandsUncontended: number;
+  roundTripsContended: number;
+  commandsContended: number;
+}
+
+async function uncontended(impl: ImplName, url: string, key: string, rounds: number) {
+  const adapter = await createAdapter(impl, url, key);
+  const acquire: number[] = [];
+  const release: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = now();
+    const held = await adapter.acquire('solo');
+    const t1 = now();
+    await held.release();
+    acquire.push(t1 - t0);
+    release.push(now() - t1);
+  }
+  await adapter.close();
+  return { acquire, release };
+}
+
+async function contended(impl: ImplName, url: string, key: string, seconds: number): Promise<Cycle[]> {
+  const config: BenchWorkerConfig = { impl, redisUrl: url, key, workers: WORKERS_PER_PROCESS, holdMs: HOLD_MS };
+  const children = Array.from({ length: PROCESSES }, () =>
+    fork(WORKER, [], { cwd: PACKAGE_DIR, execArgv: ['--import', 'tsx', '--conditions=source'], env: { ...process.env, BENCH_WORKER: JSON.stringify(config) } }));
+  const messages = children.map((child) => {
+    const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+    const done = new Promise<Cycle[]>((resolve) => child.on('message', (m: { type: string; cycles?: Cycle[] }) => m.type === 'done' && resolve(m.cycles!)));
+    return { ready, done };
+  });
+  await Promise.all(messages.map((m) => m.ready));
+  const endAt = now() + seconds * 1000;
+  for (const child of children) child.send({ endAt });
+  const cycles = (await Promise.all(messages.map((m) => m.done))).flat();
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  return cycles;
+}
+
+/** Commands Redis executed while `work` ran: sent by clients (round trips) and in total (incl. inside Lua). */
+async function counted(url: string, work: () => Promise<number>): Promise<{ roundTrips: number; total: number }> {
+  const monitor = await new Redis(url).monitor();
+  let roundTrips = 0;
+  let total = 0;
+  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+    total += 1;
+    if (source !== 'lua') roundTrips += 1;
+  });
+  const pairs = await work();
+  await new Promise((r) => setTimeout(r, 200));
+  monitor.disconnect();
+  return { roundTrips: roundTrips / pairs, total: total / pairs };
+}
+
+async function measure(impl: ImplName, url: string): Promise<Result> {
+  const tag = `${impl}-${Date.now()}`;
+  await uncontended(impl, url, `{bench}:${tag}:warm`, 200);
+  const { acquire, release } = await uncontended(impl, url, `bench-${tag}-u@example.test`, UNCONTENDED_ROUNDS);
+  const cycles = await contended(impl, url, `bench-${tag}-c@example.test`, SECONDS);
+  const first = Math.min(...cycles.map((c) => c[2]));
+  const last = Math.max(...cycles.map((c) => c[3]));
+  const from = first + 1000;
+  const to = last - 1000;
+  const perWorker = new Map<string, number>();
+  for (const [worker] of cycles) perWorker.set(worker, (perWorker.get(worker) ?? 0) + 1);
+  const counts = [...perWorker.values()];
+  const unc = await counted(url, async () => (await uncontended(impl, url, `bench-${tag}-m@example.test`, 300)).acquire.length);
+  const con = await counted(url, async () => (await contended(impl, url, `bench-${tag}-mc@example.test`, 3)).length);
+  return {
+    acquire,
+    release,
+    handOff: handOffLatencies(cycles, LIMIT),
+    utilisation: utilisation(cycles, LIMIT, from, to),
+    cyclesPerSecond: cycles.filter((c) => c[2] >= from && c[2] <= to).length / ((to - from) / 1000),
+    waitP99: percentile(cycles.map((c) => c[2] - c[1]), 99),
+    fairness: `${Math.min(...counts)}–${Math.max(...counts)}`,
+    roundTripsUncontended: unc.roundTrips,
+    commandsUncontended: unc.total,
+    roundTripsContended: con.roundTrips,
+    commandsContended: con.total,
+  };
+}
+
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
+
+async function main(): Promise<void> {
+  const server = await RedisProcess.start();
+  const results = new Map<ImplName, Result>();
+  try {
+    for (const impl of IMPLS) {
+      process.stderr.write(`bench: ${impl}...\n`);
+      results.set(impl, await measure(impl, server.url));
+    }
+  } finally {
+    await server.stop();
+  }
+  const rows: Array<[string, (r: Result) => string]> = [
+    ['uncontended acquire p50 / p99 (ms)', (r) => `${ms(percentile(r.acquire, 50))} / ${ms(percentile(r.acquire, 99))}`],
+    ['uncontended release p50 / p99 (ms)', (r) => `${ms(percentile(r.release, 50))} / ${ms(percentile(r.release, 99))}`],
+    ['hand-off release→next grant p50 / p99 (ms)', (r) => `${ms(percentile(r.handOff, 50))} / ${ms(percentile(r.handOff, 99))}`],
+    [`slot utilisation under backlog (hold ${HOLD_MS} ms)`, (r) => `${(r.utilisation * 100).toFixed(2)} %`],
+    ['grants per second', (r) => r.cyclesPerSecond.toFixed(1)],
+    ['wait for a slot p99 (ms)', (r) => ms(r.waitP99)],
+    ['grants per worker min–max (24 workers)', (r) => r.fairness],
+    ['round trips per acquire+release, uncontended', (r) => r.roundTripsUncontended.toFixed(2)],
+    ['Redis commands per acquire+release, uncontended', (r) => r.commandsUncontended.toFixed(1)],
+    ['round trips per acquire+release, contended', (r) => r.roundTripsContended.toFixed(2)],
+    ['Redis commands per acquire+release, contended', (r) => r.commandsContended.toFixed(1)],
+  ];
+  const header = ['', ...IMPLS];
+  const table = [header, ...rows.map(([label, cell]) => [label, ...IMPLS.map((impl) => cell(results.get(impl)!))])];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
+  const out = [line(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...table.slice(1).map(line)];
+  process.stdout.write(`\nlimit ${LIMIT}, ${PROCESSES} processes x ${WORKERS_PER_PROCESS} workers, ${SECONDS} s contended, ${UNCONTENDED_ROUNDS} uncontended rounds, node ${process.version}\n\n${out.join('\n')}\n`);
+}
+
+await main();
+// Library clients (bottleneck's in particular) may keep sockets and timers alive.
+process.exit(0);
