@@ -44,6 +44,7 @@ export class HeldLease implements Lease {
   constructor(
     readonly mailbox: string,
     readonly id: string,
+    readonly worker: string,
     grant: GrantReply,
     /** performance.now() no later than Redis' `grant.now` (send time of the granting call) */
     confirmedAt: number,

@@ -2,12 +2,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sleep } from '@smtp-slots/testkit';
 import { mailboxKeys } from './keys.js';
-import { evalScript, randomMailbox, slotScripts } from './test-support/scripts.js';
+import { evalScript, randomMailbox, redisOlderThan, slotScripts } from './test-support/scripts.js';
 
 // rate, recipient and 432 scripts called directly with explicit KEYS/ARGV.
 let redis: Redis;
-beforeAll(() => {
+beforeAll(async () => {
   redis = new Redis(inject('redisUrl'));
+  await redisOlderThan(redis, 2);
 });
 afterAll(() => redis.disconnect());
 

@@ -149,15 +149,16 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     const id = this.nextId();
     const sentAt = performance.now();
     const reply = this.observed(await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, opts.worker, -1, 0)), sentAt);
-    return 'granted' in reply ? this.adopt(mailbox, id, reply.granted, sentAt, 0) : null;
+    return 'granted' in reply ? this.adopt(mailbox, id, opts.worker, reply.granted, sentAt, 0) : null;
   }
 
   /** Releases every held lease, cancels waiters and closes the subscriber (if the client created it). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const waiter of [...this.waiters.values()]) waiter.abort(new AcquireAbortedError(waiter.mailbox, { cause: new Error('client closed') }));
-    await Promise.all([...this.leases.values()].map((lease) => lease.release()));
+    const waiters = [...this.waiters.values()];
+    for (const waiter of waiters) waiter.abort(new AcquireAbortedError(waiter.mailbox, { cause: new Error('client closed') }));
+    await Promise.all([...waiters.map((w) => w.settled), ...[...this.leases.values()].map((lease) => lease.release())]);
     await this.notifier.close();
   }
 
@@ -196,7 +197,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
       },
       cancel: async (id) => void (await cancelWaiter(this.redis, mailbox, this.ctx, id)),
       toLocal: (serverMs) => this.clock.toLocal(serverMs),
-      granted: (id, grant, confirmedAt, waitedMs) => this.adopt(mailbox, id, grant, confirmedAt, waitedMs),
+      granted: (id, grant, confirmedAt, waitedMs) => this.adopt(mailbox, id, worker, grant, confirmedAt, waitedMs),
       done: (id) => this.waiters.delete(id),
       onError: (error) => this.emitError(error),
     };
@@ -207,8 +208,8 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     return reply;
   }
 
-  private adopt(mailbox: string, id: string, grant: GrantReply, confirmedAt: number, waitedMs: number): HeldLease {
-    const lease = new HeldLease(mailbox, id, grant, confirmedAt, waitedMs, this.timings, this.leaseDriver);
+  private adopt(mailbox: string, id: string, worker: string, grant: GrantReply, confirmedAt: number, waitedMs: number): HeldLease {
+    const lease = new HeldLease(mailbox, id, worker, grant, confirmedAt, waitedMs, this.timings, this.leaseDriver);
     this.leases.set(id, lease);
     this.emit('grant', lease);
     return lease;
@@ -224,7 +225,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     this.leases.delete(lease.id);
     this.emit('lost', lease, reason);
     // Best effort: the dashboard shows lost leases; Redis may be the reason they were lost.
-    const holder = { ...this.holder, worker: '' };
+    const holder = { ...this.holder, worker: lease.worker };
     void Promise.all([
       publishEvent(this.redis, { type: 'lost', mailbox: lease.mailbox, slot: lease.slot, token: lease.token, holder, code: reason, at: Date.now() }),
       incrementCounter(this.redis, lease.mailbox, 'lost'),

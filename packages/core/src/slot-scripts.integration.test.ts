@@ -1,14 +1,15 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sleep } from '@smtp-slots/testkit';
-import { randomMailbox, slotScripts } from './test-support/scripts.js';
+import { randomMailbox, redisOlderThan, slotScripts } from './test-support/scripts.js';
 
 // Every slot script called directly with explicit KEYS/ARGV against a real redis-server.
 let redis: Redis;
 let listener: Redis;
-beforeAll(() => {
+beforeAll(async () => {
   redis = new Redis(inject('redisUrl'));
   listener = new Redis(inject('redisUrl'));
+  await redisOlderThan(redis, 2);
 });
 afterAll(() => {
   redis.disconnect();

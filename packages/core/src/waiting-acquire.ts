@@ -36,6 +36,9 @@ export class WaitingAcquire {
   private pollTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private readonly onAbort = () => this.abandon(new AcquireAbortedError(this.mailbox, { cause: this.signal?.reason }));
+  private settle!: () => void;
+  /** Resolves once Redis holds nothing of this acquire but a lease handed to the caller. */
+  readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(
     readonly id: string,
@@ -137,6 +140,7 @@ export class WaitingAcquire {
   private grant(grant: GrantReply, confirmedAt: number): void {
     this.state = 'granted';
     this.stopWaiting();
+    this.settle();
     this.resolve(this.driver.granted(this.id, grant, confirmedAt, performance.now() - this.startedAt));
   }
 
@@ -155,7 +159,9 @@ export class WaitingAcquire {
 
   /** After giving up: leave the queue, or release a slot granted meanwhile (one script does both). */
   private cleanUp(): void {
-    this.driver.cancel(this.id).catch((error: unknown) => this.driver.onError(error instanceof Error ? error : new Error(String(error))));
+    this.driver.cancel(this.id)
+      .catch((error: unknown) => this.driver.onError(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => this.settle());
   }
 
   private stopWaiting(): void {

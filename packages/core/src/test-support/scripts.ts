@@ -40,3 +40,16 @@ export function slotScripts(redis: Redis, mailbox: string, opts: { defaultLimit?
     waiters: () => redis.zrange(keys[4]!, 0, -1),
   };
 }
+
+/**
+ * Waits until the Redis process is older than `seconds`. A Redis that just started grants nothing
+ * for one grace period after its start (it may have restarted empty); script tests that are not
+ * about that grace need an older one.
+ */
+export async function redisOlderThan(redis: Redis, seconds: number): Promise<void> {
+  for (;;) {
+    const uptime = Number(/uptime_in_seconds:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0);
+    if (uptime >= seconds) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
