@@ -20,4 +20,17 @@ describe('RedisSentinelSet', () => {
       await set.stop();
     }
   });
+
+  it('can cut replication so that a failover loses the latest writes', { timeout: 40_000 }, async () => {
+    const set = await RedisSentinelSet.start();
+    try {
+      await set.cutReplication();
+      const primary = await set.primary();
+      await redisCli(primary.port, ['set', 'unreplicated', '1']);
+      const promoted = await set.waitForFailover(await set.killPrimary());
+      expect((await redisCli(promoted.port, ['exists', 'unreplicated'])).trim()).toBe('0');
+    } finally {
+      await set.stop();
+    }
+  });
 });

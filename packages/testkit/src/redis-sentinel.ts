@@ -98,6 +98,21 @@ export class RedisSentinelSet {
     }, { timeoutMs, intervalMs: 100, message: `sentinels to fail over from port ${from.port}` });
   }
 
+  /**
+   * Asynchronous replication losing writes, made deterministic: the replicas are cut off from the
+   * primary (a wrong `masterauth` keeps them from resyncing) while sentinels still consider them
+   * promotable. Writes the primary accepts from now on are lost if it dies.
+   */
+  async cutReplication(): Promise<void> {
+    const primary = await this.primary();
+    for (const node of this.nodes) {
+      if (node !== primary) await redisCli(node.port, ['config', 'set', 'masterauth', 'replication-cut-by-test']);
+    }
+    await redisCli(primary.port, ['client', 'kill', 'type', 'replica']);
+    await waitFor(async () => parseInfo(await redisCli(primary.port, ['info', 'replication'])).get('connected_slaves') === '0',
+      { message: 'replicas to be disconnected' });
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.sentinels, ...this.nodes].map((p) => p.stop()));
   }
