@@ -17,5 +17,5 @@ export interface ConformanceTarget {
   /** Queued waiters of a mailbox (FIFO targets only): lets a test enqueue in a known order. */
   waiters?(mailbox: string): Promise<number>;
   /** A fault injected while workers hold and hand over slots; safety and progress must survive it. */
-  fault?: { name: string; inject(): Promise<void> };
+  fault?: { name: string; inject(mailbox: string): Promise<void> };
 }

@@ -14,3 +14,4 @@ export {
 export { type SlotBackend } from './slot-backend.js';
 export { QuorumSlots, type QuorumSlotsOptions } from './quorum-slots.js';
 export { QUORUM_CLIENT_OPTIONS, createQuorumClients, waitForMajority } from './quorum-clients.js';
+export { LeaderLease, type LeaderLeaseEvents, type LeaderLeaseOptions } from './leader-lease.js';
