@@ -81,11 +81,11 @@ describe('SlotClient', () => {
 
   it('renews: a lease outlives its TTL while the holder is alive', async () => {
     const mailbox = await limited(1);
-    const c = client({ leaseTtlMs: 600, safetyMarginMs: 150, renewIntervalMs: 200 });
+    const c = client({ leaseTtlMs: 1200, safetyMarginMs: 200, renewIntervalMs: 300 });
     let renewals = 0;
     c.on('renewed', () => (renewals += 1));
     const lease = await c.acquire(mailbox, { worker: 'w' });
-    await sleep(1500);
+    await sleep(2500); // over twice the TTL
     expect(lease.signal.aborted).toBe(false);
     expect(lease.remainingMs()).toBeGreaterThan(0);
     expect(renewals).toBeGreaterThanOrEqual(3);

@@ -4,7 +4,7 @@
   Output: {1, handedOff} released | {0, handedOff} not the holder (already released, expired, revoked) ]]
 --- @include "state"
 local id, slot, token = ARGV[3], ARGV[4], tonumber(ARGV[5])
-local now, epoch_id, grace, cfg = begin()
+local now, cfg = begin_release()
 local raw = redis.call('HGET', K_LEASES, slot)
 local released = 0
 if raw then
@@ -16,4 +16,4 @@ if raw then
     released = 1
   end
 end
-return { released, promote(now, cfg, epoch_id, grace) }
+return { released, promote_waiters(now, cfg) }

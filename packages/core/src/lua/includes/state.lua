@@ -183,6 +183,20 @@ local function begin()
   return now, epoch_id, grace, load_config()
 end
 
+-- For scripts that grant only to waiters (release, cancel): the epoch (INFO) is read only when
+-- somebody waits.
+local function begin_release()
+  local now = now_ms()
+  sweep(now)
+  return now, load_config()
+end
+
+local function promote_waiters(now, cfg)
+  if redis.call('ZCARD', K_WAITERS) == 0 then return 0 end
+  local epoch_id, grace = current_epoch(now)
+  return promote(now, cfg, epoch_id, grace)
+end
+
 -- Operator scripts never open an epoch (they do not know the holders' lease TTL): without a
 -- current epoch they do not promote; the next client call opens it with the right grace.
 local function begin_admin()
