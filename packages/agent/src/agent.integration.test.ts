@@ -179,7 +179,7 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
     await waitFor(() => up.received.length >= 2);
     await agent.stop();
     running.splice(running.indexOf(agent), 1);
-    expect(up.open).toBe(0);
+    await waitFor(() => up.open === 0, { message: 'the upstream saw every connection close' });
     expect((await admin.snapshot(mailbox))?.inUse).toBe(0);
     const dir = (input.spool as { dir: string }).dir;
     const left = readdirSync(join(dir, 'queued')).length + readdirSync(join(dir, 'deferred')).length;

@@ -193,6 +193,7 @@ export class MailboxSender {
     const bookkeeping = new Set<Promise<unknown>>();
     let session: UpstreamSession | undefined;
     let sent = 0;
+    let midData = false; // the server waits for message bytes: QUIT would be taken as data
     // The next message is claimed and admitted while the current one is in flight, so that
     // spool and Redis round trips overlap the upstream's latency instead of adding to it.
     let next: Promise<SpoolMessage | undefined> = this.prepare(signal);
@@ -205,11 +206,20 @@ export class MailboxSender {
           session = await this.openSession(message, lease, signal);
           if (!session) break;
         }
-        // The rate token is taken right before MAIL FROM so that the upstream sees the tokens' spacing.
-        if ((await this.takeRateToken(message, lease, signal)) !== 'go') break;
-        const sending = session.send(message.header.envelope, message.raw);
+        // The rate token is taken while MAIL FROM, RCPT TO and DATA are on the wire, and the message
+        // bytes follow only once it is granted: the upstream sees the tokens' spacing, and the Redis
+        // round trip hides behind the SMTP ones.
+        const token = this.waitForRateToken(lease, signal);
+        const sending = session.send(message.header.envelope, message.raw, token.then((t) => t.granted));
         if (taken < max) next = this.prepare(signal);
-        const result = await sending;
+        const [result, decision] = await Promise.all([sending, token]);
+        if (!decision.granted && result.kind === 'failed' && result.error.code === 'ESTREAM') {
+          // Nothing of the message left: back to the queue (recipients stay reserved), free the slot.
+          if (decision.error !== undefined) this.onAcquireError(decision.error);
+          await this.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0, true);
+          midData = true;
+          break;
+        }
         if (result.kind === 'accepted' && result.refused.length === 0) {
           sent += 1;
           const done = this.outcomes.afterSend(message, result, session, false).catch((error: Error) => this.bookkeepingFailed(error));
@@ -225,7 +235,7 @@ export class MailboxSender {
       if (prefetched) await this.giveBack(prefetched, undefined, 0, true);
       if (session) {
         // The slot is released only after the socket has closed (invariant 1).
-        if (signal.aborted) await session.destroy();
+        if (signal.aborted || midData) await session.destroy();
         else await session.quit();
         observer.connectionClosed(this.mailbox, sent);
       }
@@ -276,22 +286,24 @@ export class MailboxSender {
     }
   }
 
-  /** A token of the shared per-minute rate; waits in place for short waits, frees the slot for long ones. */
-  private async takeRateToken(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<Admission> {
+  /**
+   * A token of the shared per-minute rate. Short waits happen in place (holding the slot); a
+   * long one frees the slot instead (`holdMs`).
+   */
+  private async waitForRateToken(lease: Lease, signal: AbortSignal): Promise<{ granted: boolean; holdMs?: number; error?: unknown }> {
     try {
       for (;;) {
         const decision = await this.services.rate.take(this.mailbox, this.live.current.ratePerMinute * (1 - this.options.rateSafetyFraction));
-        if (decision.allowed) return 'go';
+        if (decision.allowed) return { granted: true };
         if (decision.retryAfterMs <= this.options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
           await sleep(decision.retryAfterMs, AbortSignal.any([signal, this.stopping.signal]));
-          if (signal.aborted || this.stopping.signal.aborted) return this.giveBack(message, undefined, 0, true);
+          if (signal.aborted || this.stopping.signal.aborted) return { granted: false };
           continue;
         }
-        return this.giveBack(message, 'rate', decision.retryAfterMs, true);
+        return { granted: false, holdMs: decision.retryAfterMs };
       }
     } catch (error) {
-      this.onAcquireError(error);
-      return this.giveBack(message, undefined, 0, true);
+      return { granted: false, error };
     }
   }
 

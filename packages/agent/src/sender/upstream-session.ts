@@ -126,13 +126,23 @@ export class UpstreamSession {
     }
   }
 
-  /** Sends one message; never throws (the outcome is in the result). */
-  async send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<SendResult> {
+  /**
+   * Sends one message; never throws (the outcome is in the result). With a `gate`, MAIL FROM,
+   * RCPT TO and DATA go out at once but the message bytes wait until the gate resolves true;
+   * false aborts the transaction (error code ESTREAM; the session is then not reusable).
+   */
+  async send(envelope: { from: string; to: string[] }, raw: Buffer, gate?: Promise<boolean>): Promise<SendResult> {
     if (this.failure || this.signal.aborted || this.socket.destroyed) {
       return { kind: 'failed', error: this.failure ?? connectionError('connection is closed'), dataSent: false, reusable: false };
     }
     let dataSent = false;
-    const body = Readable.from([raw]);
+    const body = gate ? new Readable({ read: () => undefined }) : Readable.from([raw]);
+    if (gate) {
+      gate.then(
+        (open) => (open ? (body.push(raw), body.push(null)) : body.destroy(new Error('message held back before its data'))),
+        (error: Error) => body.destroy(error),
+      );
+    }
     body.once('end', () => (dataSent = true));
     return new Promise<SendResult>((resolve) => {
       let settled = false;
