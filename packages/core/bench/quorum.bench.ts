@@ -73,13 +73,14 @@ async function contended(backend: Backend, urls: string[], key: string): Promise
 
 /** Commands clients sent to all servers per uncontended acquire+release (MONITOR on each). */
 async function roundTrips(backend: Backend, urls: string[], key: string): Promise<number> {
-  const monitors = await Promise.all(urls.map((url) => new Redis(url).monitor()));
+  const clients = urls.map((url) => new Redis(url));
+  const monitors = await Promise.all(clients.map((c) => c.monitor()));
   let sent = 0;
   for (const m of monitors) m.on('monitor', (_t: string, _a: string[], source: string) => void (source !== 'lua' && (sent += 1)));
   const rounds = 200;
   await uncontended(backend, urls, key, rounds);
   await new Promise((r) => setTimeout(r, 200));
-  for (const m of monitors) m.disconnect();
+  for (const c of [...monitors, ...clients]) c.disconnect();
   return sent / rounds;
 }
 
