@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RelayRejection } from './relay/relay-server.js';
 import type { HoldReason, SenderObserver } from './sender/sender-observer.js';
-import type { MailboxSpoolStats } from './spool/spool.js';
+import type { MailboxSpoolStats } from './spool/spool-entries.js';
 
 /** What the metrics read on every scrape (gauges are computed in `collect()`). */
 export interface MetricsSources {

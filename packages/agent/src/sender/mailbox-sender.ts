@@ -9,10 +9,12 @@ import { backoffDelay } from './backoff.js';
 import { LiveMailboxConfig } from './live-mailbox-config.js';
 import { Notifier, sleep } from './notifier.js';
 import { OutcomeHandler, type MailboxActions } from './outcome-handler.js';
-import { classifyFailure } from './reply-classifier.js';
 import type { HoldReason, SenderObserver } from './sender-observer.js';
 import type { AccessTokenProvider } from './token-provider.js';
-import { SessionOpenError, UpstreamSession } from './upstream-session.js';
+import type { UpstreamSession } from './upstream-session.js';
+import { MailboxHold } from './mailbox-hold.js';
+import { RecipientReservations } from './recipient-reservations.js';
+import { openUnderLease } from './session-opener.js';
 
 /** Shared services a mailbox sender uses (one of each per agent). */
 export interface SenderServices {
@@ -58,17 +60,17 @@ export class MailboxSender {
   private readonly hardStop = new AbortController();
   private readonly workers: Array<Promise<void>> = [];
   private busy = 0;
-  private hold: { reason: HoldReason; until: number; timer: NodeJS.Timeout } | undefined;
+  private readonly hold: MailboxHold;
   private redisRetryAt = 0;
   private redisFailures = 0;
   private connectFailures = 0;
-  /** Spool ids whose recipients are already counted in the ledger (given back unsent). */
-  private readonly reserved = new Set<string>();
+  private readonly reserved = new RecipientReservations();
   private readonly onSpoolReady = (mailbox: string) => mailbox === this.mailbox && this.notifier.notify();
 
   constructor(private readonly services: SenderServices, private readonly options: MailboxSenderOptions) {
     const { settings } = options;
     this.mailbox = settings.address.toLowerCase();
+    this.hold = new MailboxHold(this.mailbox, services.observer, () => this.notifier.notify());
     const log = services.log.child({ mailbox: this.mailbox });
     this.live = new LiveMailboxConfig(services.admin, this.mailbox, { limit: settings.limit, ratePerMinute: settings.ratePerMinute, recipientsPerDay: settings.recipientsPerDay }, (config, previous) => {
       if (config.paused !== previous.paused) {
@@ -90,7 +92,7 @@ export class MailboxSender {
         await services.admin.pause(this.mailbox, reason).catch((error: Error) => log.error({ err: error.message }, 'could not store the pause in Redis'));
       },
       count: (name) => services.count(this.mailbox, name),
-      recipientsUnused: (id) => this.reserved.add(id),
+      recipientsUnused: (id) => this.reserved.keep(id),
     };
     this.outcomes = new OutcomeHandler(this.mailbox, services.spool, options.retry, services.observer, actions, log);
   }
@@ -104,7 +106,8 @@ export class MailboxSender {
   /** Why this mailbox does not send right now (for /healthz and tests), or undefined. */
   status(): { paused: boolean; pauseReason?: string; hold?: HoldReason; busyWorkers: number } {
     const { paused, pauseReason } = this.live.current;
-    return { paused, ...(pauseReason ? { pauseReason } : {}), ...(this.hold ? { hold: this.hold.reason } : {}), busyWorkers: this.busy };
+    const hold = this.hold.remainingMs() > 0 ? this.hold.reason : undefined;
+    return { paused, ...(pauseReason ? { pauseReason } : {}), ...(hold ? { hold } : {}), busyWorkers: this.busy };
   }
 
   /**
@@ -120,7 +123,7 @@ export class MailboxSender {
     clearTimeout(timer);
     this.live.stop();
     this.services.spool.off('ready', this.onSpoolReady);
-    if (this.hold) clearTimeout(this.hold.timer);
+    this.hold.clear();
   }
 
   private async runWorker(worker: string): Promise<void> {
@@ -164,7 +167,7 @@ export class MailboxSender {
   private gate(): number {
     const now = Date.now();
     if (this.live.current.paused) return 2_000;
-    if (this.hold && this.hold.until > now) return this.hold.until - now;
+    if (this.hold.remainingMs() > 0) return this.hold.remainingMs();
     if (this.redisRetryAt > now) return this.redisRetryAt - now;
     // Workers already acquiring or sending will take the ready messages; don't queue for nothing.
     if (this.services.spool.readyCount(this.mailbox) <= this.busy) return 30_000;
@@ -247,7 +250,7 @@ export class MailboxSender {
   private async prepare(signal: AbortSignal): Promise<SpoolMessage | undefined> {
     for (;;) {
       if (this.stopping.signal.aborted || signal.aborted) return undefined;
-      if (this.live.current.paused || (this.hold && this.hold.until > Date.now())) return undefined;
+      if (this.live.current.paused || this.hold.remainingMs() > 0) return undefined;
       const message = await this.services.spool.claim(this.mailbox);
       if (!message) return undefined;
       const admission = await this.reserveRecipients(message);
@@ -273,7 +276,7 @@ export class MailboxSender {
       return 'skip';
     }
     // Taken before and given back unsent (prefetched when the connection closed): already counted.
-    if (this.reserved.delete(id)) return 'go';
+    if (this.reserved.reuse(id)) return 'go';
     try {
       const budget = await ledger.reserve(this.mailbox, recipients, config.recipientsPerDay);
       if (budget.allowed) return 'go';
@@ -308,60 +311,31 @@ export class MailboxSender {
   }
 
   private async giveBack(message: SpoolMessage, hold?: HoldReason, holdMs = 0, recipientsReserved = false): Promise<Admission> {
-    if (recipientsReserved) this.reserved.add(message.header.id);
+    if (recipientsReserved) this.reserved.keep(message.header.id);
     await this.services.spool.putBack(message);
-    if (hold) this.holdFor(hold, holdMs);
+    if (hold) this.hold.hold(hold, holdMs);
     return 'stop';
-  }
-
-  private holdFor(reason: HoldReason, ms: number): void {
-    if (this.hold) clearTimeout(this.hold.timer);
-    this.services.observer.held(this.mailbox, reason, true);
-    // Capped: an operator may raise a budget meanwhile; re-checking once a minute is cheap.
-    const until = Date.now() + Math.min(60_000, Math.max(250, ms));
-    const timer = setTimeout(() => {
-      this.hold = undefined;
-      this.services.observer.held(this.mailbox, reason, false);
-      this.notifier.notify();
-    }, until - Date.now());
-    timer.unref();
-    this.hold = { reason, until, timer };
   }
 
   /** Opens the upstream session under the lease; on failure handles `message` and returns undefined. */
   private async openSession(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<UpstreamSession | undefined> {
     const { settings, tokenProvider, ehloName } = this.options;
-    let forceNewToken = false;
-    for (;;) {
-      // Connect only while the lease is live (invariant 1).
-      if (signal.aborted || lease.remainingMs() <= 0) {
-        await this.services.spool.putBack(message);
-        return undefined;
-      }
-      try {
-        const session = await UpstreamSession.open(settings.upstream, { signal, name: ehloName, forceNewToken, ...(tokenProvider ? { tokenProvider } : {}) });
-        this.connectFailures = 0;
-        return session;
-      } catch (error) {
-        if (!(error instanceof SessionOpenError)) throw error;
-        if (signal.aborted) {
-          await this.services.spool.putBack(message);
-          return undefined;
-        }
-        const classification = classifyFailure(error.error, error.stage);
-        // XOAUTH2: a refused token may just be stale; renew once before pausing the mailbox.
-        if (classification.disposition === 'auth' && settings.upstream.auth?.type === 'oauth2' && !forceNewToken) {
-          forceNewToken = true;
-          continue;
-        }
-        this.services.log.warn({ mailbox: this.mailbox, stage: error.stage, code: classification.code, response: classification.response }, 'upstream session could not be opened');
-        await this.outcomes.openFailed(message, classification);
-        if (classification.disposition === 'temporary') {
-          this.connectFailures += 1;
-          this.holdFor('connect', Math.min(60_000, backoffDelay(this.connectFailures, { ...this.options.retry, initialDelayMs: 1_000 })));
-        }
-        return undefined;
-      }
+    const opened = await openUnderLease(settings.upstream, lease, signal, { ehloName, ...(tokenProvider ? { tokenProvider } : {}) });
+    if ('session' in opened) {
+      this.connectFailures = 0;
+      return opened.session;
     }
+    if ('aborted' in opened) {
+      await this.giveBack(message, undefined, 0, true);
+      return undefined;
+    }
+    const { failure, stage } = opened;
+    this.services.log.warn({ mailbox: this.mailbox, stage, code: failure.code, response: failure.response }, 'upstream session could not be opened');
+    await this.outcomes.openFailed(message, failure);
+    if (failure.disposition === 'temporary' || failure.disposition === 'permanent') {
+      this.connectFailures += 1;
+      this.hold.hold('connect', Math.min(60_000, backoffDelay(this.connectFailures, { ...this.options.retry, initialDelayMs: 1_000 })));
+    }
+    return undefined;
   }
 }

@@ -98,6 +98,7 @@ export class OutcomeHandler {
         this.actions.concurrencyRejected(response);
         return 'close';
       case 'temporary':
+        this.actions.recipientsUnused(message.header.id);
         await this.retryLater(message, classification);
         return 'close';
       case 'unknown-outcome':

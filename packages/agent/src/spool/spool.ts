@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { SpoolMessageNotFoundError } from '../errors.js';
 import { DeadLetterStore, type DeadLetter } from './dead-letters.js';
 import { DirSync } from './dir-sync.js';
@@ -8,7 +8,9 @@ import {
   decodeSpoolFile, encodeSpoolFile, readSpoolHeader, SPOOL_STATES, writeDurably,
   type Attempt, type SpoolEnvelope, type SpoolHeader, type SpoolState,
 } from './spool-file.js';
+import { SpoolEntries, type MailboxSpoolStats } from './spool-entries.js';
 import { SpoolLock } from './spool-lock.js';
+import { quarantine, recoverSpool, type RecoveryReport } from './spool-recovery.js';
 import { isSpoolId, newSpoolId, SpoolPaths } from './spool-paths.js';
 
 /** A message taken for sending: its header and bytes. */
@@ -29,28 +31,6 @@ export interface SettledEvent {
   deferredCopy?: { id: string; recipients: string[] };
 }
 
-interface Entry {
-  state: SpoolState;
-  mailbox: string;
-  receivedAt: number;
-}
-
-/** What start-up found: messages that were in flight, files set aside as unreadable. */
-export interface RecoveryReport {
-  requeued: number;
-  /** One line per file moved to corrupt/. */
-  corrupt: string[];
-}
-
-export interface MailboxSpoolStats {
-  queued: number;
-  sending: number;
-  deferred: number;
-  dead: number;
-  /** Local epoch ms of the oldest message not yet sent (queued, sending or deferred). */
-  oldestReceivedAt?: number;
-}
-
 /**
  * The durable spool. A message the relay acknowledged is a file here until the upstream
  * accepted it or it moved to the dead letters. States are directories; moves are renames;
@@ -60,7 +40,7 @@ export interface MailboxSpoolStats {
  * 'settled' (SettledEvent), 'warning' (an unreadable file was set aside).
  */
 export class Spool extends EventEmitter {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new SpoolEntries();
   private readonly queues = new ReadyQueues((mailbox) => this.emit('ready', mailbox));
   private readonly syncs = new Map<string, DirSync>();
   private readonly moving = new Set<string>();
@@ -87,8 +67,13 @@ export class Spool extends EventEmitter {
     await paths.create();
     const lock = await SpoolLock.acquire(dir);
     const spool = new Spool(paths, lock);
-    const recovered = await spool.recover();
-    return { spool, recovered };
+    const { messages, report } = await recoverSpool(paths);
+    for (const { id, state, header } of messages) {
+      spool.setEntry(id, state, header);
+      if (state === 'queued') spool.queues.add(header.mailbox, id);
+      if (state === 'deferred') spool.queues.add(header.mailbox, id, header.nextAttemptAt ?? 0);
+    }
+    return { spool, recovered: report };
   }
 
   // ---- intake ----------------------------------------------------------------------------------
@@ -141,7 +126,7 @@ export class Spool extends EventEmitter {
       } catch (error) {
         // The file vanished (purged by an operator) or is unreadable: set it aside, take the next.
         this.entries.delete(id);
-        await this.quarantine('sending', id).catch(() => undefined);
+        await quarantine(this.paths, 'sending', id);
         this.emit('warning', error);
       } finally {
         this.moving.delete(id);
@@ -256,23 +241,12 @@ export class Spool extends EventEmitter {
 
   /** Counts per mailbox and state, for metrics and heartbeats. */
   stats(): Map<string, MailboxSpoolStats> {
-    const result = new Map<string, MailboxSpoolStats>();
-    for (const entry of this.entries.values()) {
-      let stats = result.get(entry.mailbox);
-      if (!stats) result.set(entry.mailbox, (stats = { queued: 0, sending: 0, deferred: 0, dead: 0 }));
-      stats[entry.state] += 1;
-      if (entry.state !== 'dead' && (stats.oldestReceivedAt === undefined || entry.receivedAt < stats.oldestReceivedAt)) {
-        stats.oldestReceivedAt = entry.receivedAt;
-      }
-    }
-    return result;
+    return this.entries.stats();
   }
 
   /** Messages not yet sent (dead letters excluded). */
   depth(): number {
-    let depth = 0;
-    for (const entry of this.entries.values()) if (entry.state !== 'dead') depth += 1;
-    return depth;
+    return this.entries.depth();
   }
 
   /**
@@ -310,45 +284,8 @@ export class Spool extends EventEmitter {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private async recover(): Promise<RecoveryReport> {
-    await rm(this.paths.dir('tmp'), { recursive: true, force: true });
-    await this.paths.create();
-    // One id in two states means a crash between writing a new copy and removing the old one.
-    const found = new Map<string, Array<{ state: SpoolState; header: SpoolHeader }>>();
-    const corrupt: string[] = [];
-    for (const state of SPOOL_STATES) {
-      for (const name of (await readdir(this.paths.dir(state))).filter(isSpoolId).sort()) {
-        try {
-          const header = await readSpoolHeader(this.paths.file(state, name));
-          found.set(name, [...(found.get(name) ?? []), { state, header }]);
-        } catch (error) {
-          corrupt.push((error as Error).message);
-          await this.quarantine(state, name);
-        }
-      }
-    }
-    let requeued = 0;
-    for (const [id, copies] of [...found].sort(([a], [b]) => a.localeCompare(b))) {
-      copies.sort((a, b) => b.header.rev - a.header.rev || Number(a.state === 'sending') - Number(b.state === 'sending'));
-      const [winner, ...stale] = copies as [{ state: SpoolState; header: SpoolHeader }, ...Array<{ state: SpoolState; header: SpoolHeader }>];
-      for (const copy of stale) await unlink(this.paths.file(copy.state, id));
-      let { state } = winner;
-      if (state === 'sending') {
-        // It was in flight when the previous process stopped: send again (same Message-ID).
-        await rename(this.paths.file('sending', id), this.paths.file('queued', id));
-        state = 'queued';
-        requeued += 1;
-      }
-      this.setEntry(id, state, winner.header);
-      if (state === 'queued') this.queues.add(winner.header.mailbox, id);
-      if (state === 'deferred') this.queues.add(winner.header.mailbox, id, winner.header.nextAttemptAt ?? 0);
-    }
-    for (const state of SPOOL_STATES) await this.sync(state);
-    return { requeued, corrupt };
-  }
-
   private setEntry(id: string, state: SpoolState, header: SpoolHeader): void {
-    this.entries.set(id, { state, mailbox: header.mailbox, receivedAt: header.receivedAt });
+    this.entries.record(id, state, header);
   }
 
   private sync(state: SpoolState | 'tmp'): Promise<void> {
@@ -395,7 +332,4 @@ export class Spool extends EventEmitter {
     await this.sync(state);
   }
 
-  private async quarantine(state: SpoolState, id: string): Promise<void> {
-    await rename(this.paths.file(state, id), `${this.paths.dir('corrupt')}/${id}`).catch(() => undefined);
-  }
 }

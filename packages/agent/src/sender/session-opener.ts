@@ -1,0 +1,42 @@
+import type { Lease } from '@smtp-slots/core';
+import type { UpstreamSettings } from '../config.js';
+import { classifyFailure, type Classification } from './reply-classifier.js';
+import type { AccessTokenProvider } from './token-provider.js';
+import { SessionOpenError, UpstreamSession } from './upstream-session.js';
+
+export type OpenResult =
+  | { session: UpstreamSession }
+  /** The lease ended (or shutdown) before a session could be opened: nothing was attempted. */
+  | { aborted: true }
+  | { failure: Classification; stage: 'connect' | 'auth' };
+
+/**
+ * Opens the upstream session under a live lease (invariant 1: no connection without one).
+ * XOAUTH2: a refused token may just be stale, so the token is renewed once before giving up.
+ */
+export async function openUnderLease(
+  upstream: UpstreamSettings,
+  lease: Lease,
+  signal: AbortSignal,
+  options: { ehloName: string; tokenProvider?: AccessTokenProvider },
+): Promise<OpenResult> {
+  let forceNewToken = false;
+  for (;;) {
+    if (signal.aborted || lease.remainingMs() <= 0) return { aborted: true };
+    try {
+      const session = await UpstreamSession.open(upstream, {
+        signal, name: options.ehloName, forceNewToken, ...(options.tokenProvider ? { tokenProvider: options.tokenProvider } : {}),
+      });
+      return { session };
+    } catch (error) {
+      if (!(error instanceof SessionOpenError)) throw error;
+      if (signal.aborted) return { aborted: true };
+      const failure = classifyFailure(error.error, error.stage);
+      if (failure.disposition === 'auth' && upstream.auth?.type === 'oauth2' && !forceNewToken) {
+        forceNewToken = true;
+        continue;
+      }
+      return { failure, stage: error.stage };
+    }
+  }
+}
