@@ -186,6 +186,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
   private waiterDriver(mailbox: string, worker: string): WaiterDriver {
     return {
       safetyPollMs: this.safetyPollMs,
+      safetyMarginMs: this.timings.safetyMarginMs,
       enqueue: async (id, waitMs, ticket) => {
         await this.notifier.ready(this.safetyPollMs);
         const sentAt = performance.now();

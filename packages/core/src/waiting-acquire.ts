@@ -6,6 +6,7 @@ import type { Lease } from './slot-client.js';
 /** What a queued acquire needs from its client. */
 export interface WaiterDriver {
   readonly safetyPollMs: number;
+  readonly safetyMarginMs: number;
   /** acquire-12.lua with this waiter's id; waitMs 0 = no timeout. */
   enqueue(id: string, waitMs: number, ticket: number): Promise<WaitReply>;
   /** check-12.lua: picks up a handed-off slot or refreshes the queue place. */
@@ -138,6 +139,13 @@ export class WaitingAcquire {
   }
 
   private grant(grant: GrantReply, confirmedAt: number): void {
+    if (confirmedAt + (grant.expiresAt - grant.now) - this.driver.safetyMarginMs <= performance.now()) {
+      // This process was too slow (stopped, starved) to use the grant safely: ask Redis again;
+      // the check extends the lease if it still exists, or queues us again with our ticket.
+      this.enqueued = true;
+      this.ticket = grant.ticket;
+      return this.inFlight ? void (this.checkAgain = true) : void this.step();
+    }
     this.state = 'granted';
     this.stopWaiting();
     this.settle();
