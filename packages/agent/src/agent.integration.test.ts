@@ -170,6 +170,29 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
     }
   });
 
+  it('STARTTLS with requireTLS against the Exchange simulator; 554 5.2.2 mailbox full pauses the mailbox and keeps the message', async () => {
+    const { startExchangeSim } = await import('@smtp-slots/exchange-sim');
+    const mailbox = newMailbox();
+    const sim = await startExchangeSim({ users: [{ address: mailbox, password: 'pw' }], starttls: true, ratePerMinute: 1_000_000 });
+    try {
+      const up = { port: sim.smtpPort } as ScriptedUpstream;
+      const agent = await start(config(mailbox, up, { mailbox: { upstream: { host: '127.0.0.1', port: sim.smtpPort, requireTLS: true, rejectUnauthorized: false, auth: { user: mailbox, pass: 'pw' } } } }));
+      const first = await agent.send(mail(mailbox, 1));
+      expect(await first.delivered()).toMatchObject({ status: 'sent' });
+      expect(sim.userStats(mailbox)?.messageIds).toEqual([first.messageId]);
+
+      sim.setFaults({ mailboxFull: true }, mailbox);
+      await agent.send(mail(mailbox, 2));
+      await waitFor(async () => (await admin.getConfig(mailbox))?.paused, { message: 'mailbox paused' });
+      expect((await admin.getConfig(mailbox))?.pauseReason).toMatch(/554 5\.2\.2/);
+      expect(agent.spoolDepth()).toBe(1);
+      expect(await agent.deadLetters.list()).toEqual([]);
+    } finally {
+      await Promise.all(running.splice(0).map((a) => a.stop()));
+      await sim.stop();
+    }
+  });
+
   it('stop() finishes what is in flight, releases every slot and leaves the rest in the spool', async () => {
     const mailbox = newMailbox();
     const up = await upstream({ users: { [mailbox]: 'pw' }, latencyMs: 100 });

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { AgentRegistry } from '@smtp-slots/core';
 import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
 import { waitFor } from '@smtp-slots/testkit';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { AgentFleet } from '../support/agent-fleet.js';
 import { fetchUserStats, missingIds } from '../support/sim-stats.js';
 import { submitMessages } from '../support/smtp-submitter.js';
 
+const redis = new Redis(inject('redisUrl'));
+afterAll(() => redis.quit());
 let fleet: AgentFleet | undefined;
 let sim: ExchangeSim | undefined;
 afterEach(async () => {
@@ -46,6 +50,13 @@ describe('agents: the headline run', () => {
     expect(await fleet.metric('smtp_slots_messages_sent_total')).toBe(1_000);
     expect(await fleet.metric('smtp_slots_messages_failed_total')).toBe(0);
 
+    // Each agent registered itself for the coordinator with a heartbeat.
+    const registered = (await new AgentRegistry(redis).list()).filter((a) => a.agentId.startsWith(`fe-${run}-`));
+    expect(registered.map((a) => a.agentId).sort()).toEqual([1, 2, 3, 4, 5].map((i) => `fe-${run}-${i}`));
+    expect(registered.every((a) => a.alive && a.version === '0.1.0' && a.mailboxes.includes(mailbox.address))).toBe(true);
+
+    // SIGTERM: every agent drains and exits 0, and deregisters.
     expect(await fleet.stop()).toEqual([0, 0, 0, 0, 0]);
+    expect((await new AgentRegistry(redis).list()).filter((a) => a.agentId.startsWith(`fe-${run}-`))).toEqual([]);
   });
 });

@@ -49,6 +49,8 @@ describe('agents: killed mid-run', () => {
     // yet removed when the process died: at most one per connection the killed agents held (≤ 3).
     expect(stats.duplicates).toBeLessThanOrEqual(3);
     expect(fleet.deadLetters()).toBe(0);
+    const reclaimed = [first!, second!].filter((a) => a.log().includes("freed slots still held by this agent's previous (killed) process")).length;
+    console.info(`kill-restart: ${reclaimed} restarted agent(s) freed slots of their killed predecessor;`);
     console.info(`kill-restart: ${stats.accepted} accepted, ${stats.duplicates} duplicate(s) ${JSON.stringify(stats.duplicateMessageIds)}, ${queuedAtKill} messages in the killed spools`);
     expect(await fleet.stop()).toEqual([0, 0, 0, 0, 0]);
   });
