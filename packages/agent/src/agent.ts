@@ -176,7 +176,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const registry = new AgentRegistry(redis);
   const startedAt = Date.now();
   const beat = async () => {
-    await spool.rescan().catch((error: Error) => log.warn({ err: error.message }, 'spool rescan failed'));
+    await spool.rescanIfRequested().catch((error: Error) => log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
     await registry.heartbeat({ agentId: config.agentId, host, pid: process.pid, version: AGENT_VERSION, spoolDepth: spool.depth(), mailboxes, startedAt }, config.heartbeatMs * 3).catch(() => undefined);
     for (const mailbox of mailboxes) {

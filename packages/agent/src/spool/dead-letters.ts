@@ -1,7 +1,11 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DirSync } from './dir-sync.js';
 import { decodeSpoolFile, encodeSpoolFile, readSpoolHeader, writeDurably, type SpoolHeader } from './spool-file.js';
 import { isSpoolId, SpoolPaths } from './spool-paths.js';
+
+/** A file whose presence asks the agent owning the spool to rescan its directories. */
+export const RESCAN_MARKER = 'rescan-requested';
 
 /** A dead letter as operators see it: who, what, and every attempt's full reply. */
 export interface DeadLetter {
@@ -57,7 +61,7 @@ export class DeadLetterStore {
    * is omitted). Returns the headers now queued.
    */
   async retry(ids?: string[]): Promise<SpoolHeader[]> {
-    const chosen = ids ?? (await readdir(this.paths.dir('dead'))).filter(isSpoolId).sort();
+    const chosen = ids ?? (await this.deadIds()).sort();
     const moved: SpoolHeader[] = [];
     for (const id of chosen) {
       const source = this.paths.file('dead', id);
@@ -72,13 +76,16 @@ export class DeadLetterStore {
     }
     if (moved.length > 0) await new DirSync(this.paths.dir('queued')).sync();
     for (const header of moved) await unlink(this.paths.file('dead', header.id)).catch(() => undefined);
-    if (moved.length > 0) await new DirSync(this.paths.dir('dead')).sync();
+    if (moved.length > 0) {
+      await new DirSync(this.paths.dir('dead')).sync();
+      await this.requestRescan();
+    }
     return moved;
   }
 
   /** Deletes dead letters for good (all when `ids` is omitted). Returns the ids removed. */
   async purge(ids?: string[]): Promise<string[]> {
-    const chosen = ids ?? (await readdir(this.paths.dir('dead'))).filter(isSpoolId);
+    const chosen = ids ?? (await this.deadIds());
     const removed: string[] = [];
     for (const id of chosen) {
       if (!isSpoolId(id)) continue;
@@ -89,7 +96,19 @@ export class DeadLetterStore {
         // Already gone.
       }
     }
-    if (removed.length > 0) await new DirSync(this.paths.dir('dead')).sync();
+    if (removed.length > 0) {
+      await new DirSync(this.paths.dir('dead')).sync();
+      await this.requestRescan();
+    }
     return removed;
+  }
+
+  private async deadIds(): Promise<string[]> {
+    return (await readdir(this.paths.dir('dead')).catch(() => [])).filter(isSpoolId);
+  }
+
+  /** Tells a running agent (which owns the in-memory index) to re-read the directories. */
+  private async requestRescan(): Promise<void> {
+    await writeFile(join(this.paths.root, RESCAN_MARKER), '').catch(() => undefined);
   }
 }

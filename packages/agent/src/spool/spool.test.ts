@@ -156,7 +156,8 @@ describe('Spool', () => {
     expect((await cli.list()).map((l) => l.reason)).toEqual(['rejected']);
     await cli.retry();
     expect(spool.readyCount(MAILBOX)).toBe(0);
-    await spool.rescan();
+    expect(await spool.rescanIfRequested()).toBe(true);
+    expect(await spool.rescanIfRequested()).toBe(false);
     expect(spool.readyCount(MAILBOX)).toBe(1);
     expect(spool.stats().get(MAILBOX)).toMatchObject({ queued: 1, dead: 0 });
   });

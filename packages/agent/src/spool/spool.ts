@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { SpoolMessageNotFoundError } from '../errors.js';
-import { DeadLetterStore, type DeadLetter } from './dead-letters.js';
+import { join } from 'node:path';
+import { DeadLetterStore, RESCAN_MARKER, type DeadLetter } from './dead-letters.js';
 import { DirSync } from './dir-sync.js';
 import { ReadyQueues } from './ready-queues.js';
 import {
@@ -247,6 +248,17 @@ export class Spool extends EventEmitter {
   /** Messages not yet sent (dead letters excluded). */
   depth(): number {
     return this.entries.depth();
+  }
+
+  /** Rescans when another process (the CLI) asked for it; a cheap check otherwise. */
+  async rescanIfRequested(): Promise<boolean> {
+    try {
+      await unlink(join(this.paths.root, RESCAN_MARKER));
+    } catch {
+      return false;
+    }
+    await this.rescan();
+    return true;
   }
 
   /**
