@@ -3,6 +3,7 @@
  * redis-server: limit 3, 24 workers in 4 processes. Prints one table.
  *   BENCH_SECONDS  contended run length per implementation (default 8)
  *   BENCH_HOLD_MS  how long a worker holds its slot (default 50)
+ * Also a light run: 4 workers in 4 processes (one waiter at a time) for the hand-off alone.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { Redis } from 'ioredis';
 import { RedisProcess } from '@smtp-slots/testkit';
 import { createAdapter, IMPLS, LIMIT, type ImplName } from './adapters.js';
 import type { BenchWorkerConfig, Cycle } from './bench-worker.js';
-import { handOffLatencies, percentile, utilisation } from './stats.js';
+import { handOffs, percentile, utilisation } from './stats.js';
 
 const PROCESSES = 4;
 const WORKERS_PER_PROCESS = 6;
@@ -25,6 +26,8 @@ interface Result {
   acquire: number[];
   release: number[];
   handOff: number[];
+  barged: number;
+  handOffOneWaiter: number[];
   utilisation: number;
   cyclesPerSecond: number;
   waitP99: number;
@@ -51,8 +54,8 @@ async function uncontended(impl: ImplName, url: string, key: string, rounds: num
   return { acquire, release };
 }
 
-async function contended(impl: ImplName, url: string, key: string, seconds: number): Promise<Cycle[]> {
-  const config: BenchWorkerConfig = { impl, redisUrl: url, key, workers: WORKERS_PER_PROCESS, holdMs: HOLD_MS };
+async function contended(impl: ImplName, url: string, key: string, seconds: number, workers = WORKERS_PER_PROCESS): Promise<Cycle[]> {
+  const config: BenchWorkerConfig = { impl, redisUrl: url, key, workers, holdMs: HOLD_MS };
   const children = Array.from({ length: PROCESSES }, () =>
     fork(WORKER, [], { cwd: PACKAGE_DIR, execArgv: ['--import', 'tsx', '--conditions=source'], env: { ...process.env, BENCH_WORKER: JSON.stringify(config) } }));
   const messages = children.map((child) => {
@@ -88,6 +91,7 @@ async function measure(impl: ImplName, url: string): Promise<Result> {
   await uncontended(impl, url, `{bench}:${tag}:warm`, 200);
   const { acquire, release } = await uncontended(impl, url, `bench-${tag}-u@example.test`, UNCONTENDED_ROUNDS);
   const cycles = await contended(impl, url, `bench-${tag}-c@example.test`, SECONDS);
+  const light = await contended(impl, url, `bench-${tag}-l@example.test`, Math.max(3, SECONDS / 2), 1);
   const first = Math.min(...cycles.map((c) => c[2]));
   const last = Math.max(...cycles.map((c) => c[3]));
   const from = first + 1000;
@@ -100,7 +104,9 @@ async function measure(impl: ImplName, url: string): Promise<Result> {
   return {
     acquire,
     release,
-    handOff: handOffLatencies(cycles, LIMIT),
+    handOff: handOffs(cycles, LIMIT).latency,
+    barged: handOffs(cycles, LIMIT).barged / Math.max(1, handOffs(cycles, LIMIT).matched),
+    handOffOneWaiter: handOffs(light, LIMIT).latency,
     utilisation: utilisation(cycles, LIMIT, from, to),
     cyclesPerSecond: cycles.filter((c) => c[2] >= from && c[2] <= to).length / ((to - from) / 1000),
     waitP99: percentile(cycles.map((c) => c[2] - c[1]), 99),
@@ -128,7 +134,9 @@ async function main(): Promise<void> {
   const rows: Array<[string, (r: Result) => string]> = [
     ['uncontended acquire p50 / p99 (ms)', (r) => `${ms(percentile(r.acquire, 50))} / ${ms(percentile(r.acquire, 99))}`],
     ['uncontended release p50 / p99 (ms)', (r) => `${ms(percentile(r.release, 50))} / ${ms(percentile(r.release, 99))}`],
-    ['hand-off release→next grant p50 / p99 (ms)', (r) => `${ms(percentile(r.handOff, 50))} / ${ms(percentile(r.handOff, 99))}`],
+    ['hand-off release→waiting worker p50 / p99 (ms)', (r) => `${ms(percentile(r.handOff, 50))} / ${ms(percentile(r.handOff, 99))}`],
+    ['hand-off with one waiter (4 processes x 1) p50 / p99', (r) => `${ms(percentile(r.handOffOneWaiter, 50))} / ${ms(percentile(r.handOffOneWaiter, 99))}`],
+    ['freed slots taken by a newer request ahead of waiters', (r) => `${(r.barged * 100).toFixed(1)} %`],
     [`slot utilisation under backlog (hold ${HOLD_MS} ms)`, (r) => `${(r.utilisation * 100).toFixed(2)} %`],
     ['grants per second', (r) => r.cyclesPerSecond.toFixed(1)],
     ['wait for a slot p99 (ms)', (r) => ms(r.waitP99)],

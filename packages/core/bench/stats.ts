@@ -7,22 +7,29 @@ export function percentile(values: number[], p: number): number {
 }
 
 /**
- * Hand-off latency: each grant made while a freed slot was pending is matched to the oldest
- * pending release (the moment its holder called release()). Under a standing backlog every
- * release should be followed by a grant; the gap is what the semaphore wastes.
+ * Hand-offs: in time order, each grant takes the oldest freed slot (a release call). When the
+ * grantee asked before that slot was freed, it was waiting: `latency` = grant − release. When it
+ * asked after, it took the slot ahead of the waiters (`barged`; impossible with FIFO hand-off).
  */
-export function handOffLatencies(cycles: Cycle[], limit: number): number[] {
-  const events: Array<[time: number, kind: 0 | 1]> = [];
-  for (const [, , granted, releasing] of cycles) events.push([granted, 1], [releasing, 0]);
+export function handOffs(cycles: Cycle[], limit: number): { latency: number[]; barged: number; matched: number } {
+  const events: Array<[time: number, kind: 0 | 1, requested: number]> = [];
+  for (const [, requested, granted, releasing] of cycles) events.push([granted, 1, requested], [releasing, 0, 0]);
   events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const pending: number[] = [];
-  const out: number[] = [];
+  const latency: number[] = [];
   let grants = 0;
-  for (const [time, kind] of events) {
+  let barged = 0;
+  let matched = 0;
+  for (const [time, kind, requested] of events) {
     if (kind === 0) pending.push(time);
-    else if (++grants > limit && pending.length > 0) out.push(time - pending.shift()!);
+    else if (++grants > limit && pending.length > 0) {
+      const freed = pending.shift()!;
+      matched += 1;
+      if (requested < freed) latency.push(time - freed);
+      else barged += 1;
+    }
   }
-  return out;
+  return { latency, barged, matched };
 }
 
 /** Share of slot-time held by somebody within [from, to] (held = grant until release is called). */

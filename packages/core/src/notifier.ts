@@ -15,6 +15,7 @@ export class ClientNotifier {
   readonly channel: string;
   private subscriber: RedisLike | undefined;
   private subscribing: Promise<void> | undefined;
+  private subscribed = false;
   private readonly onMessage = (channel: string, message: string) => {
     if (channel !== this.channel) return;
     try {
@@ -36,12 +37,13 @@ export class ClientNotifier {
 
   /** Subscribes once; waits at most `maxWaitMs` (a grant sent before then is found by the poll). */
   async ready(maxWaitMs: number): Promise<void> {
+    if (this.subscribed) return;
     if (!this.subscribing) {
       const sub = (this.subscriber ??= this.given ?? this.source.duplicate());
       if (!this.given) sub.on('error', this.onError);
       sub.on('message', this.onMessage);
       this.subscribing = sub.subscribe(this.channel).then(
-        () => undefined,
+        () => void (this.subscribed = true),
         (error: unknown) => {
           this.subscribing = undefined;
           sub.off('message', this.onMessage);
@@ -66,5 +68,6 @@ export class ClientNotifier {
     }
     this.subscriber = undefined;
     this.subscribing = undefined;
+    this.subscribed = false;
   }
 }
