@@ -146,10 +146,12 @@ describe('README', () => {
     const coordinatorHelp = cliHelp('packages/coordinator/dist/cli.js');
     for (const flag of ['--config', '--redis', '--port', '--host']) expect(coordinatorHelp).toContain(flag);
     // vitest project names listed under Development
+    const projectName = (file: string) => /workspaceProject\('([^']+)'/.exec(readRepoText(file))?.[1];
     const projects = readdirSync(repoPath('packages'))
       .filter((dir) => repoFileExists(`packages/${dir}/vitest.config.ts`))
-      .map((dir) => /name: '([^']+)'/.exec(readRepoText(`packages/${dir}/vitest.config.ts`))?.[1])
-      .concat(/name: '([^']+)'/.exec(readRepoText('test/vitest.config.ts'))?.[1]);
+      .map((dir) => projectName(`packages/${dir}/vitest.config.ts`))
+      .concat(projectName('test/vitest.config.ts'));
+    expect(projects).not.toContain(undefined);
     const listed = /one package's tests \(([^)]*)\)/.exec(readme.replace(/\n\s*#\s*/g, ' '))?.[1] ?? '';
     expect(listed.split(/,\s*/).map((s) => s.trim()).sort()).toEqual(projects.sort());
   });
