@@ -1,12 +1,20 @@
-// Copies the Lua scripts next to the compiled code (dist/lua), where lua-loader.ts looks for them.
-import { cpSync, rmSync } from 'node:fs';
+// Copies every Lua script under src/ to the same place under dist/ (src/lua → dist/lua,
+// src/ha/lua → dist/ha/lua), where the loaders look for them relative to import.meta.url.
+// Asset folders are replaced whole, so a renamed script leaves no stale copy behind.
+import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const from = new URL('../src/lua/', import.meta.url);
-const to = new URL('../dist/lua/', import.meta.url);
-rmSync(to, { recursive: true, force: true });
-cpSync(from, to, { recursive: true });
-
-// The quorum backend's redlock scripts (src/ha/lua → dist/ha/lua, next to quorum-slots.js).
-const haTo = new URL('../dist/ha/lua/', import.meta.url);
-rmSync(haTo, { recursive: true, force: true });
-cpSync(new URL('../src/ha/lua/', import.meta.url), haTo, { recursive: true });
+const src = fileURLToPath(new URL('../src/', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const scripts = readdirSync(src, { recursive: true, withFileTypes: true })
+  .filter((entry) => entry.isFile() && entry.name.endsWith('.lua'))
+  .map((entry) => relative(src, join(entry.parentPath ?? entry.path, entry.name)));
+const assetFolder = (file) => {
+  const parts = file.split(/[\\/]/);
+  return parts.slice(0, parts.indexOf('lua') + 1).join('/');
+};
+for (const folder of new Set(scripts.map(assetFolder).filter((folder) => folder.endsWith('lua')))) {
+  rmSync(join(dist, folder), { recursive: true, force: true });
+}
+for (const file of scripts) cpSync(join(src, file), join(dist, file));
