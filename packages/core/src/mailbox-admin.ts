@@ -53,8 +53,11 @@ export class MailboxAdmin {
     return Object.keys(hash).length === 0 ? null : parseMailboxConfig(hash, { limit: this.ctx.defaultLimit });
   }
 
-  /** Raising the limit serves waiters at once; lowering never revokes a lease (invariant 6). */
-  async setConfig(mailbox: string, patch: Partial<Omit<MailboxConfig, 'paused' | 'pauseReason'>>): Promise<MailboxConfig> {
+  /**
+   * Raising the limit serves waiters at once; lowering never revokes a lease (invariant 6).
+   * `pauseReason` is ignored here: pause() and resume() change the paused state.
+   */
+  async setConfig(mailbox: string, patch: Partial<Omit<MailboxConfig, 'paused'>>): Promise<MailboxConfig> {
     validateConfigPatch(patch);
     const clean: ConfigPatch = {};
     if (patch.limit !== undefined) clean.limit = patch.limit;
