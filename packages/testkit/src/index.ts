@@ -6,3 +6,4 @@ export { RedisProcess, ping, assertRedisServerInstalled, type RedisProcessOption
 export { RedisCluster, type RedisClusterOptions, type NodeAddress } from './redis-cluster.js';
 export { RedisSentinelSet, type RedisSentinelSetOptions } from './redis-sentinel.js';
 export { redisCli, parseInfo } from './redis-cli.js';
+export { guardPort } from './port-guard.js';

@@ -14,7 +14,7 @@ describe('RedisCluster', () => {
       const other = cluster.nodes.find((n) => n !== owner)!;
       expect(await redisCli(other.port, ['set', '{mailbox-a}:leases', '1'])).toContain('MOVED');
       // Without replicas, losing a master leaves hash slots uncovered.
-      await owner.kill();
+      await cluster.killNode(owner);
       await cluster.waitForState('fail');
     } finally {
       await cluster.stop();
@@ -25,7 +25,7 @@ describe('RedisCluster', () => {
     const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 1 });
     try {
       const owner = await cluster.masterFor('{mailbox-b}');
-      await owner.kill();
+      await cluster.killNode(owner);
       await cluster.waitForFailover(owner);
       const promoted = await cluster.masterFor('{mailbox-b}');
       expect(promoted).not.toBe(owner);

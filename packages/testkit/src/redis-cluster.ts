@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { getFreePort } from './free-port.js';
 import { parseInfo, redisCli } from './redis-cli.js';
+import { guardPort } from './port-guard.js';
 import { RedisProcess } from './redis-process.js';
 import { waitFor } from './wait-for.js';
 
@@ -26,6 +28,8 @@ export interface NodeAddress {
  * reports `cluster_state:ok` with all 16384 hash slots covered.
  */
 export class RedisCluster {
+  private readonly guards: Array<() => Promise<void>> = [];
+
   private constructor(readonly nodes: RedisProcess[], private readonly options: Required<Omit<RedisClusterOptions, 'args'>>) {}
 
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
@@ -36,7 +40,9 @@ export class RedisCluster {
     const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
       '--cluster-node-timeout', String(nodeTimeoutMs), ...(options.args ?? [])];
     const count = masters * (1 + replicasPerMaster);
-    const started = await Promise.allSettled(Array.from({ length: count }, () => RedisProcess.start({ args })));
+    // The cluster bus defaults to port + 10000, which nobody checked was free: pick it too.
+    const started = await Promise.allSettled(Array.from({ length: count }, async () =>
+      RedisProcess.start({ args: [...args, '--cluster-port', String(await getFreePort())] })));
     const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const cluster = new RedisCluster(nodes, { masters, replicasPerMaster, nodeTimeoutMs });
     try {
@@ -123,8 +129,18 @@ export class RedisCluster {
     }, { timeoutMs: 20_000, intervalMs: 100, message: 'cluster replicas to sync with their masters' });
   }
 
+  /**
+   * SIGKILLs a node. Its port stays reserved until stop(): peers and clients keep reconnecting
+   * to it, and must not reach some other test's Redis there.
+   */
+  async killNode(node: RedisProcess): Promise<void> {
+    await node.kill();
+    this.guards.push(await guardPort(node.port));
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));
+    await Promise.all(this.guards.splice(0).map((free) => free()));
   }
 }
 

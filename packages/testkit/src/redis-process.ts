@@ -39,6 +39,7 @@ export function ping(port: number, host = '127.0.0.1', timeoutMs = 500): Promise
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.on('error', () => done(false));
+    socket.on('close', () => done(false)); // closed without a PONG (done() ignores repeats)
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
   });

@@ -1,6 +1,7 @@
 import { parseInfo, redisCli } from './redis-cli.js';
 import type { NodeAddress } from './redis-cluster.js';
 import { RedisProcess } from './redis-process.js';
+import { guardPort } from './port-guard.js';
 import { waitFor } from './wait-for.js';
 
 export interface RedisSentinelSetOptions {
@@ -25,6 +26,8 @@ export interface RedisSentinelSetOptions {
  * that a failover can actually happen.
  */
 export class RedisSentinelSet {
+  private readonly guards: Array<() => Promise<void>> = [];
+
   private constructor(
     readonly name: string,
     /** Data nodes, the initial primary first. */
@@ -75,10 +78,14 @@ export class RedisSentinelSet {
     return node;
   }
 
-  /** SIGKILLs the current primary (its in-memory data is gone) and returns it. */
+  /**
+   * SIGKILLs the current primary (its in-memory data is gone) and returns it. Its port stays
+   * reserved until stop(): sentinels would turn any Redis appearing there into a replica.
+   */
   async killPrimary(): Promise<RedisProcess> {
     const primary = await this.primary();
     await primary.kill();
+    this.guards.push(await guardPort(primary.port));
     return primary;
   }
 
@@ -114,7 +121,9 @@ export class RedisSentinelSet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.sentinels, ...this.nodes].map((p) => p.stop()));
+    await Promise.all(this.sentinels.map((p) => p.stop()));
+    await Promise.all(this.nodes.map((p) => p.stop()));
+    await Promise.all(this.guards.splice(0).map((free) => free()));
   }
 
   private async masterPort(sentinel: RedisProcess): Promise<number> {
