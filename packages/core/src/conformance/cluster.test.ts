@@ -16,7 +16,7 @@ describeSlotBackendConformance(slotClientTarget({
     name: "SIGKILL the master serving the mailbox's hash slot; its replica takes over",
     async inject(mailbox) {
       const master = await cluster.masterFor(mailboxKeys(mailbox).leases);
-      await master.kill();
+      await cluster.killNode(master);
       await cluster.waitForFailover(master);
     },
   },

@@ -1,4 +1,4 @@
-import { RedisProcess } from '@smtp-slots/testkit';
+import { guardPort, RedisProcess } from '@smtp-slots/testkit';
 import type { Redis } from 'ioredis';
 import { createQuorumClients, waitForMajority } from '../ha/quorum-clients.js';
 import { QuorumSlots } from '../ha/quorum-slots.js';
@@ -7,6 +7,7 @@ import { describeSlotBackendConformance } from './suite.js';
 
 let masters: RedisProcess[] = [];
 let admin: QuorumSlots;
+let freeKilledPort: (() => Promise<void>) | undefined;
 const connections = new WeakMap<SlotBackend, Redis[]>();
 
 async function connect(leaseTtlMs: number, agentId: string): Promise<QuorumSlots> {
@@ -33,6 +34,7 @@ describeSlotBackendConformance({
   async teardown() {
     await admin?.close();
     await Promise.all(masters.map((m) => m.stop()));
+    await freeKilledPort?.();
   },
   createBackend: ({ leaseTtlMs, agentId }) => connect(leaseTtlMs, agentId),
   async crash(backend) {
@@ -41,6 +43,9 @@ describeSlotBackendConformance({
   setLimit: (mailbox, limit) => admin.setConfig(mailbox, { limit }),
   fault: {
     name: 'SIGKILL one of the three masters',
-    inject: () => masters[0]!.kill(),
+    async inject() {
+      await masters[0]!.kill();
+      freeKilledPort = await guardPort(masters[0]!.port); // no other test's Redis may answer there
+    },
   },
 });

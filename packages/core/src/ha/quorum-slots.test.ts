@@ -1,4 +1,4 @@
-import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { guardPort, ping, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MailboxPausedError, RedisUnavailableError } from '../errors.js';
@@ -10,6 +10,17 @@ const TTL = 2_000;
 describe('QuorumSlots', { timeout: 30_000 }, () => {
   let masters: RedisProcess[];
   const open: QuorumSlots[] = [];
+  const guards = new Map<RedisProcess, () => Promise<void>>();
+  /** SIGKILL, keeping the port from other tests' processes until the master restarts. */
+  const kill = async (master: RedisProcess) => {
+    await master.kill();
+    guards.set(master, await guardPort(master.port));
+  };
+  const restart = async (master: RedisProcess) => {
+    await guards.get(master)?.();
+    guards.delete(master);
+    await master.restart();
+  };
 
   async function slots(): Promise<QuorumSlots> {
     const clients = createQuorumClients(masters.map((m) => m.url));
@@ -31,9 +42,12 @@ describe('QuorumSlots', { timeout: 30_000 }, () => {
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((s) => s.close()));
-    for (const master of masters) if (master.pid === undefined || !(await alive(master))) await master.restart();
+    for (const master of masters) if (!(await ping(master.port, '127.0.0.1', 300))) await restart(master);
   });
-  afterAll(() => Promise.all(masters.map((m) => m.stop())));
+  afterAll(async () => {
+    await Promise.all(masters.map((m) => m.stop()));
+    await Promise.all([...guards.values()].map((free) => free()));
+  });
 
   it('lowering the limit revokes nothing and grants again only below the new limit', async () => {
     const client = await slots();
@@ -57,9 +71,9 @@ describe('QuorumSlots', { timeout: 30_000 }, () => {
     await votingAgain(a);
     const box = mailbox();
     await a.setConfig(box, { limit: 1 });
-    await masters[2]!.kill();
+    await kill(masters[2]!);
     const held = await a.acquire(box, { worker: 'holder' }); // locked on masters 0 and 1 only
-    await masters[2]!.restart();
+    await restart(masters[2]!);
     await votingAgain(b); // master 2 votes again (empty)
     await masters[1]!.restart(); // master 1 forgets the lock: only master 0 still has it
     await waitFor(() => b.options.masters.every((c) => c.status === 'ready'), { message: 'reconnected' });
@@ -75,13 +89,9 @@ describe('QuorumSlots', { timeout: 30_000 }, () => {
     await votingAgain(client);
     const box = mailbox();
     const held = await client.acquire(box, { worker: 'holder' });
-    await Promise.all([masters[0]!.kill(), masters[1]!.kill()]);
+    await Promise.all([kill(masters[0]!), kill(masters[1]!)]);
     await expect(client.tryAcquire(box, { worker: 'x' })).rejects.toBeInstanceOf(RedisUnavailableError);
     await waitFor(() => held.signal.aborted, { timeoutMs: TTL * 2, message: 'the lease to abort' });
   });
 });
 
-async function alive(master: RedisProcess): Promise<boolean> {
-  const { ping } = await import('@smtp-slots/testkit');
-  return ping(master.port, '127.0.0.1', 300);
-}
