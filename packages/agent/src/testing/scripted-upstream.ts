@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { findMessageId } from '../spool/message-id.js';
 
@@ -41,15 +41,6 @@ export class ScriptedUpstream {
       authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
       allowInsecureAuth: true,
       disabledCommands: ['STARTTLS', ...(auth ? [] : ['AUTH'])],
-      onConnect: (_session, callback) => {
-        this.open += 1;
-        this.sessions += 1;
-        this.peak = Math.max(this.peak, this.open);
-        callback();
-      },
-      onClose: () => {
-        this.open -= 1;
-      },
       onAuth: (credentials, _session, callback) => {
         const user = credentials.username ?? '';
         const ok = credentials.method === 'XOAUTH2'
@@ -91,6 +82,13 @@ export class ScriptedUpstream {
       },
     });
     this.server.on('error', () => undefined);
+    // Counted at the TCP level: what the provider would count, whatever the SMTP state.
+    this.server.server.on('connection', (socket: Socket) => {
+      this.open += 1;
+      this.sessions += 1;
+      this.peak = Math.max(this.peak, this.open);
+      socket.once('close', () => (this.open -= 1));
+    });
   }
 
   private destroySession(session: SMTPServerSession): void {
