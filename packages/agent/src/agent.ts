@@ -5,7 +5,7 @@ import {
   RateLimiter, RecipientLedger, SlotClient, type RedisLike,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { agentConfigSchema, type AgentConfig, type AgentConfigInput } from './config.js';
+import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
 import { createLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
@@ -126,7 +126,16 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   }
 
   const tracker = new DeliveryTracker();
-  spool.on('settled', (event: SettledEvent) => tracker.settled(event));
+  spool.on('settled', (event: SettledEvent) => {
+    tracker.settled(event);
+    const { header } = event;
+    const fields = { mailbox: header.mailbox, id: event.id, messageId: event.messageId, attempts: header.attempts.length + (event.status === 'sent' ? 1 : 0) };
+    if (event.status === 'sent') log.info({ ...fields, bounced: event.bounced?.length ?? 0, pending: event.deferredCopy?.recipients.length ?? 0 }, 'sent');
+    else log.warn({ ...fields, reason: header.deadReason }, 'dead letter');
+  });
+  if (!isLoopback(config.relay.host) && !config.relay.tls) {
+    log.warn({ host: config.relay.host }, 'the relay listens beyond this machine without TLS: AUTH credentials and mail travel in clear text');
+  }
   const accepting = { value: true };
 
   let relay: RelayServer | undefined;

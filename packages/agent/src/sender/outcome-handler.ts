@@ -129,7 +129,9 @@ export class OutcomeHandler {
       return;
     }
     const failures = message.header.failures + 1;
-    await this.spool.defer(message, attempt(classification), Date.now() + backoffDelay(failures, this.retry), { countsAsFailure: true, ...options });
+    const delayMs = backoffDelay(failures, this.retry);
+    await this.spool.defer(message, attempt(classification), Date.now() + delayMs, { countsAsFailure: true, ...options });
+    this.log.info({ mailbox: this.mailbox, id: message.header.id, messageId: message.header.messageId, code: classification.code, response: classification.response, failures, retryInMs: delayMs }, 'deferred');
     this.observer.deferred(this.mailbox, classification.code);
     this.actions.count('deferred');
   }
