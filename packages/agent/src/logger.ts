@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** Keys whose values never reach a log line, wherever they appear (two levels deep). */
 const SECRET_KEYS = ['pass', 'password', 'clientSecret', 'accessToken', 'access_token', 'token', 'authorization', 'auth'];
@@ -6,11 +6,12 @@ const SECRET_KEYS = ['pass', 'password', 'clientSecret', 'accessToken', 'access_
 export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
 /** The agent's JSON logger (stdout), secrets redacted. */
-export function createLogger(level: string, bindings: Record<string, unknown>): Logger {
-  return pino({
+export function createLogger(level: string, bindings: Record<string, unknown>, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'smtp-slots-agent', ...bindings },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
