@@ -53,6 +53,31 @@ async function shownHolders(page: Page, mailbox: string): Promise<Record<string,
   );
 }
 
+/**
+ * Holds back the page's requests matching `matches` from `hold()` until `letGo()`, then lets the
+ * held ones through to the server (so they answer with fresh state).
+ */
+function heldBack(page: Page, matches: (url: URL) => boolean): { hold(): Promise<void>; letGo(): Promise<void> } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const passing = new Set<Promise<void>>();
+  const filter = (url: URL) => matches(url);
+  return {
+    hold: () =>
+      page.route(filter, (route) => {
+        const passed = gate.then(() => route.continue());
+        passing.add(passed);
+        return passed;
+      }),
+    letGo: async () => {
+      open();
+      // Held requests are continued before interception ends.
+      await Promise.all(passing);
+      await page.unroute(filter);
+    },
+  };
+}
+
 function expectedHolders(workers: LoadWorker[]): Record<string, string> {
   return Object.fromEntries(workers.filter((w) => w.current).map((w) => [String(w.current!.slot), w.label]));
 }
@@ -107,10 +132,14 @@ describe('dashboard', () => {
       expect(await card.locator('[data-field="waiting"]').textContent()).toBe('3 waiting');
       for (const label of Object.values(expectedHolders(workers))) expect(await card.textContent()).toContain(label);
 
-      // 2. A release hands slot 2 to the head waiter; the page follows without reloading.
+      // 2. A release hands slot 2 to the head waiter; the page follows through the event, without
+      // reloading. The page's periodic full refresh (the list endpoint) is held back meanwhile:
+      // it would otherwise also show the new holder, and may do so before the event's refresh.
       await page.evaluate(() => {
         (globalThis as unknown as { stillThisPage: boolean }).stillThisPage = true;
       });
+      const fullRefreshes = heldBack(page, (url) => url.pathname === '/api/mailboxes');
+      await fullRefreshes.hold();
       const leaving = workers.find((w) => w.current?.slot === 2)!;
       const oldToken = leaving.current!.token;
       const requestsBefore = detailRequests.length;
@@ -119,8 +148,9 @@ describe('dashboard', () => {
       await waitFor(async () => (await shownHolders(page, MAILBOX))['2'] === successor.label, { message: 'the page to show the new holder of slot 2' });
       expect(await page.evaluate(() => (globalThis as unknown as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
       // The change arrived as an event: the page asked for this mailbox's detail after it.
-      expect(detailRequests.length).toBeGreaterThan(requestsBefore);
+      await expect.poll(() => detailRequests.length).toBeGreaterThan(requestsBefore);
       expect(await card.locator('li.slot[data-slot="2"]').getAttribute('data-token')).toBe(String(successor.current!.token));
+      await fullRefreshes.letGo();
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
