@@ -5,5 +5,5 @@ export { CountingServer } from './counting-server.js';
 export { RedisProcess, ping, assertRedisServerInstalled, type RedisProcessOptions } from './redis-process.js';
 export { RedisCluster, type RedisClusterOptions, type NodeAddress } from './redis-cluster.js';
 export { RedisSentinelSet, type RedisSentinelSetOptions } from './redis-sentinel.js';
-export { redisCli, parseInfo } from './redis-cli.js';
+export { redisCli, redisCliSession, parseInfo } from './redis-cli.js';
 export { guardPort } from './port-guard.js';

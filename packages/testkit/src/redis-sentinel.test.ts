@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisCli } from './redis-cli.js';
+import { redisCli, redisCliSession } from './redis-cli.js';
 import { RedisSentinelSet } from './redis-sentinel.js';
 
 describe('RedisSentinelSet', () => {
@@ -8,9 +8,9 @@ describe('RedisSentinelSet', () => {
     try {
       const primary = await set.primary();
       expect(primary).toBe(set.nodes[0]);
-      await redisCli(primary.port, ['set', 'before-failover', 'kept']);
-      // WAIT: the write reached the replica before we pull the plug.
-      expect((await redisCli(primary.port, ['wait', '1', '2000'])).trim()).toBe('1');
+      // WAIT on the writing connection: the replica acknowledged the write before we pull the plug
+      // (WAIT on another connection answers at once, whether the write was replicated or not).
+      expect(await redisCliSession(primary.port, [['set', 'before-failover', 'kept'], ['wait', '1', '5000']])).toEqual(['OK', '1']);
       const killed = await set.killPrimary();
       const promoted = await set.waitForFailover(killed);
       expect(promoted).toBe(set.nodes[1]);
@@ -26,7 +26,8 @@ describe('RedisSentinelSet', () => {
     try {
       await set.cutReplication();
       const primary = await set.primary();
-      await redisCli(primary.port, ['set', 'unreplicated', '1']);
+      // No replica acknowledges it: WAIT on the writing connection times out with 0.
+      expect(await redisCliSession(primary.port, [['set', 'unreplicated', '1'], ['wait', '1', '300']])).toEqual(['OK', '0']);
       const promoted = await set.waitForFailover(await set.killPrimary());
       expect((await redisCli(promoted.port, ['exists', 'unreplicated'])).trim()).toBe('0');
     } finally {
