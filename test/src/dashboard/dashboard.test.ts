@@ -61,19 +61,19 @@ function heldBack(page: Page, matches: (url: URL) => boolean): { hold(): Promise
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const passing = new Set<Promise<void>>();
-  const filter = (url: URL) => matches(url);
   return {
-    hold: () =>
-      page.route(filter, (route) => {
+    hold: async () => {
+      await page.route(matches, (route) => {
         const passed = gate.then(() => route.continue());
         passing.add(passed);
         return passed;
-      }),
+      });
+    },
     letGo: async () => {
       open();
       // Held requests are continued before interception ends.
       await Promise.all(passing);
-      await page.unroute(filter);
+      await page.unroute(matches);
     },
   };
 }
