@@ -1,8 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { AgentRegistry, MailboxAdmin } from '@smtp-slots/core';
+import { AgentRegistry, MailboxAdmin, type RedisClient } from '@smtp-slots/core';
 import { dashboardDir } from '@smtp-slots/dashboard';
 import type { CoordinatorConfig } from './config.js';
 import { RouteNotFoundError } from './errors.js';
@@ -23,9 +22,9 @@ import { SseStreams } from './services/sse-streams.js';
 export interface CreateAppOptions {
   config: CoordinatorConfig;
   /** Command connection (caller owns it). */
-  redis: Redis;
+  redis: RedisClient;
   /** Connection dedicated to the events subscription (caller owns it). */
-  subscriber: Redis;
+  subscriber: RedisClient;
   logger?: Logger;
 }
 
@@ -104,7 +103,7 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
 };
 
 /** Logs a connection's first error and its recovery, not every reconnect attempt; counts errors. */
-function watchConnection(connection: Redis, name: string, logger: Logger, count: () => void): void {
+function watchConnection(connection: RedisClient, name: string, logger: Logger, count: () => void): void {
   let down = false;
   connection.on('error', (error: Error) => {
     count();

@@ -32,6 +32,25 @@ describe('coordinator config', () => {
     });
   });
 
+  it('takes a Sentinel or Cluster redis section with ${NAME} from the environment; --redis replaces the section', async () => {
+    const path = file('ha.yaml', 'redis:\n  sentinels: ["10.0.0.11:26379", { host: 10.0.0.12, port: 26379 }]\n  name: smtp-slots\n  password: ${REDIS_PASSWORD}\n');
+    expect(await loadConfig(['--config', path], { REDIS_PASSWORD: 'from-env' })).toMatchObject({
+      ok: true,
+      config: { redis: { sentinels: [{ host: '10.0.0.11', port: 26379 }, { host: '10.0.0.12', port: 26379 }], name: 'smtp-slots', password: 'from-env' } },
+    });
+    expect(await loadConfig(['--config', path], {})).toEqual({ ok: false, problems: ['redis.password: environment variable REDIS_PASSWORD is not set'] });
+    const flagged = await loadConfig(['--config', path, '--redis', 'redis://127.0.0.1:7000'], { REDIS_PASSWORD: 'x' });
+    expect(flagged.ok && !flagged.help && flagged.config.redis).toEqual({ url: 'redis://127.0.0.1:7000' });
+    const cluster = file('cluster.json', JSON.stringify({ redis: { cluster: ['10.0.0.21:6379'], tls: true } }));
+    expect(await loadConfig(['--config', cluster], {})).toMatchObject({ ok: true, config: { redis: { cluster: [{ host: '10.0.0.21', port: 6379 }], tls: true } } });
+  });
+
+  it('names the three redis shapes when a section matches none', async () => {
+    const path = file('no-name.yaml', 'redis:\n  sentinels: ["10.0.0.11:26379"]\n');
+    const result = await loadConfig(['--config', path], {});
+    expect(result).toEqual({ ok: false, problems: [expect.stringMatching(/^redis: must be exactly one of \{ url \}, \{ sentinels, name \} or \{ cluster \}/)] });
+  });
+
   it('lists every problem with its path', async () => {
     const path = file('bad.json', JSON.stringify({ redis: { url: 'http://nope' }, http: { port: 70000 }, metrics: { maxMailboxes: -1 }, surprise: true, adminToken: 'in-a-file' }));
     const result = await loadConfig(['--config', path], { SMTP_SLOTS_ADMIN_TOKEN: 'short' });

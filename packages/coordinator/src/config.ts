@@ -3,16 +3,16 @@ import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { redisConnectionSchema } from '@smtp-slots/core';
 
 /** The coordinator's only config schema. Defaults live here and nowhere else. */
 export const coordinatorConfigSchema = z
   .object({
-    redis: z
-      .object({
-        /** Redis holding the slot state (the same one the agents use). */
-        url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-      })
-      .prefault({}),
+    /**
+     * The Redis deployment holding the slot state, the same one the agents use: one server
+     * (`url`), a Sentinel-monitored primary (`sentinels` + `name`) or a Cluster (`cluster`).
+     */
+    redis: redisConnectionSchema.default({ url: 'redis://127.0.0.1:6379' }),
     http: z
       .object({
         /** Loopback by default: put a reverse proxy with TLS in front for remote access. */
@@ -62,8 +62,9 @@ export type ConfigResult =
 
 export const USAGE = `Usage: smtp-slots-coordinator [--config <file.yaml|file.json>] [--redis <url>] [--port <port>] [--host <host>]
 
-  --config <file>   YAML or JSON config (keys: redis.url, http.host, http.port, api.*, events.*, metrics.*, logLevel)
-  --redis <url>     Redis URL (default redis://127.0.0.1:6379)
+  --config <file>   YAML or JSON config (keys: redis.*, http.host, http.port, api.*, events.*, metrics.*, logLevel);
+                    \${NAME} in a string is replaced by the environment variable NAME
+  --redis <url>     Redis URL, replaces the file's redis section (default redis://127.0.0.1:6379)
   --port <port>     HTTP port (default 8080)
   --host <host>     HTTP bind address (default 127.0.0.1)
   --help            show this text
@@ -76,7 +77,15 @@ Environment:
 export function parseConfig(input: unknown): ConfigResult {
   const parsed = coordinatorConfigSchema.safeParse(input);
   if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
+  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`) };
+}
+
+/** zod reports a value matching no shape of a union as just "Invalid input"; name the shapes. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union' && issue.path.join('.') === 'redis') {
+    return 'must be exactly one of { url }, { sentinels, name } or { cluster } (with optional username, password, tls)';
+  }
+  return issue.message;
 }
 
 /**
@@ -100,7 +109,7 @@ export async function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Promis
       const value: unknown = extname(args.config) === '.json' ? JSON.parse(text) : parseYaml(text);
       if (value !== null && value !== undefined) {
         if (typeof value !== 'object' || Array.isArray(value)) problems.push(`${args.config}: must contain an object`);
-        else fromFile = value as Record<string, unknown>;
+        else fromFile = expandEnv(value, [], env, problems) as Record<string, unknown>;
       }
     } catch (error) {
       problems.push(`${args.config}: ${(error as Error).message}`);
@@ -108,7 +117,8 @@ export async function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Promis
   }
 
   const merged: Record<string, unknown> = { ...fromFile };
-  if (args.redis !== undefined) merged['redis'] = { ...asObject(fromFile['redis']), url: args.redis };
+  // The flag names a whole deployment: it replaces the file's section instead of merging into it.
+  if (args.redis !== undefined) merged['redis'] = { url: args.redis };
   const http = { ...asObject(fromFile['http']) };
   if (args.host !== undefined) http['host'] = args.host;
   if (args.port !== undefined) {
@@ -141,6 +151,21 @@ function parseCli(argv: string[]) {
     },
   });
   return values;
+}
+
+/** Replaces `${NAME}` in every string of the file (e.g. a Redis password) by the environment variable. */
+function expandEnv(value: unknown, path: string[], env: NodeJS.ProcessEnv, problems: string[]): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => expandEnv(item, [...path, String(i)], env, problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, expandEnv(child, [...path, key], env, problems)]));
+  }
+  if (typeof value !== 'string') return value;
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole: string, name: string) => {
+    const resolved = env[name];
+    if (resolved !== undefined) return resolved;
+    problems.push(`${path.join('.')}: environment variable ${name} is not set`);
+    return whole;
+  });
 }
 
 function asObject(value: unknown): Record<string, unknown> {

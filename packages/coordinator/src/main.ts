@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { createRedisClient, describeRedisConnection } from '@smtp-slots/core';
 import { createApp } from './app.js';
 import { loadConfig, type CoordinatorConfig } from './config.js';
 import { ConnectionTracker } from './http/connection-tracker.js';
@@ -9,6 +9,8 @@ import { ConnectionTracker } from './http/connection-tracker.js';
 /** Exit code for unusable configuration. */
 export const EXIT_CONFIG = 2;
 const SHUTDOWN_GRACE_MS = 5000;
+/** How long startup waits for the events subscription before serving without it. */
+const SUBSCRIBE_WAIT_MS = 5000;
 
 export interface RunningCoordinator {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -21,12 +23,13 @@ export interface RunningCoordinator {
 /** Connects to Redis, subscribes to slot events and listens. */
 export async function startCoordinator(config: CoordinatorConfig, logger: Logger = pino({ level: 'silent' })): Promise<RunningCoordinator> {
   // Fail API calls fast while Redis is away (503) instead of queueing them for long.
-  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000, connectionName: 'smtp-slots-coordinator' };
-  const redis = new Redis(config.redis.url, redisOptions);
-  const subscriber = new Redis(config.redis.url, { ...redisOptions, connectionName: 'smtp-slots-coordinator-events' });
+  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000 };
+  const redis = createRedisClient(config.redis, { connectionName: 'smtp-slots-coordinator', redisOptions });
+  const subscriber = createRedisClient(config.redis, { connectionName: 'smtp-slots-coordinator-events', redisOptions });
   const coordinator = createApp({ config, redis, subscriber, logger });
   try {
-    await coordinator.start();
+    // A Cluster client queues commands until it has found the cluster: do not wait for it forever.
+    await withTimeout(coordinator.start(), SUBSCRIBE_WAIT_MS);
   } catch (error) {
     // Serve anyway: /readyz reports Redis, and the hub subscribes once Redis is back.
     logger.warn({ err: (error as Error).message }, 'could not subscribe to slot events yet');
@@ -37,7 +40,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
   const { port } = server.address() as AddressInfo;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, redis: redactUrl(config.redis.url), admin: config.adminToken !== undefined }, 'coordinator listening');
+  logger.info({ url, redis: describeRedisConnection(config.redis), admin: config.adminToken !== undefined }, 'coordinator listening');
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -78,13 +81,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   return 0;
 }
 
-/** The URL with any password replaced, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable url)';
-  }
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

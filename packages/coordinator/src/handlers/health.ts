@@ -1,10 +1,10 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@smtp-slots/core';
 
 const READY_TIMEOUT_MS = 2000;
 
 /** /healthz answers while the process runs; /readyz only while Redis answers PING. */
-export function healthHandlers(redis: Redis): { live: RequestHandler; ready: RequestHandler } {
+export function healthHandlers(redis: RedisClient): { live: RequestHandler; ready: RequestHandler } {
   const live: RequestHandler = (_req, res) => {
     res.json({ status: 'ok' });
   };

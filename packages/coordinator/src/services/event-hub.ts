@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { EVENTS_CHANNEL, parseEvent, type SlotEvent } from '@smtp-slots/core';
+import { EVENTS_CHANNEL, parseEvent, type RedisClient, type SlotEvent } from '@smtp-slots/core';
 
 /**
  * The coordinator's single subscription to the events channel, fanned out in-process to every
@@ -12,7 +11,7 @@ export class EventHub extends EventEmitter<{ event: [SlotEvent]; malformed: [str
   private subscribed = false;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly logger: Logger,
   ) {
     super();
