@@ -105,6 +105,7 @@ export const agentConfigSchema = z
       .object({
         /** Loopback by default; any other address requires `users`. */
         host: z.string().min(1).default('127.0.0.1'),
+        /** 0 binds a free port; the bound one is in the `agent started` log line (`relayPort`). */
         port: port().default(2525),
         /** Local AUTH (PLAIN/LOGIN) accounts for SMTP clients. */
         users: z.array(z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict()).default([]),
@@ -137,6 +138,7 @@ export const agentConfigSchema = z
       .object({
         enabled: bool().default(true),
         host: z.string().min(1).default('127.0.0.1'),
+        /** 0 binds a free port; the bound one is in the `agent started` log line (`metricsPort`). */
         port: port().default(9465),
       })
       .strict()

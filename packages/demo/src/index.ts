@@ -4,6 +4,7 @@ export { runBatch, summaryPassed, type DemoSummary } from './batch.js';
 export { formatSummary } from './summary.js';
 export { submitBatch, demoMessageId, type Relay, type SubmitOptions, type SubmitResult } from './submit.js';
 export { NodeService, resolvePackageCli, type NodeServiceOptions, type ExitStatus } from './launch/node-service.js';
-export { startAgentFleet, stopAgentFleet, type FleetMember, type FleetOptions } from './launch/agent-fleet.js';
+export { startAgentFleet, stopAgentFleet, type FleetOptions } from './launch/agent-fleet.js';
+export { AgentProcess, type AgentProcessOptions, type SpoolState } from './launch/agent-process.js';
 export { LocalRedis } from './launch/redis-server.js';
 export { mergeHistogram, histogramQuantile, histogramQuantileBound, type MergedHistogram } from './histogram.js';

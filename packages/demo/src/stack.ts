@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parseConfig, startCoordinator, type RunningCoordinator } from '@smtp-slots/coordinator';
 import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
 import type { DemoOptions } from './args.js';
-import { startAgentFleet, stopAgentFleet, type FleetMember } from './launch/agent-fleet.js';
+import { startAgentFleet, stopAgentFleet } from './launch/agent-fleet.js';
+import type { AgentProcess } from './launch/agent-process.js';
 import { LocalRedis } from './launch/redis-server.js';
 
 /** The shared mailbox every agent sends through. */
@@ -21,7 +22,7 @@ export interface DemoStack {
   redisUrl: string;
   sim: ExchangeSim;
   coordinator: RunningCoordinator;
-  agents: FleetMember[];
+  agents: AgentProcess[];
   /** Bearer token for the dashboard's admin actions (pause, resume, force-release). */
   adminToken: string;
   /** Stops agents first (they drain and release their slots), then the rest. Idempotent. */
@@ -72,12 +73,11 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
       count: options.agents,
       dir: workDir,
       env: { [UPSTREAM_PASSWORD_ENV]: upstreamPassword, SMTP_SLOTS_LOG_LEVEL: 'info' },
-      config: (index, ports) => ({
+      config: (index) => ({
         agentId: `frontend-${index}`,
         redis: { url: redisUrl },
-        relay: { host: '127.0.0.1', port: ports.relay },
-        spool: { dir: join(workDir, `agent-${index}`, 'spool') },
-        metrics: { host: '127.0.0.1', port: ports.metrics },
+        relay: { host: '127.0.0.1' }, // port 0: the agent binds a free one and logs it
+        metrics: { host: '127.0.0.1' },
         sender: { workers: options.workers },
         // A fresh Redis looks exactly like one that lost its data, so the first grant waits one lease
         // TTL (connections opened under lost leases must drain first). A short TTL keeps that brief.
