@@ -1,27 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
+import { resolvePackageCli } from '@smtp-slots/demo';
 import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import nodemailer from 'nodemailer';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { AgentFleet } from '../support/agent-fleet.js';
-import { AGENT_CLI, assertAgentBuilt } from '../support/agent-process.js';
-import { fetchUserStats, missingIds } from '../support/sim-stats.js';
-import { submitMessages } from '../support/smtp-submitter.js';
+import { describe, expect, inject, it } from 'vitest';
+import { useAgentScenarios, type ScenarioOptions } from '../support/agent-scenario.js';
 
-let fleet: AgentFleet | undefined;
-let sim: ExchangeSim | undefined;
-let redis: RedisProcess | undefined;
-afterEach(async () => {
-  await fleet?.stop();
-  await sim?.stop();
-  await redis?.stop();
-  fleet = sim = redis = undefined;
-});
+const scenarios = useAgentScenarios();
 
 /** Sends raw SMTP lines and returns the final reply line to each (the greeting first). */
 async function dialog(port: number, lines: string[]): Promise<string[]> {
@@ -51,17 +39,14 @@ async function dialog(port: number, lines: string[]): Promise<string[]> {
   return replies;
 }
 
-async function startOne(run: string, redisUrl: string, extra = {}) {
-  const mailbox = { address: `reports-${run}@contoso.example`, password: 'upstream-secret' };
-  sim = await startExchangeSim({ users: [{ address: mailbox.address, password: mailbox.password }], ratePerMinute: 1_000_000 });
-  fleet = await AgentFleet.start(1, `fe-${run}`, { redisUrl, upstreamPort: sim.smtpPort, mailbox, extra });
-  return { mailbox, agent: fleet.agents[0]!, httpUrl: sim.httpUrl! };
+async function startOne(redisUrl: string, extra: ScenarioOptions['extra'] = {}) {
+  const scenario = await scenarios.start({ agents: 1, redisUrl, extra });
+  return { ...scenario, agent: scenario.fleet.agents[0]! };
 }
 
 describe('agents: bad input gives a clear error and loses nothing', () => {
   it('refuses unknown senders, oversized messages and malformed addresses, and still delivers the good mail', async () => {
-    const run = randomBytes(4).toString('hex');
-    const { mailbox, agent, httpUrl } = await startOne(run, inject('redisUrl'), { relay: { host: '127.0.0.1', maxMessageBytes: 10_000 } });
+    const { mailbox, agent, fleet, ...s } = await startOne(inject('redisUrl'), { relay: { host: '127.0.0.1', maxMessageBytes: 10_000 } });
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: agent.relayPort, secure: false, ignoreTLS: true });
 
     const unknown = await transport.sendMail({ from: 'intruder@evil.example', to: 'a@fabrikam.example', text: 'x' }).catch((e: unknown) => e);
@@ -78,18 +63,18 @@ describe('agents: bad input gives a clear error and loses nothing', () => {
     expect(replies[4]).toMatch(/^250 /);
     expect(replies[5]).toMatch(/^553 5\.1\.3 Bad recipient address syntax/);
 
-    const good = await submitMessages({ relays: [agent.relayPort], count: 3, threads: 1, from: mailbox.address, runId: run });
-    await waitFor(async () => missingIds(await fetchUserStats(httpUrl, mailbox.address), good.accepted).length === 0, { timeoutMs: 20_000 });
-    const stats = await fetchUserStats(httpUrl, mailbox.address, false);
+    const good = await s.submit({ count: 3, threads: 1 });
+    await s.waitForDelivery(good.accepted, { timeoutMs: 20_000 });
+    const stats = await s.stats(false);
     expect(stats.accepted).toBe(3);
     expect(stats.rejectedSender).toBe(0);
-    expect(await fleet!.metric('smtp_slots_relay_messages_total', { result: 'unknown_sender' })).toBe(1);
-    expect(await fleet!.metric('smtp_slots_relay_messages_total', { result: 'too_big' })).toBe(1);
+    expect(await fleet.metric('smtp_slots_relay_messages_total', { result: 'unknown_sender' })).toBe(1);
+    expect(await fleet.metric('smtp_slots_relay_messages_total', { result: 'too_big' })).toBe(1);
     transport.close();
   });
 
   it('an invalid config exits 2 and lists every problem with its path (with and without --check)', () => {
-    assertAgentBuilt();
+    const agentCli = resolvePackageCli('@smtp-slots/agent');
     const dir = mkdtempSync(join(tmpdir(), 'agent-bad-config-'));
     const file = join(dir, 'agent.yaml');
     writeFileSync(file, [
@@ -101,7 +86,7 @@ describe('agents: bad input gives a clear error and loses nothing', () => {
       '    limit: 0',
     ].join('\n'));
     for (const args of [['--config', file, '--check'], ['--config', file]]) {
-      const result = spawnSync(process.execPath, [AGENT_CLI, ...args], { encoding: 'utf8', env: { ...process.env, NOT_SET_ANYWHERE: 'pw' } });
+      const result = spawnSync(process.execPath, [agentCli, ...args], { encoding: 'utf8', env: { ...process.env, NOT_SET_ANYWHERE: 'pw' } });
       expect(result.status).toBe(2);
       expect(result.stderr).toContain('relay.port');
       expect(result.stderr).toContain('relay.users: relay.host 0.0.0.0 is not a loopback address');
@@ -110,26 +95,26 @@ describe('agents: bad input gives a clear error and loses nothing', () => {
       expect(result.stderr).toContain('mailboxes.0.limit');
     }
     expect(existsSync(join(dir, 'spool'))).toBe(false); // nothing was started
-    const missing = spawnSync(process.execPath, [AGENT_CLI, '--config', file, '--check'], { encoding: 'utf8', env: { ...process.env, NOT_SET_ANYWHERE: undefined } });
+    const missing = spawnSync(process.execPath, [agentCli, '--config', file, '--check'], { encoding: 'utf8', env: { ...process.env, NOT_SET_ANYWHERE: undefined } });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('mailboxes.0.upstream.auth.pass: environment variable NOT_SET_ANYWHERE is not set');
   });
 
   it('with Redis unreachable at start the agent says so, spools what it accepts, and delivers once Redis is there', async () => {
-    const run = randomBytes(4).toString('hex');
     const port = await getFreePort();
-    const { mailbox, agent, httpUrl } = await startOne(run, `redis://127.0.0.1:${port}`);
+    const { agent, ...s } = await startOne(`redis://127.0.0.1:${port}`);
     const health = await agent.health();
     expect(health.redis).toBe('down');
     await waitFor(() => /Redis unreachable: mail is accepted and spooled, but nothing is sent until Redis is back/.test(agent.log()), { message: 'a clear log line' });
 
-    const submitted = await submitMessages({ relays: [agent.relayPort], count: 5, threads: 2, from: mailbox.address, runId: run });
+    const submitted = await s.submit({ count: 5, threads: 2 });
     expect(submitted.accepted).toHaveLength(5);
     expect(agent.spoolFiles('queued').length + agent.spoolFiles('sending').length).toBe(5);
-    expect((await fetchUserStats(httpUrl, mailbox.address, false)).sessionsTotal).toBe(0);
+    expect((await s.stats(false)).sessionsTotal).toBe(0);
 
-    redis = await RedisProcess.start({ port });
-    await waitFor(async () => missingIds(await fetchUserStats(httpUrl, mailbox.address), submitted.accepted).length === 0, { timeoutMs: 30_000, message: 'delivered after Redis started' });
+    const redis = await RedisProcess.start({ port });
+    scenarios.after(() => redis.stop());
+    await s.waitForDelivery(submitted.accepted, { timeoutMs: 30_000, message: 'delivered after Redis started' });
     expect((await agent.health()).redis).toBe('up');
   });
 });

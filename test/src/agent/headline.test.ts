@@ -1,43 +1,27 @@
-import { randomBytes } from 'node:crypto';
 import { AgentRegistry } from '@smtp-slots/core';
-import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
-import { waitFor } from '@smtp-slots/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { AgentFleet } from '../support/agent-fleet.js';
-import { fetchUserStats, missingIds } from '../support/sim-stats.js';
-import { submitMessages } from '../support/smtp-submitter.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { useAgentScenarios } from '../support/agent-scenario.js';
+import { missingIds } from '../support/sim-stats.js';
 
 const redis = new Redis(inject('redisUrl'));
 afterAll(() => redis.quit());
-let fleet: AgentFleet | undefined;
-let sim: ExchangeSim | undefined;
-afterEach(async () => {
-  await fleet?.stop();
-  await sim?.stop();
-  fleet = sim = undefined;
-});
+const scenarios = useAgentScenarios();
 
 describe('agents: the headline run', () => {
   it('5 agents × 4 workers, 1,000 messages from 20 SMTP threads, limit 3 at 20 ms latency: never more than 3 sessions, no 432, each Message-ID once', async () => {
-    const run = randomBytes(4).toString('hex');
-    const mailbox = { address: `reports-${run}@contoso.example`, password: 'upstream-secret', limit: 3 };
-    sim = await startExchangeSim({ users: [{ address: mailbox.address, password: mailbox.password }], limit: 3, ratePerMinute: 1_000_000, faults: { latencyMs: 20 } });
-    fleet = await AgentFleet.start(5, `fe-${run}`, { redisUrl: inject('redisUrl'), upstreamPort: sim.smtpPort, mailbox, workers: 4 });
+    const { run, mailbox, fleet, ...s } = await scenarios.start({
+      agents: 5, workers: 4, redisUrl: inject('redisUrl'), mailbox: { limit: 3 }, sim: { limit: 3, faults: { latencyMs: 20 } },
+    });
 
-    const submitted = await submitMessages({ relays: fleet.relayPorts, count: 1_000, threads: 20, from: mailbox.address, runId: run });
+    const submitted = await s.submit({ count: 1_000, threads: 20 });
     expect(submitted.failed).toEqual([]);
     expect(submitted.accepted).toHaveLength(1_000);
 
-    const httpUrl = sim.httpUrl!;
-    await waitFor(async () => (await fetchUserStats(httpUrl, mailbox.address, false)).accepted >= 1_000, {
-      timeoutMs: 60_000, intervalMs: 250, message: '1,000 messages at the simulator',
-    }).catch((error: Error) => {
-      throw new Error(`${error.message}\n${fleet!.logs()}`);
-    });
-    await waitFor(() => fleet!.spoolDepth() === 0, { timeoutMs: 10_000, message: 'empty spools' });
+    await s.waitForDelivery(submitted.accepted, { message: '1,000 messages at the simulator' });
+    await s.waitForEmptySpools();
 
-    const stats = await fetchUserStats(httpUrl, mailbox.address);
+    const stats = await s.stats();
     expect(stats.peakConcurrency).toBeLessThanOrEqual(3);
     expect(stats.peakCountedSessions).toBeLessThanOrEqual(3);
     expect(stats.rejected432).toBe(0);

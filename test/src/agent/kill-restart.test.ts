@@ -1,45 +1,30 @@
-import { randomBytes } from 'node:crypto';
-import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
 import { sleep, waitFor } from '@smtp-slots/testkit';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { AgentFleet } from '../support/agent-fleet.js';
-import { fetchUserStats, missingIds } from '../support/sim-stats.js';
-import { submitMessages } from '../support/smtp-submitter.js';
+import { describe, expect, inject, it } from 'vitest';
+import { useAgentScenarios } from '../support/agent-scenario.js';
+import { missingIds } from '../support/sim-stats.js';
 
-let fleet: AgentFleet | undefined;
-let sim: ExchangeSim | undefined;
-afterEach(async () => {
-  await fleet?.stop();
-  await sim?.stop();
-  fleet = sim = undefined;
-});
+const scenarios = useAgentScenarios();
 
 describe('agents: killed mid-run', () => {
   it('2 of 5 agents SIGKILLed while sending and restarted: nothing lost, peak still ≤ 3, duplicates bounded and explained', async () => {
-    const run = randomBytes(4).toString('hex');
-    const mailbox = { address: `reports-${run}@contoso.example`, password: 'upstream-secret', limit: 3 };
-    sim = await startExchangeSim({ users: [{ address: mailbox.address, password: mailbox.password }], limit: 3, ratePerMinute: 1_000_000, faults: { latencyMs: 20 } });
-    fleet = await AgentFleet.start(5, `fe-${run}`, { redisUrl: inject('redisUrl'), upstreamPort: sim.smtpPort, mailbox, workers: 4 });
-    const httpUrl = sim.httpUrl!;
+    const { fleet, ...s } = await scenarios.start({
+      agents: 5, workers: 4, redisUrl: inject('redisUrl'), mailbox: { limit: 3 }, sim: { limit: 3, faults: { latencyMs: 20 } },
+    });
 
-    const submitted = await submitMessages({ relays: fleet.relayPorts, count: 1_000, threads: 20, from: mailbox.address, runId: run });
+    const submitted = await s.submit({ count: 1_000, threads: 20 });
     expect(submitted.failed).toEqual([]);
 
-    await waitFor(async () => (await fetchUserStats(httpUrl, mailbox.address, false)).accepted >= 300, { timeoutMs: 30_000, intervalMs: 50 });
+    await waitFor(async () => (await s.stats(false)).accepted >= 300, { timeoutMs: 30_000, intervalMs: 50 });
     const [first, second] = fleet.agents;
     await Promise.all([first!.kill(), second!.kill()]);
     const queuedAtKill = first!.spoolFiles('queued').length + first!.spoolFiles('sending').length + second!.spoolFiles('queued').length + second!.spoolFiles('sending').length;
     await sleep(300);
     await Promise.all([first!.restart(), second!.restart()]);
 
-    await waitFor(async () => missingIds(await fetchUserStats(httpUrl, mailbox.address), submitted.accepted).length === 0, {
-      timeoutMs: 60_000, intervalMs: 250, message: 'every submitted Message-ID at the simulator',
-    }).catch((error: Error) => {
-      throw new Error(`${error.message}\n${fleet!.logs()}`);
-    });
-    await waitFor(() => fleet!.spoolDepth() === 0, { timeoutMs: 15_000, message: 'empty spools' });
+    await s.waitForDelivery(submitted.accepted);
+    await s.waitForEmptySpools(15_000);
 
-    const stats = await fetchUserStats(httpUrl, mailbox.address);
+    const stats = await s.stats();
     expect(queuedAtKill).toBeGreaterThan(0); // the kill really interrupted work
     expect(missingIds(stats, submitted.accepted)).toEqual([]);
     expect(stats.peakConcurrency).toBeLessThanOrEqual(3);

@@ -1,32 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
 import { RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AgentFleet } from '../support/agent-fleet.js';
-import { fetchUserStats, missingIds } from '../support/sim-stats.js';
-import { submitMessages } from '../support/smtp-submitter.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentScenarios } from '../support/agent-scenario.js';
 
-let fleet: AgentFleet | undefined;
-let sim: ExchangeSim | undefined;
-let redis: RedisProcess | undefined;
-afterEach(async () => {
-  await fleet?.stop();
-  await sim?.stop();
-  await redis?.stop();
-  fleet = sim = redis = undefined;
-});
+const scenarios = useAgentScenarios();
 
 describe('agents: Redis stopped mid-run', () => {
   it('relays keep accepting into the spool, no upstream connection without a lease; Redis back → delivery resumes, nothing lost', async () => {
-    const run = randomBytes(4).toString('hex');
-    const mailbox = { address: `reports-${run}@contoso.example`, password: 'upstream-secret', limit: 3 };
-    redis = await RedisProcess.start();
-    sim = await startExchangeSim({ users: [{ address: mailbox.address, password: mailbox.password }], limit: 3, ratePerMinute: 1_000_000, faults: { latencyMs: 20 } });
-    fleet = await AgentFleet.start(3, `fe-${run}`, { redisUrl: redis.url, upstreamPort: sim.smtpPort, mailbox, workers: 4, leaseTtlMs: 3_000 });
-    const httpUrl = sim.httpUrl!;
-    const user = () => fetchUserStats(httpUrl, mailbox.address, false);
+    const redis = await RedisProcess.start();
+    scenarios.after(() => redis.stop());
+    const { run, fleet, ...s } = await scenarios.start({
+      agents: 3, workers: 4, redisUrl: redis.url, leaseTtlMs: 3_000, mailbox: { limit: 3 }, sim: { limit: 3, faults: { latencyMs: 20 } },
+    });
+    const user = () => s.stats(false);
 
-    const before = await submitMessages({ relays: fleet.relayPorts, count: 300, threads: 12, from: mailbox.address, runId: `${run}a` });
+    const before = await s.submit({ count: 300, threads: 12, runId: `${run}a` });
     expect(before.failed).toEqual([]);
     await waitFor(async () => (await user()).accepted >= 60, { timeoutMs: 30_000, intervalMs: 50 });
 
@@ -35,7 +22,7 @@ describe('agents: Redis stopped mid-run', () => {
     await waitFor(async () => (await user()).openSessions === 0, { timeoutMs: 10_000, message: 'all upstream sessions closed' });
     const frozen = await user();
 
-    const during = await submitMessages({ relays: fleet.relayPorts, count: 100, threads: 12, from: mailbox.address, runId: `${run}b` });
+    const during = await s.submit({ count: 100, threads: 12, runId: `${run}b` });
     expect(during.failed).toEqual([]); // the relays answered 250: the mail is on disk
     await sleep(2_000);
     const still = await user();
@@ -46,14 +33,10 @@ describe('agents: Redis stopped mid-run', () => {
 
     await redis.restart(); // same port, empty: the agents must wait out the grace period (invariant 5)
     const submitted = [...before.accepted, ...during.accepted];
-    await waitFor(async () => missingIds(await fetchUserStats(httpUrl, mailbox.address), submitted).length === 0, {
-      timeoutMs: 60_000, intervalMs: 250, message: 'every message delivered after Redis came back',
-    }).catch((error: Error) => {
-      throw new Error(`${error.message}\n${fleet!.logs()}`);
-    });
-    await waitFor(() => fleet!.spoolDepth() === 0, { timeoutMs: 10_000, message: 'empty spools' });
+    await s.waitForDelivery(submitted, { message: 'every message delivered after Redis came back' });
+    await s.waitForEmptySpools();
 
-    const stats = await fetchUserStats(httpUrl, mailbox.address);
+    const stats = await s.stats();
     expect(stats.peakConcurrency).toBeLessThanOrEqual(3);
     expect(stats.peakCountedSessions).toBeLessThanOrEqual(3);
     expect(stats.rejected432).toBe(0);

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@smtp-slots/agent';
-import { AgentProcess } from './agent-process.js';
-import { metricSum } from './prometheus-text.js';
+import { AgentProcess, startAgentFleet } from '@smtp-slots/demo';
+import { metricSum, parseMetrics } from './prometheus-text.js';
 
 export interface MailboxUnderTest {
   address: string;
@@ -24,7 +24,7 @@ export interface FleetConfigOptions {
   extra?: Partial<AgentConfigInput>;
 }
 
-/** A config for one e2e agent: loopback only, fast retries, JSON logs at info. */
+/** A config for one e2e agent: loopback only (ports bound by the agent), fast retries, JSON logs at info. */
 export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): AgentConfigInput {
   const { mailbox } = options;
   return {
@@ -48,28 +48,24 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
   };
 }
 
-/** Several agent processes ("front-end servers") for one mailbox, each in its own folder. */
+/**
+ * Several agent processes ("front-end servers") for one mailbox, each in its own folder, started
+ * by the demo's launcher, with what the e2e tests read across all of them.
+ */
 export class AgentFleet {
-  readonly root = mkdtempSync(join(tmpdir(), 'smtp-slots-e2e-'));
-
   private constructor(readonly agents: AgentProcess[]) {}
 
   static async start(count: number, prefix: string, options: FleetConfigOptions): Promise<AgentFleet> {
-    const fleet = new AgentFleet([]);
-    try {
-      const started = await Promise.all(Array.from({ length: count }, (_, i) => AgentProcess.start({
-        dir: join(fleet.root, `agent-${i + 1}`),
-        config: fleetAgentConfig(`${prefix}-${i + 1}`, options),
-        env: { E2E_UPSTREAM_PASSWORD: options.mailbox.password },
-      })));
-      fleet.agents.push(...started);
-      return fleet;
-    } catch (error) {
-      await fleet.stop();
-      throw error;
-    }
+    const agents = await startAgentFleet({
+      count,
+      dir: mkdtempSync(join(tmpdir(), 'smtp-slots-e2e-')),
+      config: (index) => fleetAgentConfig(`${prefix}-${index}`, options),
+      env: { E2E_UPSTREAM_PASSWORD: options.mailbox.password },
+    });
+    return new AgentFleet(agents);
   }
 
+  /** Current relay ports (a restarted agent binds a new one). */
   get relayPorts(): number[] {
     return this.agents.map((a) => a.relayPort);
   }
@@ -85,17 +81,17 @@ export class AgentFleet {
 
   /** Sum of a metric over every running agent. */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const all = await Promise.all(this.agents.filter((a) => a.running).map((a) => a.metrics()));
+    const all = await Promise.all(this.agents.filter((a) => a.running).map(async (a) => parseMetrics(await a.metricsText())));
     return all.reduce((sum, samples) => sum + metricSum(samples, name, labels), 0);
   }
 
   /** Last lines of every agent's log (for failure messages). */
   logs(lines = 20): string {
-    return this.agents.map((a, i) => `--- agent ${i + 1}\n${a.log().trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
+    return this.agents.map((a) => `--- ${a.name}\n${a.tail(lines)}`).join('\n');
   }
 
   /** SIGTERM to all; resolves with their exit codes. */
-  async stop(): Promise<Array<number | null>> {
-    return Promise.all(this.agents.map((a) => a.stop()));
+  async stop(): Promise<Array<number | null | undefined>> {
+    return Promise.all(this.agents.map(async (a) => (await a.stop(20_000))?.code));
   }
 }
