@@ -17,7 +17,7 @@ const paused = randomMailbox('metrics-paused');
 beforeAll(async () => {
   redis = await RedisProcess.start();
   coordinator = await startTestCoordinator({ redisUrl: redis.url });
-  await coordinator.admin.ensureMailbox(busy, { limit: 3, ratePerMinute: 30 });
+  await coordinator.admin.ensureMailbox(busy, { limit: 3, ratePerMinute: 20, recipientsPerDay: 8000 });
   await coordinator.admin.ensureMailbox(paused, { limit: 2 });
   await coordinator.admin.pause(paused, 'quota');
   await incrementCounter(coordinator.redis, busy, 'sent', 5);
@@ -64,9 +64,16 @@ describe('GET /metrics', () => {
     expect(at('smtp_slots_messages_failed_total', { mailbox: busy, code: '550' })).toBe(1);
     expect(at('smtp_slots_rate_tokens_available', { mailbox: busy })).toBeGreaterThan(0);
     expect(at('smtp_slots_recipients_24h', { mailbox: busy })).toBe(0);
+    expect(at('smtp_slots_recipients_limit', { mailbox: busy })).toBe(8000);
+    expect(at('smtp_slots_recipients_limit', { mailbox: paused })).toBe(10_000);
+    expect(at('smtp_slots_rate_limit_per_minute', { mailbox: busy })).toBe(20);
+    expect(at('smtp_slots_rate_limit_per_minute', { mailbox: paused })).toBe(30);
     expect(at('smtp_slots_mailboxes', {})).toBe(2);
     expect(at('smtp_slots_agents', { state: 'alive' })).toBe(1);
     expect(at('smtp_slots_spool_messages', { agent: 'agent-m' })).toBe(7);
+    // Alive means heard from within its heartbeat ttl (60 s here).
+    expect(at('smtp_slots_agent_last_seen_seconds', { agent: 'agent-m' })).toBeGreaterThanOrEqual(0);
+    expect(at('smtp_slots_agent_last_seen_seconds', { agent: 'agent-m' })).toBeLessThanOrEqual(60);
     // Known series exist at 0 before anything happened.
     expect(at('smtp_slots_upstream_rejections_total', { mailbox: paused, code: '432' })).toBe(0);
     expect(at('smtp_slots_messages_sent_total', { mailbox: paused })).toBe(0);

@@ -73,6 +73,11 @@ describe('10,000 mailboxes', () => {
     expect(limits.map((s) => s.labels['mailbox'])).toContain(OTHER_MAILBOXES);
     expect(limits.reduce((sum, s) => sum + s.value, 0)).toBe(3 * MAILBOXES);
     expect(valueOf(samples, 'smtp_slots_slots_limit', { mailbox: OTHER_MAILBOXES })).toBe(3 * (MAILBOXES - 20));
+    // The quota and rate limits are bounded alike, so recipients_24h / recipients_limit is a ratio per series.
+    expect(samples.filter((s) => s.name === 'smtp_slots_recipients_limit')).toHaveLength(21);
+    expect(valueOf(samples, 'smtp_slots_recipients_limit', { mailbox: OTHER_MAILBOXES })).toBe(10_000 * (MAILBOXES - 20));
+    expect(samples.filter((s) => s.name === 'smtp_slots_rate_limit_per_minute')).toHaveLength(21);
+    expect(valueOf(samples, 'smtp_slots_rate_limit_per_minute', { mailbox: address(9876) })).toBe(30);
     expect(valueOf(samples, 'smtp_slots_slots_in_use', { mailbox: address(9876) })).toBe(2);
     expect(valueOf(samples, 'smtp_slots_slots_in_use', { mailbox: address(1234) })).toBe(1);
     expect(valueOf(samples, 'smtp_slots_mailboxes')).toBe(MAILBOXES);

@@ -15,7 +15,9 @@ interface SeriesFigures {
   waiting: number;
   paused: number;
   rateTokensAvailable: number;
+  ratePerMinute: number;
   recipients24h: number;
+  recipientsLimit: number;
   grants: number;
   sent: number;
   expired: number;
@@ -123,7 +125,9 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   mailboxGauge('smtp_slots_slots_waiters', 'Workers queued for a slot.', (f) => f.waiting);
   mailboxGauge('smtp_slots_mailbox_paused', '1 when the mailbox is paused (for _other: number of paused mailboxes).', (f) => f.paused);
   mailboxGauge('smtp_slots_rate_tokens_available', 'Messages that may start now under the per-minute rate limit.', (f) => f.rateTokensAvailable);
+  mailboxGauge('smtp_slots_rate_limit_per_minute', 'Configured messages per minute (ratePerMinute; for _other: the sum).', (f) => f.ratePerMinute);
   mailboxGauge('smtp_slots_recipients_24h', 'Recipients sent in the rolling 24 hour window.', (f) => f.recipients24h);
+  mailboxGauge('smtp_slots_recipients_limit', 'Configured recipients per rolling 24 hours (recipientsPerDay; for _other: the sum).', (f) => f.recipientsLimit);
   mailboxCounter('smtp_slots_slot_grants_total', 'Slots granted.', (f) => f.grants);
   mailboxCounter('smtp_slots_leases_expired_total', 'Leases that expired without renewal.', (f) => f.expired);
   mailboxCounter('smtp_slots_leases_lost_total', 'Leases their holder lost (expiry, epoch change, force-release).', (f) => f.lost);
@@ -173,6 +177,17 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
     },
   });
   new Gauge({
+    name: 'smtp_slots_agent_last_seen_seconds',
+    help: 'Time since each registered agent\'s last heartbeat (agents silent for a day are forgotten).',
+    labelNames: ['agent'] as const,
+    registers: [registry],
+    async collect() {
+      const current = await view();
+      this.reset();
+      for (const agent of current?.agents ?? []) this.set({ agent: agent.agentId }, agent.lastSeenSeconds);
+    },
+  });
+  new Gauge({
     name: 'smtp_slots_spool_messages',
     help: 'Messages in an agent spool at its last heartbeat (live agents).',
     labelNames: ['agent'] as const,
@@ -204,8 +219,8 @@ function buildView(state: ClusterState, selector: SeriesSelector): ClusterView {
 
 function emptySeries(): SeriesFigures {
   return {
-    limit: 0, effectiveLimit: 0, inUse: 0, waiting: 0, paused: 0, rateTokensAvailable: 0, recipients24h: 0,
-    grants: 0, sent: 0, expired: 0, lost: 0,
+    limit: 0, effectiveLimit: 0, inUse: 0, waiting: 0, paused: 0, rateTokensAvailable: 0, ratePerMinute: 0,
+    recipients24h: 0, recipientsLimit: 0, grants: 0, sent: 0, expired: 0, lost: 0,
     coded: { deferred: new Map(), failed: new Map(), rejections: new Map() },
   };
 }
@@ -217,7 +232,9 @@ function addInto(target: SeriesFigures, figures: MailboxFigures): void {
   target.waiting += figures.waiting;
   target.paused += figures.paused ? 1 : 0;
   target.rateTokensAvailable += figures.rateTokensAvailable;
+  target.ratePerMinute += figures.ratePerMinute;
   target.recipients24h += figures.recipients24h;
+  target.recipientsLimit += figures.recipientsPerDay;
   for (const [name, value] of Object.entries(figures.counters)) {
     if (!Number.isFinite(value) || value < 0) continue;
     const counter = classifyCounter(name);

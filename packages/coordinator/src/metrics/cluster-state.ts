@@ -9,13 +9,19 @@ export interface MailboxFigures {
   waiting: number;
   paused: boolean;
   rateTokensAvailable: number;
+  /** Configured messages per minute. */
+  ratePerMinute: number;
   recipients24h: number;
+  /** Configured recipients per rolling 24 h. */
+  recipientsPerDay: number;
   counters: Record<string, number>;
 }
 
 export interface AgentFigures {
   agentId: string;
   alive: boolean;
+  /** Since the last heartbeat, by Redis time. */
+  lastSeenSeconds: number;
   spoolDepth: number;
 }
 
@@ -44,7 +50,7 @@ export class ClusterStateReader {
     }
     return {
       mailboxes,
-      agents: agents.map((agent) => ({ agentId: agent.agentId, alive: agent.alive, spoolDepth: agent.spoolDepth })),
+      agents: agents.map((agent) => ({ agentId: agent.agentId, alive: agent.alive, lastSeenSeconds: agent.lastSeenMs / 1000, spoolDepth: agent.spoolDepth })),
     };
   }
 
@@ -69,7 +75,9 @@ function toFigures(snapshot: MailboxSnapshot): MailboxFigures {
     waiting: snapshot.waiters.length,
     paused: snapshot.config.paused,
     rateTokensAvailable: snapshot.rate.availableNow,
+    ratePerMinute: snapshot.config.ratePerMinute,
     recipients24h: snapshot.recipients.used24h,
+    recipientsPerDay: snapshot.config.recipientsPerDay,
     counters: snapshot.counters,
   };
 }
