@@ -7,3 +7,4 @@ export { RedisCluster, type RedisClusterOptions, type NodeAddress } from './redi
 export { RedisSentinelSet, type RedisSentinelSetOptions } from './redis-sentinel.js';
 export { redisCli, redisCliSession, parseInfo } from './redis-cli.js';
 export { guardPort } from './port-guard.js';
+export { smtpDialog } from './smtp-dialog.js';

@@ -1,43 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePackageCli } from '@smtp-slots/demo';
-import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { getFreePort, RedisProcess, smtpDialog, waitFor } from '@smtp-slots/testkit';
 import nodemailer from 'nodemailer';
 import { describe, expect, inject, it } from 'vitest';
 import { useAgentScenarios, type ScenarioOptions } from '../support/agent-scenario.js';
 
 const scenarios = useAgentScenarios();
-
-/** Sends raw SMTP lines and returns the final reply line to each (the greeting first). */
-async function dialog(port: number, lines: string[]): Promise<string[]> {
-  const socket = connect({ port, host: '127.0.0.1' });
-  const replies: string[] = [];
-  let buffer = '';
-  let wake: (() => void) | undefined;
-  socket.on('data', (data) => {
-    buffer += data.toString();
-    for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (/^\d{3} /.test(line)) {
-        replies.push(line);
-        wake?.();
-      }
-    }
-  });
-  const reply = () => new Promise<void>((resolve) => (wake = resolve));
-  await reply();
-  for (const line of lines) {
-    const next = reply();
-    socket.write(`${line}\r\n`);
-    await next;
-  }
-  socket.destroy();
-  return replies;
-}
 
 async function startOne(redisUrl: string, extra: ScenarioOptions['extra'] = {}) {
   const scenario = await scenarios.start({ agents: 1, redisUrl, extra });
@@ -57,11 +28,11 @@ describe('agents: bad input gives a clear error and loses nothing', () => {
     expect(big).toMatchObject({ responseCode: 552 });
     expect((big as Error).message).toMatch(/exceeds/);
 
-    const replies = await dialog(agent.relayPort, ['EHLO client', 'MAIL FROM:<no-at-sign>', `MAIL FROM:<someone@nodot>`, `MAIL FROM:<${mailbox.address}>`, 'RCPT TO:<bad@nodot>', 'QUIT']);
-    expect(replies[2]).toMatch(/^501 /);
-    expect(replies[3]).toMatch(/^553 5\.1\.7 Bad sender address syntax/);
-    expect(replies[4]).toMatch(/^250 /);
-    expect(replies[5]).toMatch(/^553 5\.1\.3 Bad recipient address syntax/);
+    const replies = await smtpDialog(agent.relayPort, ['EHLO client', 'MAIL FROM:<no-at-sign>', `MAIL FROM:<someone@nodot>`, `MAIL FROM:<${mailbox.address}>`, 'RCPT TO:<bad@nodot>', 'QUIT']);
+    expect(replies[1]).toMatch(/^501 /);
+    expect(replies[2]).toMatch(/^553 5\.1\.7 Bad sender address syntax/);
+    expect(replies[3]).toMatch(/^250 /);
+    expect(replies[4]).toMatch(/^553 5\.1\.3 Bad recipient address syntax/);
 
     const good = await s.submit({ count: 3, threads: 1 });
     await s.waitForDelivery(good.accepted, { timeoutMs: 20_000 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { smtpDialog } from '@smtp-slots/testkit';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../config.js';
@@ -39,35 +39,6 @@ async function startRelay(relay: Record<string, unknown> = {}) {
 const transport = (port: number, auth?: { user: string; pass: string }) =>
   nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, auth, connectionTimeout: 5_000 });
 
-/** Speaks SMTP line by line, so that tests can send what no well-behaved client library would. */
-async function dialog(port: number, lines: string[]): Promise<string[]> {
-  const socket = connect({ port, host: '127.0.0.1' });
-  const replies: string[] = [];
-  let buffer = '';
-  let waiting: (() => void) | undefined;
-  socket.on('data', (data) => {
-    buffer += data.toString();
-    let end: number;
-    while ((end = buffer.indexOf('\r\n')) >= 0) {
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (/^\d{3} /.test(line)) {
-        replies.push(line);
-        waiting?.();
-      }
-    }
-  });
-  const next = () => new Promise<void>((resolve) => (waiting = resolve));
-  await next();
-  for (const line of lines) {
-    const reply = next();
-    socket.write(`${line}\r\n`);
-    await reply;
-  }
-  socket.destroy();
-  return replies.slice(1);
-}
-
 describe('RelayServer', () => {
   it('answers 250 only once the message is in the spool, routed by MAIL FROM (any case)', async () => {
     const { port, dir, spool } = await startRelay();
@@ -82,7 +53,7 @@ describe('RelayServer', () => {
 
   it('adds a Message-ID when the client sent none', async () => {
     const { port, spool } = await startRelay();
-    const replies = await dialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, 'RCPT TO:<a@x.example>', 'DATA', 'Subject: bare\r\n\r\nno id\r\n.', 'QUIT']);
+    const replies = await smtpDialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, 'RCPT TO:<a@x.example>', 'DATA', 'Subject: bare\r\n\r\nno id\r\n.', 'QUIT']);
     expect(replies[4]).toMatch(/^250 /);
     const message = (await spool.claim(MAILBOX.toLowerCase()))!;
     expect(message.header.messageId).toMatch(/^<.+@relay\.test>$/);
@@ -106,7 +77,7 @@ describe('RelayServer', () => {
 
   it('refuses malformed addresses and too many recipients', async () => {
     const { port } = await startRelay();
-    const replies = await dialog(port, [
+    const replies = await smtpDialog(port, [
       'EHLO c', 'MAIL FROM:<not an address>', 'MAIL FROM:<user@nodot>', `MAIL FROM:<${MAILBOX}>`,
       'RCPT TO:<bad@nodot>', 'RCPT TO:<a@x.example>', 'RCPT TO:<b@x.example>', 'RCPT TO:<c@x.example>', 'RCPT TO:<d@x.example>', 'QUIT',
     ]);
@@ -121,7 +92,7 @@ describe('RelayServer', () => {
   it('requires AUTH when users are configured', async () => {
     const users = [{ user: 'app', pass: 'correct horse' }];
     const { port } = await startRelay({ users });
-    const anonymous = await dialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, 'QUIT']);
+    const anonymous = await smtpDialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, 'QUIT']);
     expect(anonymous[1]).toMatch(/^530 /);
     const wrong = await transport(port, { user: 'app', pass: 'wrong' }).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'x' }).catch((e: unknown) => e);
     expect(wrong).toMatchObject({ responseCode: 535 });
