@@ -44,7 +44,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     say(`\nSending ${options.messages} messages over SMTP to the ${options.agents} relays (${options.agents * options.workers} client connections)...`);
     const summary = await runBatch(stack, options, out, interrupted.signal);
     code = summaryPassed(summary) ? 0 : 1;
-    out.write(formatSummary(summary, { adminToken: options.once ? undefined : stack.adminToken, workDir: code === 0 && !options.keep ? undefined : stack.workDir }));
+    out.write(formatSummary(summary, { adminTokenFile: options.once ? undefined : stack.adminTokenFile, workDir: code === 0 && !options.keep ? undefined : stack.workDir }));
     if (!options.once && !interrupted.signal.aborted) {
       const burst = Math.min(options.messages, 30);
       say(`Everything keeps running so that you can explore the dashboard and the API; a burst of ${burst} messages every 10 s keeps the slots moving. Ctrl-C stops it all.`);

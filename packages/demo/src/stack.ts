@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ export interface DemoStack {
   agents: AgentProcess[];
   /** Bearer token for the dashboard's admin actions (pause, resume, force-release). */
   adminToken: string;
+  /** Where the admin token is written (mode 0600): secrets go to files, never to the terminal or logs. */
+  adminTokenFile: string;
   /** Stops agents first (they drain and release their slots), then the rest. Idempotent. */
   stop(): Promise<void>;
 }
@@ -62,6 +64,8 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
     step('exchange simulator', `smtp://127.0.0.1:${sim.smtpPort} (${options.limit} sessions per mailbox, then 432 4.3.2; stats ${sim.httpUrl}/stats)`);
 
     const adminToken = randomBytes(18).toString('base64url');
+    const adminTokenFile = join(workDir, 'admin-token');
+    writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
     const coordinator = await startDemoCoordinator(redisUrl, options.port, adminToken);
     cleanups.push(() => coordinator.close());
     step('coordinator', `${coordinator.url}/ (dashboard, /api, /metrics)`);
@@ -112,6 +116,7 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
       coordinator,
       agents,
       adminToken,
+      adminTokenFile,
       stop: () => {
         stopping ??= unwind();
         return stopping;

@@ -6,7 +6,7 @@ const bound = (value: number): string => (value === Infinity ? '+Inf' : `${value
 const row = (label: string, value: string): string => `  ${label.padEnd(30)}${value}`;
 
 /** The summary as the terminal shows it; one fact per line so that scripts can grep it. */
-export function formatSummary(summary: DemoSummary, extra: { adminToken?: string; workDir?: string } = {}): string {
+export function formatSummary(summary: DemoSummary, extra: { adminTokenFile?: string; workDir?: string } = {}): string {
   const senders = summary.agents * summary.workersPerAgent;
   const lines = [
     '',
@@ -26,7 +26,7 @@ export function formatSummary(summary: DemoSummary, extra: { adminToken?: string
     row('elapsed', seconds(summary.elapsedSeconds)),
     row('dashboard', summary.dashboardUrl),
   ];
-  if (extra.adminToken) lines.push(row('admin token (dashboard)', extra.adminToken));
+  if (extra.adminTokenFile) lines.push(row('admin token (dashboard)', `in ${extra.adminTokenFile}`));
   if (extra.workDir) lines.push(row('configs, spools, logs', extra.workDir));
   for (const failure of summary.submitFailures.slice(0, 5)) lines.push(row('not accepted', `${failure.messageId}: ${failure.error}`));
   if (summary.timedOut) lines.push(row('timed out', `${summary.accepted - summary.delivered} accepted messages not delivered yet`));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot } from '../docs/repo-files.js';
@@ -75,7 +76,13 @@ describe('the demo', () => {
     }
     expect(demo.output()).toContain('Ctrl-C stops it all');
     const dashboard = summaryValue(demo.output(), 'dashboard');
-    const token = summaryValue(demo.output(), 'admin token (dashboard)');
+    const tokenLine = summaryValue(demo.output(), 'admin token (dashboard)');
+    // The token itself never reaches the terminal: the summary names a private file.
+    expect(tokenLine).toMatch(/^in \//);
+    const tokenFile = tokenLine.slice(3);
+    expect(statSync(tokenFile).mode & 0o077).toBe(0);
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(demo.output()).not.toContain(token);
 
     // The running system answers: the page, live agents, and an admin action with the printed token.
     expect((await fetch(dashboard)).status).toBe(200);
