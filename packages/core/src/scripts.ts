@@ -121,10 +121,25 @@ export async function renewLease(redis: RedisLike, mailbox: string, ctx: SlotScr
   return Number(r[1]);
 }
 
-/** True when this call released the lease (false: it was already gone or is someone else's). */
-export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>): Promise<{ released: boolean; handedOff: number }> {
+/** A waiter served by a release, as the release reply names it (the same grant is pushed to its client). */
+export interface HandOff {
+  waiterId: string;
+  grant: GrantReply;
+}
+
+/** `released`: this call released the lease (false: it was already gone or is someone else's). */
+export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>): Promise<{ released: boolean; handedOff: number; handOffs: HandOff[] }> {
   const r = await run(redis, 'release', stateKeys(mailbox), [...ctxArgs(ctx), lease.id, lease.slot, lease.token]);
-  return { released: Number(r[0]) === 1, handedOff: Number(r[1]) };
+  const now = Number(r[2]);
+  const epoch = String(r[3]);
+  const handOffs: HandOff[] = [];
+  for (let i = 4; i + 4 < r.length; i += 5) {
+    handOffs.push({
+      waiterId: String(r[i]),
+      grant: { slot: Number(r[i + 1]), token: Number(r[i + 2]), expiresAt: Number(r[i + 3]), epoch, ticket: Number(r[i + 4]), now },
+    });
+  }
+  return { released: Number(r[0]) === 1, handedOff: Number(r[1]), handOffs };
 }
 
 /** 'dequeued', 'released' (it had been granted meanwhile) or 'unknown'. */

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sleep, waitFor } from '@smtp-slots/testkit';
+import { RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
 import { AcquireAbortedError, AcquireTimeoutError, LeaseLostError, MailboxPausedError } from './errors.js';
 import { MailboxAdmin } from './mailbox-admin.js';
 import { SlotClient, type SlotClientOptions } from './slot-client.js';
@@ -46,6 +46,33 @@ async function limited(limit: number): Promise<string> {
 }
 
 describe('SlotClient', () => {
+  it('a waiter in the releasing client takes the slot from the release reply, without the push', async () => {
+    // The subscriber listens on another redis-server: pushes never arrive, and the safety poll
+    // (also the one due at the holder's expiry) is far beyond the acquire's timeout, so only the
+    // release reply can serve the waiter.
+    const elsewhere = await RedisProcess.start();
+    const subscriber = new Redis(elsewhere.url);
+    await subscriber.ping(); // connected and ready before it enters subscriber mode
+    const a = client({ subscriber, leaseTtlMs: 120_000, safetyMarginMs: 1000, safetyPollMs: 60_000, waiterTtlMs: 120_000 });
+    try {
+      const mailbox = await limited(1);
+      const held = await a.acquire(mailbox, { worker: 'first' });
+      const next = a.acquire(mailbox, { worker: 'second', timeoutMs: 10_000 });
+      await waitFor(async () => (await admin.snapshot(mailbox))?.waiters.length === 1);
+      await held.release();
+      const lease = await next;
+      expect(lease.slot).toBe(1);
+      expect(lease.token).toBeGreaterThan(held.token);
+      expect(lease.remainingMs()).toBeGreaterThan(0);
+      expect((await admin.snapshot(mailbox))?.leases.map((l) => l.holder.worker)).toEqual(['second']);
+      await lease.release();
+    } finally {
+      await a.close();
+      subscriber.disconnect();
+      await elsewhere.stop();
+    }
+  });
+
   it('hands a released slot to a waiter in another client (push, FIFO)', async () => {
     const mailbox = await limited(1);
     const a = client();

@@ -120,7 +120,13 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
         const expiresAt = await renewLease(this.redis, lease.mailbox, this.ctx, lease.ref, leaseTtlMs);
         this.clock.observe(expiresAt - leaseTtlMs, sentAt);
       },
-      release: async (lease) => void (await releaseLease(this.redis, lease.mailbox, this.ctx, lease.ref)),
+      release: async (lease) => {
+        const sentAt = performance.now();
+        const { handOffs } = await releaseLease(this.redis, lease.mailbox, this.ctx, lease.ref);
+        // The head waiter may be ours: use the grant from the reply (its send time bounds the
+        // grant's Redis time) instead of waiting for the push, which then finds nobody.
+        for (const { waiterId, grant } of handOffs) this.waiters.get(waiterId)?.handedOver(grant, sentAt);
+      },
       onRenewed: (lease) => this.emit('renewed', lease),
       onLost: (lease, reason) => this.onLost(lease, reason),
       onReleased: (lease) => {

@@ -50,7 +50,10 @@ describe('acquire-12 / release-12', () => {
     const sub = await messagesOn(channel);
     const a = granted(await s.acquire('a'));
     await s.acquire('b', { channel });
-    expect(await s.release('a', a.slot, a.token)).toEqual([1, 1]);
+    // the reply names the grant too (id, slot, token, expiresAt, ticket), for a waiter in the releasing client
+    const reply = await s.release('a', a.slot, a.token);
+    expect(reply).toEqual([1, 1, expect.any(Number), a.epoch, 'b', 1, a.token + 1, expect.any(Number), 2]);
+    expect(reply[7]).toBe((reply[2] as number) + 10_000);
     expect(await s.holders()).toEqual({ 1: 'b' });
     expect(await s.waiters()).toEqual([]);
     const b = granted(await s.check('b'));
@@ -65,11 +68,12 @@ describe('acquire-12 / release-12', () => {
   it('release is idempotent and owner-checked', async () => {
     const s = slotScripts(redis, randomMailbox());
     const a = granted(await s.acquire('a'));
-    expect(await s.release('a', a.slot, a.token + 1)).toEqual([0, 0]); // foreign token
-    expect(await s.release('x', a.slot, a.token)).toEqual([0, 0]); // foreign id
+    const nobodyServed = (released: number) => [released, 0, expect.any(Number), ''];
+    expect(await s.release('a', a.slot, a.token + 1)).toEqual(nobodyServed(0)); // foreign token
+    expect(await s.release('x', a.slot, a.token)).toEqual(nobodyServed(0)); // foreign id
     expect(await s.holders()).toEqual({ 1: 'a' });
-    expect(await s.release('a', a.slot, a.token)).toEqual([1, 0]);
-    expect(await s.release('a', a.slot, a.token)).toEqual([0, 0]);
+    expect(await s.release('a', a.slot, a.token)).toEqual(nobodyServed(1));
+    expect(await s.release('a', a.slot, a.token)).toEqual(nobodyServed(0));
     expect(await s.holders()).toEqual({});
   });
 
@@ -103,6 +107,15 @@ describe('renew-12 and expiry', () => {
     expect(b.slot).toBe(1);
     expect(await s.renew('a', a.slot, a.token, a.epoch)).toEqual([-2]);
     expect(await s.holders()).toEqual({ 1: 'b' });
+  });
+
+  it('releasing an expired lease ends it as an expiry, not a release', async () => {
+    const s = slotScripts(redis, randomMailbox(), { defaultLimit: 1 });
+    const a = granted(await s.acquire('a', { ttl: 100 }));
+    await sleep(150);
+    expect((await s.release('a', a.slot, a.token)).slice(0, 2)).toEqual([0, 0]);
+    expect(await s.holders()).toEqual({});
+    expect(await redis.hmget(s.keys[11]!, 'expired', 'releases')).toEqual(['1', null]); // stats
   });
 
   it('a renewal after release fails and does not re-create the lease', async () => {

@@ -72,6 +72,12 @@ export class WaitingAcquire {
     this.grant(grant, confirmedAt);
   }
 
+  /** A slot was handed to this waiter by a release this client sent at `confirmedAt` (local, before Redis' `grant.now`). */
+  handedOver(grant: GrantReply, confirmedAt: number): void {
+    if (this.state !== 'waiting') return;
+    this.grant(grant, confirmedAt);
+  }
+
   /** Something changed (pause, or a push that cannot be used directly): ask Redis now. */
   poke(): void {
     if (this.state !== 'waiting') return;

@@ -23,16 +23,19 @@ if cfg.paused then
   drop_waiter(id)
   return { -1, cfg.reason }
 end
-promote(now, cfg, epoch_id, grace)
-held = lease_of(id)
-if held then
-  extend(held, ttl, now)
-  return grant_reply(held, now)
+local waiting = redis.call('ZCARD', K_WAITERS)
+if waiting > 0 and promote(now, cfg, epoch_id, grace) > 0 then
+  held = lease_of(id)
+  if held then
+    extend(held, ttl, now)
+    return grant_reply(held, now)
+  end
+  waiting = redis.call('ZCARD', K_WAITERS)
 end
 
-local queued = redis.call('ZSCORE', K_WAITERS, id)
+local queued = waiting > 0 and redis.call('ZSCORE', K_WAITERS, id)
 if not queued then
-  if now >= grace and redis.call('ZCARD', K_WAITERS) == 0 then
+  if now >= grace and waiting == 0 then
     local limit = effective_limit(cfg, now)
     if redis.call('HLEN', K_LEASES) < limit then
       local ticket = tonumber(ARGV[8])

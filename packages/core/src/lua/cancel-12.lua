@@ -4,7 +4,7 @@
   Output: {1} left the queue | {2} had been granted: released and handed on | {0} unknown ]]
 --- @include "state"
 local id = ARGV[3]
-local now, cfg = begin_release()
+local now = now_ms()
 if redis.call('ZSCORE', K_WAITERS, id) then
   drop_waiter(id)
   return { 1 }
@@ -14,7 +14,7 @@ if lease then
   drop_lease(lease.slot, cjson.encode(lease))
   redis.call('HINCRBY', K_STATS, 'releases', 1)
   publish_event('release', now, { slot = lease.slot, token = lease.token, holder = holder_of(lease) })
-  promote_waiters(now, cfg)
+  promote_waiters(now)
   return { 2 }
 end
 return { 0 }

@@ -16,12 +16,16 @@ else
   if not lease or lease.id ~= id or lease.token ~= token then
     result = { -2 }
   elseif lease.expiresAt <= now then
-    result = { -3 } -- the sweep below removes it
+    result = { -3 }
+    sweep(now) -- it ends as an expiry (event, counter) and is gone for later calls
   else
     extend(lease, ttl, now)
     result = { 1, lease.expiresAt }
   end
 end
-sweep(now)
-promote(now, load_config(), epoch_id, grace)
+-- A renewal also serves waiters when a slot is free (e.g. after an expiry) and somebody waits.
+if redis.call('ZCARD', K_WAITERS) > 0 then
+  sweep(now)
+  promote(now, load_config(), epoch_id, grace)
+end
 return result

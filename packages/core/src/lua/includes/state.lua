@@ -50,11 +50,12 @@ local function current_epoch(now)
   else
     grace = now + GRACE_MS
   end
-  local id = run .. '-' .. now
-  redis.call('HSET', K_EPOCH, 'run', run, 'id', id, 'grace', grace)
   -- Fencing tokens stay monotonic across the data loss: restart the counter at the clock.
   local fence = tonumber(redis.call('GET', K_FENCE) or '0')
   if fence < now then redis.call('SET', K_FENCE, now) end
+  -- Named by a fencing number, so it differs from every earlier epoch id even within one ms.
+  local id = run .. '-' .. redis.call('INCR', K_FENCE)
+  redis.call('HSET', K_EPOCH, 'run', run, 'id', id, 'grace', grace)
   return id, grace
 end
 
@@ -119,7 +120,8 @@ end
 -- Hands free slots to the head waiters (FIFO) and pushes each grant to its client's channel,
 -- with everything the waiter needs to use it at once (its local deadline comes from `expiresAt`
 -- through the client's bound on the clock offset, so no confirming round trip is needed).
-local function promote(now, cfg, epoch_id, grace)
+-- `out` (optional) collects {id, slot, token, expiresAt, ticket} of each grant for the reply.
+local function promote(now, cfg, epoch_id, grace, out)
   if cfg.paused or now < grace or redis.call('ZCARD', K_WAITERS) == 0 then return 0 end
   local limit = effective_limit(cfg, now)
   local in_use = redis.call('HLEN', K_LEASES)
@@ -138,6 +140,13 @@ local function promote(now, cfg, epoch_id, grace)
         type = 'grant', mailbox = MAILBOX, id = id, slot = lease.slot, token = lease.token,
         expiresAt = lease.expiresAt, epoch = epoch_id, ticket = ticket, now = now,
       }))
+      if out then
+        out[#out + 1] = id
+        out[#out + 1] = lease.slot
+        out[#out + 1] = lease.token
+        out[#out + 1] = lease.expiresAt
+        out[#out + 1] = ticket
+      end
       in_use = in_use + 1
       granted = granted + 1
     end
@@ -183,18 +192,15 @@ local function begin()
   return now, epoch_id, grace, load_config()
 end
 
--- For scripts that grant only to waiters (release, cancel): the epoch (INFO) is read only when
--- somebody waits.
-local function begin_release()
-  local now = now_ms()
-  sweep(now)
-  return now, load_config()
-end
-
-local function promote_waiters(now, cfg)
+-- Scripts that grant only to waiters (release, cancel, renew) call this after their own work:
+-- with nobody queued there is nothing to hand over, so the epoch (INFO), the sweep and the config
+-- are read only when somebody waits. (Expired leases are swept by every acquire and poll, and
+-- are never renewed: renew checks expiresAt itself.) Returns the number of grants and the epoch.
+local function promote_waiters(now, out)
   if redis.call('ZCARD', K_WAITERS) == 0 then return 0 end
   local epoch_id, grace = current_epoch(now)
-  return promote(now, cfg, epoch_id, grace)
+  sweep(now)
+  return promote(now, load_config(), epoch_id, grace, out), epoch_id
 end
 
 -- Operator scripts never open an epoch (they do not know the holders' lease TTL): without a
