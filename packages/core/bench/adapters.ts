@@ -2,13 +2,17 @@
  * The three semaphores under test behind one tiny interface: acquire() resolves once the caller
  * may use the slot; the returned release() resolves once the slot is free again in Redis.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
 import { SlotClient } from '../src/index.js';
 
-export type ImplName = 'smtp-slots' | 'redis-semaphore' | 'bottleneck';
-export const IMPLS: ImplName[] = ['smtp-slots', 'redis-semaphore', 'bottleneck'];
+export type ImplName = 'smtp-slots' | 'smtp-slots (baseline)' | 'redis-semaphore' | 'bottleneck';
+/** BENCH_BASELINE_SRC: another checkout's packages/core/src, measured side by side as "smtp-slots (baseline)". */
+const BASELINE_SRC = process.env['BENCH_BASELINE_SRC'];
+export const IMPLS: ImplName[] = ['smtp-slots', ...(BASELINE_SRC ? (['smtp-slots (baseline)'] as const) : []), 'redis-semaphore', 'bottleneck'];
 
 export interface Held {
   release(): Promise<void>;
@@ -24,9 +28,12 @@ export const LIMIT = 3;
 export async function createAdapter(impl: ImplName, redisUrl: string, key: string): Promise<SemaphoreAdapter> {
   const redis = new Redis(redisUrl);
   switch (impl) {
-    case 'smtp-slots': {
+    case 'smtp-slots':
+    case 'smtp-slots (baseline)': {
+      const Client = impl === 'smtp-slots' ? SlotClient
+        : ((await import(pathToFileURL(resolve(BASELINE_SRC!, 'index.ts')).href)) as { SlotClient: typeof SlotClient }).SlotClient;
       // Defaults (15 s lease, renew every 5 s), except the grace period: the bench Redis is fresh.
-      const slots = new SlotClient({ redis, holder: { agentId: `bench-${process.pid}`, host: 'bench', pid: process.pid }, defaultLimit: LIMIT, epochGraceMs: 0 });
+      const slots = new Client({ redis, holder: { agentId: `bench-${process.pid}`, host: 'bench', pid: process.pid }, defaultLimit: LIMIT, epochGraceMs: 0 });
       return {
         acquire: async (worker) => {
           const lease = await slots.acquire(key, { worker });
@@ -40,8 +47,8 @@ export async function createAdapter(impl: ImplName, redisUrl: string, key: strin
     }
     case 'redis-semaphore':
       return {
-        // Library defaults (lockTimeout 10 s, retryInterval 10 ms) except a long acquireTimeout:
-        // waiters here may wait long, the semaphore is not FIFO.
+        // Library defaults (lockTimeout 10 s, retryInterval 10 ms: waiters poll every 10 ms) except
+        // acquireTimeout (default 10 s): waiters here may wait longer, the semaphore is not FIFO.
         acquire: async () => {
           const semaphore = new Semaphore(redis, key, LIMIT, { acquireTimeout: 600_000 });
           await semaphore.acquire();

@@ -11,6 +11,8 @@ export interface BenchWorkerConfig {
   key: string;
   workers: number;
   holdMs: number;
+  /** Think time after a release before asking again (0: at once). */
+  pauseMs?: number;
 }
 
 /** One lease: asked, granted, release called, release done. */
@@ -33,6 +35,7 @@ await Promise.all(
       const releasing = now();
       await held.release();
       cycles.push([`${process.pid}-${w}`, requested, granted, releasing, now()]);
+      if (config.pauseMs) await new Promise((r) => setTimeout(r, config.pauseMs));
     }
   }),
 );

@@ -8,12 +8,13 @@
  * Run alone: node --import tsx --conditions=source bench/quorum.bench.ts
  */
 import { fork } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisProcess, waitFor } from '@smtp-slots/testkit';
 import type { Cycle } from './bench-worker.js';
 import { openBackend, type Backend, type QuorumWorkerConfig } from './quorum-worker.js';
-import { handOffLatencies, percentile, utilisation } from './stats.js';
+import { handOffs, percentile, utilisation } from './stats.js';
 
 const LIMIT = 3;
 const PROCESSES = 4;
@@ -97,7 +98,7 @@ async function measure(backend: Backend, urls: string[]): Promise<Result> {
   return {
     acquire,
     release,
-    handOff: handOffLatencies(cycles, LIMIT),
+    handOff: handOffs(cycles, LIMIT).latency,
     utilisation: utilisation(cycles, LIMIT, from, to),
     grantsPerSecond: cycles.filter((c) => c[2] >= from && c[2] <= to).length / ((to - from) / 1000),
     waitP99: percentile(cycles.map((c) => c[2] - c[1]), 99),
@@ -140,7 +141,8 @@ async function main(): Promise<void> {
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const out = [line(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...table.slice(1).map(line)];
-  process.stdout.write(`\nquorum mode vs default: limit ${LIMIT}, ${PROCESSES} processes x ${WORKERS_PER_PROCESS} workers, ${SECONDS} s contended, quorum poll ${POLL_MS} ms, node ${process.version}\n\n${out.join('\n')}\n`);
+  const load = loadavg().map((v) => v.toFixed(2)).join(' ');
+  process.stdout.write(`\nquorum mode vs default: limit ${LIMIT}, ${PROCESSES} processes x ${WORKERS_PER_PROCESS} workers, ${SECONDS} s contended, quorum poll ${POLL_MS} ms, node ${process.version}\nmachine: load average (1/5/15 min) ${load} at the end\n\n${out.join('\n')}\n`);
 }
 
 await main();

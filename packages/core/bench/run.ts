@@ -3,20 +3,32 @@
  * redis-server: limit 3, 24 workers in 4 processes. Prints one table.
  *   BENCH_SECONDS  contended run length per implementation (default 8)
  *   BENCH_HOLD_MS  how long a worker holds its slot (default 50)
- * Also a light run: 4 workers in 4 processes (one waiter at a time) for the hand-off alone.
+ *   BENCH_LONG_HOLD_MS  hold of the second utilisation run (default 500: an SMTP session's greeting,
+ *                   AUTH and several messages)
+ *   BENCH_BASELINE_SRC  another checkout's packages/core/src, as an extra column (see adapters.ts)
+ * Also light runs: 4 workers in 4 processes (one waiter at a time) for the hand-off alone, once
+ * asking again at once and once 10 ms after releasing (so that a releasing worker cannot take
+ * the slot back ahead of a polling waiter), and the machine's floor for any hand-off (a bare
+ * PUBLISH to an idle process) before and after.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisProcess } from '@smtp-slots/testkit';
 import { createAdapter, IMPLS, LIMIT, type ImplName } from './adapters.js';
 import type { BenchWorkerConfig, Cycle } from './bench-worker.js';
+import { publishFloor } from './publish-floor.js';
 import { handOffs, percentile, utilisation } from './stats.js';
 
 const PROCESSES = 4;
 const WORKERS_PER_PROCESS = 6;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 const HOLD_MS = Number(process.env['BENCH_HOLD_MS'] ?? 50);
+const LONG_HOLD_MS = Number(process.env['BENCH_LONG_HOLD_MS'] ?? 500);
+const LONG_SECONDS = Math.max(12, SECONDS);
+const PAUSE_MS = 10;
 const UNCONTENDED_ROUNDS = 2000;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const WORKER = fileURLToPath(new URL('./bench-worker.ts', import.meta.url));
@@ -28,7 +40,9 @@ interface Result {
   handOff: number[];
   barged: number;
   handOffOneWaiter: number[];
+  handOffPaused: number[];
   utilisation: number;
+  utilisationLongHold: number;
   cyclesPerSecond: number;
   waitP99: number;
   fairness: string;
@@ -36,6 +50,15 @@ interface Result {
   commandsUncontended: number;
   roundTripsContended: number;
   commandsContended: number;
+  redisCpuUncontended: number;
+  redisCpuContended: number;
+}
+
+/** CPU time (µs) the redis-server process has used: unlike latency, not inflated by other load. */
+function cpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, USER_HZ = 100
 }
 
 async function uncontended(impl: ImplName, url: string, key: string, rounds: number) {
@@ -54,8 +77,8 @@ async function uncontended(impl: ImplName, url: string, key: string, rounds: num
   return { acquire, release };
 }
 
-async function contended(impl: ImplName, url: string, key: string, seconds: number, workers = WORKERS_PER_PROCESS): Promise<Cycle[]> {
-  const config: BenchWorkerConfig = { impl, redisUrl: url, key, workers, holdMs: HOLD_MS };
+async function contended(impl: ImplName, url: string, key: string, seconds: number, workers = WORKERS_PER_PROCESS, holdMs = HOLD_MS, pauseMs = 0): Promise<Cycle[]> {
+  const config: BenchWorkerConfig = { impl, redisUrl: url, key, workers, holdMs, pauseMs };
   const children = Array.from({ length: PROCESSES }, () =>
     fork(WORKER, [], { cwd: PACKAGE_DIR, execArgv: ['--import', 'tsx', '--conditions=source'], env: { ...process.env, BENCH_WORKER: JSON.stringify(config) } }));
   const messages = children.map((child) => {
@@ -73,7 +96,8 @@ async function contended(impl: ImplName, url: string, key: string, seconds: numb
 
 /** Commands Redis executed while `work` ran: sent by clients (round trips) and in total (incl. inside Lua). */
 async function counted(url: string, work: () => Promise<number>): Promise<{ roundTrips: number; total: number }> {
-  const monitor = await new Redis(url).monitor();
+  const client = new Redis(url);
+  const monitor = await client.monitor();
   let roundTrips = 0;
   let total = 0;
   monitor.on('monitor', (_time: string, _args: string[], source: string) => {
@@ -83,19 +107,29 @@ async function counted(url: string, work: () => Promise<number>): Promise<{ roun
   const pairs = await work();
   await new Promise((r) => setTimeout(r, 200));
   monitor.disconnect();
+  client.disconnect();
   return { roundTrips: roundTrips / pairs, total: total / pairs };
 }
 
-async function measure(impl: ImplName, url: string): Promise<Result> {
-  const tag = `${impl}-${Date.now()}`;
+async function measure(impl: ImplName, server: RedisProcess): Promise<Result> {
+  const url = server.url;
+  const tag = `${impl.replace(/\W+/g, '-')}-${Date.now()}`;
   await uncontended(impl, url, `{bench}:${tag}:warm`, 200);
+  let cpu = cpuMicros(server.pid);
   const { acquire, release } = await uncontended(impl, url, `bench-${tag}-u@example.test`, UNCONTENDED_ROUNDS);
+  const redisCpuUncontended = (cpuMicros(server.pid) - cpu) / UNCONTENDED_ROUNDS;
+  cpu = cpuMicros(server.pid);
   const cycles = await contended(impl, url, `bench-${tag}-c@example.test`, SECONDS);
+  const redisCpuContended = (cpuMicros(server.pid) - cpu) / cycles.length;
+  const long = await contended(impl, url, `bench-${tag}-h@example.test`, LONG_SECONDS, WORKERS_PER_PROCESS, LONG_HOLD_MS);
   const light = await contended(impl, url, `bench-${tag}-l@example.test`, Math.max(3, SECONDS / 2), 1);
+  const paused = await contended(impl, url, `bench-${tag}-p@example.test`, Math.max(3, SECONDS / 2), 1, HOLD_MS, PAUSE_MS);
   const first = Math.min(...cycles.map((c) => c[2]));
   const last = Math.max(...cycles.map((c) => c[3]));
   const from = first + 1000;
   const to = last - 1000;
+  const longFrom = Math.min(...long.map((c) => c[2])) + 1000;
+  const longTo = Math.max(...long.map((c) => c[3])) - 1000;
   const perWorker = new Map<string, number>();
   for (const [worker] of cycles) perWorker.set(worker, (perWorker.get(worker) ?? 0) + 1);
   const counts = [...perWorker.values()];
@@ -107,7 +141,9 @@ async function measure(impl: ImplName, url: string): Promise<Result> {
     handOff: handOffs(cycles, LIMIT).latency,
     barged: handOffs(cycles, LIMIT).barged / Math.max(1, handOffs(cycles, LIMIT).matched),
     handOffOneWaiter: handOffs(light, LIMIT).latency,
+    handOffPaused: handOffs(paused, LIMIT).latency,
     utilisation: utilisation(cycles, LIMIT, from, to),
+    utilisationLongHold: utilisation(long, LIMIT, longFrom, longTo),
     cyclesPerSecond: cycles.filter((c) => c[2] >= from && c[2] <= to).length / ((to - from) / 1000),
     waitP99: percentile(cycles.map((c) => c[2] - c[1]), 99),
     fairness: `${Math.min(...counts)}–${Math.max(...counts)}`,
@@ -115,19 +151,26 @@ async function measure(impl: ImplName, url: string): Promise<Result> {
     commandsUncontended: unc.total,
     roundTripsContended: con.roundTrips,
     commandsContended: con.total,
+    redisCpuUncontended,
+    redisCpuContended,
   };
 }
 
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg();
   const server = await RedisProcess.start();
   const results = new Map<ImplName, Result>();
+  let floorBefore: number[] = [];
+  let floorAfter: number[] = [];
   try {
+    floorBefore = await publishFloor(server.url, 250, 20);
     for (const impl of IMPLS) {
       process.stderr.write(`bench: ${impl}...\n`);
-      results.set(impl, await measure(impl, server.url));
+      results.set(impl, await measure(impl, server));
     }
+    floorAfter = await publishFloor(server.url, 250, 20);
   } finally {
     await server.stop();
   }
@@ -136,8 +179,10 @@ async function main(): Promise<void> {
     ['uncontended release p50 / p99 (ms)', (r) => `${ms(percentile(r.release, 50))} / ${ms(percentile(r.release, 99))}`],
     ['hand-off release→waiting worker p50 / p99 (ms)', (r) => `${ms(percentile(r.handOff, 50))} / ${ms(percentile(r.handOff, 99))}`],
     ['hand-off with one waiter (4 processes x 1) p50 / p99', (r) => `${ms(percentile(r.handOffOneWaiter, 50))} / ${ms(percentile(r.handOffOneWaiter, 99))}`],
+    [`hand-off, one waiter, ask again ${PAUSE_MS} ms after release p50 / p99`, (r) => `${ms(percentile(r.handOffPaused, 50))} / ${ms(percentile(r.handOffPaused, 99))}`],
     ['freed slots taken by a newer request ahead of waiters', (r) => `${(r.barged * 100).toFixed(1)} %`],
     [`slot utilisation under backlog (hold ${HOLD_MS} ms)`, (r) => `${(r.utilisation * 100).toFixed(2)} %`],
+    [`slot utilisation under backlog (hold ${LONG_HOLD_MS} ms)`, (r) => `${(r.utilisationLongHold * 100).toFixed(2)} %`],
     ['grants per second', (r) => r.cyclesPerSecond.toFixed(1)],
     ['wait for a slot p99 (ms)', (r) => ms(r.waitP99)],
     ['grants per worker min–max (24 workers)', (r) => r.fairness],
@@ -145,13 +190,25 @@ async function main(): Promise<void> {
     ['Redis commands per acquire+release, uncontended', (r) => r.commandsUncontended.toFixed(1)],
     ['round trips per acquire+release, contended', (r) => r.roundTripsContended.toFixed(2)],
     ['Redis commands per acquire+release, contended', (r) => r.commandsContended.toFixed(1)],
+    ['redis-server CPU per acquire+release, uncontended (µs)', (r) => r.redisCpuUncontended.toFixed(0)],
+    ['redis-server CPU per acquire+release, contended (µs)', (r) => r.redisCpuContended.toFixed(0)],
   ];
   const header = ['', ...IMPLS];
   const table = [header, ...rows.map(([label, cell]) => [label, ...IMPLS.map((impl) => cell(results.get(impl)!))])];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
   const out = [line(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...table.slice(1).map(line)];
-  process.stdout.write(`\nlimit ${LIMIT}, ${PROCESSES} processes x ${WORKERS_PER_PROCESS} workers, ${SECONDS} s contended, ${UNCONTENDED_ROUNDS} uncontended rounds, node ${process.version}\n\n${out.join('\n')}\n`);
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  const floor = (f: number[]) => `${ms(percentile(f, 50))} / ${ms(percentile(f, 99))} ms`;
+  process.stdout.write([
+    '',
+    `limit ${LIMIT}, ${PROCESSES} processes x ${WORKERS_PER_PROCESS} workers, ${SECONDS} s contended (${LONG_SECONDS} s with ${LONG_HOLD_MS} ms holds), ${UNCONTENDED_ROUNDS} uncontended rounds, node ${process.version}`,
+    `machine: load average (1/5/15 min) ${load(loadBefore)} before, ${load(loadavg())} after`,
+    `floor: bare PUBLISH to an idle process p50 / p99 ${floor(floorBefore)} before, ${floor(floorAfter)} after`,
+    '',
+    ...out,
+    '',
+  ].join('\n'));
 }
 
 await main();
