@@ -1,7 +1,11 @@
-import { performance } from 'node:perf_hooks';
-
-/** Samples older than this are replaced even when looser (bounds clock drift to a few ms). */
+/** A bound older than this is not used (bounds clock drift to a few ms). */
 const MAX_AGE_MS = 10_000;
+/**
+ * Samples older than this are replaced even when looser: well before MAX_AGE_MS, so that a
+ * client that polls or renews keeps a usable bound and a pushed grant never waits for an extra
+ * round trip because the bound just went stale.
+ */
+const REFRESH_AFTER_MS = MAX_AGE_MS / 2;
 
 /**
  * A safe bound on (Redis TIME − local monotonic clock). Each round trip gives
@@ -17,7 +21,7 @@ export class ServerClock {
     // +1: Redis reports whole milliseconds (floored).
     const sample = serverNowMs + 1 - sentAt;
     const at = performance.now();
-    if (sample <= this.offset || at - this.takenAt > MAX_AGE_MS) {
+    if (sample <= this.offset || at - this.takenAt > REFRESH_AFTER_MS) {
       this.offset = sample;
       this.takenAt = at;
     }
