@@ -1,13 +1,14 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '@smtp-slots/testkit';
 import { mailboxKeys } from './keys.js';
+import type { RedisClient } from './ha/connect.js';
 import { evalScript, randomMailbox, redisOlderThan, slotScripts } from './test-support/scripts.js';
+import { createTestRedis } from './test-support/test-redis.js';
 
 // rate, recipient and 432 scripts called directly with explicit KEYS/ARGV.
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'));
+  redis = createTestRedis();
   await redisOlderThan(redis, 2);
 });
 afterAll(() => redis.disconnect());

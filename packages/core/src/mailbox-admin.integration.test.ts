@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentRegistry } from './agent-registry.js';
 import { incrementCounter } from './counters.js';
 import { InvalidArgumentError, LimitExceededError } from './errors.js';
@@ -10,14 +9,16 @@ import { MailboxAdmin } from './mailbox-admin.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RecipientLedger } from './recipient-ledger.js';
 import { SlotClient } from './slot-client.js';
+import type { RedisClient } from './ha/connect.js';
 import { randomMailbox } from './test-support/scripts.js';
+import { createTestRedis } from './test-support/test-redis.js';
 import type { SlotEvent } from './types.js';
 import { waitFor } from '@smtp-slots/testkit';
 
-let redis: Redis;
+let redis: RedisClient;
 let admin: MailboxAdmin;
 beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
+  redis = createTestRedis();
   admin = new MailboxAdmin(redis);
 });
 afterAll(() => redis.disconnect());
@@ -56,7 +57,7 @@ describe('MailboxAdmin', () => {
   it('snapshot shows holders, FIFO waiters, rate, recipients, 432 feedback and counters (Redis time), and events are published', async () => {
     const mailbox = randomMailbox();
     await admin.ensureMailbox(mailbox, { limit: 2, ratePerMinute: 6 });
-    const listener = new Redis(inject('redisUrl'));
+    const listener = createTestRedis();
     const events: SlotEvent[] = [];
     listener.on('message', (_ch, msg) => {
       const e = parseEvent(msg);

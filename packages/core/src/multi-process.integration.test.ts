@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CountingServer } from '@smtp-slots/testkit';
 import { MailboxAdmin } from './mailbox-admin.js';
 import { randomMailbox } from './test-support/scripts.js';
+import { createTestRedis, testRedisConfig } from './test-support/test-redis.js';
 import { WorkerProcess } from './test-support/worker-processes.js';
 
 const processes: WorkerProcess[] = [];
@@ -12,13 +12,13 @@ afterAll(async () => {
 
 describe('multi-process safety', () => {
   it('4 processes x 4 workers on limit 3 for 10 s: upstream never sees more than 3, nobody starves, grants are FIFO', { timeout: 60_000 }, async () => {
-    const redis = new Redis(inject('redisUrl'));
+    const redis = createTestRedis();
     const mailbox = randomMailbox();
     await new MailboxAdmin(redis).ensureMailbox(mailbox, { limit: 3 });
     const upstream = await new CountingServer().start();
     for (let p = 0; p < 4; p++) {
       processes.push(new WorkerProcess({
-        name: `p${p}`, redisUrl: inject('redisUrl'), mailbox, upstreamPort: upstream.port, workers: 4,
+        name: `p${p}`, redis: testRedisConfig(), mailbox, upstreamPort: upstream.port, workers: 4,
         mode: 'hammer', durationMs: 10_000, holdMs: [5, 30], leaseTtlMs: 5000, epochGraceMs: 0,
       }));
     }

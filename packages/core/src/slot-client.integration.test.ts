@@ -1,19 +1,21 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
 import { AcquireAbortedError, AcquireTimeoutError, LeaseLostError, MailboxPausedError } from './errors.js';
 import { MailboxAdmin } from './mailbox-admin.js';
 import { SlotClient, type SlotClientOptions } from './slot-client.js';
+import type { RedisClient } from './ha/connect.js';
 import { randomMailbox } from './test-support/scripts.js';
+import { createTestRedis } from './test-support/test-redis.js';
 import type { LeaseLostReason } from './types.js';
 
-let redis: Redis;
+let redis: RedisClient;
 let admin: MailboxAdmin;
 const clients: SlotClient[] = [];
-const connections: Redis[] = [];
+const connections: RedisClient[] = [];
 
 beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
+  redis = createTestRedis();
   admin = new MailboxAdmin(redis);
 });
 afterEach(async () => {
@@ -24,7 +26,7 @@ afterAll(() => redis.disconnect());
 
 /** A client with its own connection, as one agent process would have. */
 function client(options: Partial<SlotClientOptions> = {}): SlotClient {
-  const connection = new Redis(inject('redisUrl'));
+  const connection = createTestRedis();
   connections.push(connection);
   const c = new SlotClient({
     redis: connection,

@@ -1,14 +1,15 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sleep } from '@smtp-slots/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, waitFor } from '@smtp-slots/testkit';
+import type { RedisClient } from './ha/connect.js';
 import { randomMailbox, redisOlderThan, slotScripts } from './test-support/scripts.js';
+import { createTestRedis } from './test-support/test-redis.js';
 
 // Every slot script called directly with explicit KEYS/ARGV against a real redis-server.
-let redis: Redis;
-let listener: Redis;
+let redis: RedisClient;
+let listener: RedisClient;
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'));
-  listener = new Redis(inject('redisUrl'));
+  redis = createTestRedis();
+  listener = createTestRedis();
   await redisOlderThan(redis, 2);
 });
 afterAll(() => {
@@ -59,7 +60,7 @@ describe('acquire-12 / release-12', () => {
     const b = granted(await s.check('b'));
     expect(b.slot).toBe(1);
     expect(b.token).toBeGreaterThan(a.token);
-    await sleep(20);
+    await waitFor(() => sub.received.length > 0, { message: 'the push' });
     // the push carries the whole grant: the waiter can use the slot without another round trip
     expect(sub.received).toEqual([{ type: 'grant', mailbox: expect.any(String), id: 'b', slot: 1, token: b.token, ticket: 2, epoch: a.epoch, expiresAt: expect.any(Number), now: expect.any(Number) }]);
     await sub.stop();
@@ -205,7 +206,7 @@ describe('setConfig-12 / forceRelease-12', () => {
     expect(await s.holders()).toEqual({}); // paused: nobody is served
     await s.setConfig({ paused: false });
     granted(await s.acquire('after'));
-    await sleep(20);
+    await waitFor(() => sub.received.length > 0, { message: 'the push' });
     expect(sub.received).toEqual([{ type: 'paused', mailbox: expect.any(String), id: 'w', reason: 'quota' }]);
     await sub.stop();
   });
@@ -220,7 +221,7 @@ describe('setConfig-12 / forceRelease-12', () => {
     expect(await s.forceRelease(2)).toEqual([0]);
     expect(await s.holders()).toEqual({ 1: 'w' });
     expect(await s.renew('a', a.slot, a.token, a.epoch)).toEqual([-2]);
-    await sleep(20);
+    await waitFor(() => sub.received.length > 0, { message: 'the push' });
     expect(sub.received).toEqual([{ type: 'revoke', mailbox: expect.any(String), id: 'a', slot: 1 }]);
     await sub.stop();
   });

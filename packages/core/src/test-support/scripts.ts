@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../ha/connect.js';
 import { stateKeys } from '../keys.js';
 import { loadLuaScripts } from '../lua-loader.js';
 
@@ -7,7 +8,7 @@ type Arg = string | number;
 const scripts = new Map(loadLuaScripts().map((s) => [s.name, s]));
 
 /** Runs a Lua script with explicit KEYS and ARGV (EVAL, no client logic in between). */
-export async function evalScript(redis: Redis, name: string, keys: string[], args: Arg[]): Promise<unknown> {
+export async function evalScript(redis: RedisClient, name: string, keys: string[], args: Arg[]): Promise<unknown> {
   const script = scripts.get(name);
   if (!script) throw new Error(`no script ${name}`);
   if (script.numberOfKeys !== keys.length) throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
@@ -17,7 +18,7 @@ export async function evalScript(redis: Redis, name: string, keys: string[], arg
 export const randomMailbox = (): string => `mb-${randomUUID()}@example.test`;
 
 /** Calls the slot scripts of one mailbox the way SlotClient does, with visible ARGV. */
-export function slotScripts(redis: Redis, mailbox: string, opts: { defaultLimit?: number; graceMs?: number } = {}) {
+export function slotScripts(redis: RedisClient, mailbox: string, opts: { defaultLimit?: number; graceMs?: number } = {}) {
   const keys = stateKeys(mailbox);
   const ctx = [opts.defaultLimit ?? 3, opts.graceMs ?? 0];
   const holder = (worker: string, channel = 'ss:notify:test') => JSON.stringify({ agentId: 'agent-1', host: 'host-1', pid: 42, worker, channel });
@@ -46,10 +47,15 @@ export function slotScripts(redis: Redis, mailbox: string, opts: { defaultLimit?
  * for one grace period after its start (it may have restarted empty); script tests that are not
  * about that grace need an older one.
  */
-export async function redisOlderThan(redis: Redis, seconds: number): Promise<void> {
-  for (;;) {
-    const uptime = Number(/uptime_in_seconds:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0);
-    if (uptime >= seconds) return;
-    await new Promise((r) => setTimeout(r, 100));
+export async function redisOlderThan(redis: RedisClient, seconds: number): Promise<void> {
+  // On a Cluster each master runs the scripts of its own hash slots: all of them must be old enough.
+  if (redis instanceof Cluster) await redis.ping(); // connected: the masters are known
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const server of servers) {
+    for (;;) {
+      const uptime = Number(/uptime_in_seconds:(\d+)/.exec(await server.info('server'))?.[1] ?? 0);
+      if (uptime >= seconds) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }

@@ -6,14 +6,15 @@
  *   hold:   acquire once, connect, write a byte every 25 ms while the lease is live; on loss
  *           destroy the socket; on {type:'release'} close and release
  */
-import { Redis } from 'ioredis';
 import { connect, type Socket } from 'node:net';
 import { LeaseLostError } from '../errors.js';
+import { createRedisClient, type RedisConnectionConfig } from '../ha/connect.js';
 import { SlotClient, type Lease } from '../slot-client.js';
 
 export interface SlotWorkerConfig {
   name: string;
-  redisUrl: string;
+  /** A redis-server URL or a Cluster's startup nodes. */
+  redis: RedisConnectionConfig;
   mailbox: string;
   upstreamPort: number;
   workers: number;
@@ -36,7 +37,7 @@ export type WorkerMessage =
 
 const config = JSON.parse(process.env['SLOT_WORKER'] ?? '{}') as SlotWorkerConfig;
 const send = (message: WorkerMessage) => process.send?.(message);
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+const redis = createRedisClient(config.redis, { redisOptions: { maxRetriesPerRequest: 1 } });
 const slots = new SlotClient({
   redis,
   holder: { agentId: config.name, host: 'test', pid: process.pid },

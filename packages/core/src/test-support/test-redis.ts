@@ -1,0 +1,21 @@
+import { inject } from 'vitest';
+import type { RedisOptions } from 'ioredis';
+import { createRedisClient, type RedisClient, type RedisConnectionConfig } from '../ha/connect.js';
+import './provided-context.js';
+
+/** Whether this test run talks to a Redis Cluster (`core-cluster`) rather than one redis-server. */
+export const onCluster = inject('redisCluster') !== undefined;
+
+/** The `redis` connection config of this test run's Redis, standalone or Cluster. */
+export function testRedisConfig(): RedisConnectionConfig {
+  const cluster = inject('redisCluster');
+  return cluster ? { cluster } : { url: inject('redisUrl') };
+}
+
+/**
+ * A new connection to this test run's Redis: an ioredis `Redis` on the project's redis-server,
+ * or a `Cluster` in the `core-cluster` project. The caller disconnects it.
+ */
+export function createTestRedis(redisOptions: RedisOptions = {}): RedisClient {
+  return createRedisClient(testRedisConfig(), { redisOptions });
+}
