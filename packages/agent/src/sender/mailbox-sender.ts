@@ -225,7 +225,11 @@ export class MailboxSender {
         }
         if (result.kind === 'accepted' && result.refused.length === 0) {
           sent += 1;
-          const done = this.outcomes.afterSend(message, result, session, false).catch((error: Error) => this.bookkeepingFailed(error));
+          // After the next message's MAIL FROM is on the wire: the spool's bookkeeping is off the upstream's critical path.
+          const accepted = session;
+          const done = new Promise<void>((resolve) => setImmediate(resolve))
+            .then(() => this.outcomes.afterSend(message, result, accepted, false))
+            .catch((error: Error) => this.bookkeepingFailed(error));
           bookkeeping.add(done);
           void done.finally(() => bookkeeping.delete(done));
           continue;
@@ -234,15 +238,22 @@ export class MailboxSender {
         if ((await this.outcomes.afterSend(message, result, session, signal.aborted)) === 'close') break;
       }
     } finally {
-      const prefetched = await next.catch(() => undefined);
-      if (prefetched) await this.giveBack(prefetched, undefined, 0, true);
-      if (session) {
-        // The slot is released only after the socket has closed (invariant 1).
-        if (signal.aborted || midData) await session.destroy();
-        else await session.quit();
-        observer.connectionClosed(this.mailbox, sent);
+      try {
+        // The slot is released only after the socket has closed (invariant 1): close it first, so
+        // that nothing else in this block can throw past it and release with the socket open.
+        if (session) {
+          if (signal.aborted || midData) await session.destroy();
+          else await session.quit();
+          observer.connectionClosed(this.mailbox, sent);
+        }
+      } finally {
+        const prefetched = await next.catch((error: Error) => {
+          this.bookkeepingFailed(error);
+          return undefined;
+        });
+        if (prefetched) await this.giveBack(prefetched, undefined, 0, true);
+        await Promise.all(bookkeeping);
       }
-      await Promise.all(bookkeeping);
     }
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { SpoolMessageNotFoundError } from '../errors.js';
+import { SpoolCorruptError, SpoolMessageNotFoundError } from '../errors.js';
 import { join } from 'node:path';
 import { DeadLetterStore, RESCAN_MARKER, type DeadLetter } from './dead-letters.js';
 import { DirSync } from './dir-sync.js';
@@ -125,7 +125,14 @@ export class Spool extends EventEmitter {
         const data = await readFile(this.paths.file('sending', id));
         return decodeSpoolFile(this.paths.file('sending', id), data);
       } catch (error) {
-        // The file vanished (purged by an operator) or is unreadable: set it aside, take the next.
+        if (!isGoneOrCorrupt(error)) {
+          // A passing I/O error (EMFILE, EIO) says nothing about the message: keep it where it was.
+          await rename(this.paths.file('sending', id), this.paths.file(from, id)).catch(() => undefined);
+          entry.state = from;
+          this.queues.add(mailbox, id, Date.now() + 1_000);
+          throw error;
+        }
+        // The file vanished (purged by an operator) or is corrupt: set it aside, take the next.
         this.entries.delete(id);
         await quarantine(this.paths, 'sending', id);
         this.emit('warning', error);
@@ -344,4 +351,8 @@ export class Spool extends EventEmitter {
     await this.sync(state);
   }
 
+}
+
+function isGoneOrCorrupt(error: unknown): boolean {
+  return error instanceof SpoolCorruptError || (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
