@@ -94,7 +94,11 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
   private readonly waiters = new Map<string, WaitingAcquire>();
   private readonly leases = new Map<string, HeldLease>();
   private readonly leaseDriver: LeaseDriver;
-  private readonly clock = new ServerClock();
+  /**
+   * One clock bound per mailbox: on a Cluster each mailbox lives on its own master, whose clock
+   * may differ from another master's, and a bound learnt on one must not date a grant of another.
+   */
+  private readonly clocks = new Map<string, ServerClock>();
   private sequence = 0;
   private closed = false;
 
@@ -118,7 +122,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
       renew: async (lease) => {
         const sentAt = performance.now();
         const expiresAt = await renewLease(this.redis, lease.mailbox, this.ctx, lease.ref, leaseTtlMs);
-        this.clock.observe(expiresAt - leaseTtlMs, sentAt);
+        this.clockOf(lease.mailbox).observe(expiresAt - leaseTtlMs, sentAt);
       },
       release: async (lease) => {
         const sentAt = performance.now();
@@ -154,7 +158,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     await this.notifier.ready(this.safetyPollMs);
     const id = this.nextId();
     const sentAt = performance.now();
-    const reply = this.observed(await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, opts.worker, -1, 0)), sentAt);
+    const reply = this.observed(mailbox, await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, opts.worker, -1, 0)), sentAt);
     return 'granted' in reply ? this.adopt(mailbox, id, opts.worker, reply.granted, sentAt, 0) : null;
   }
 
@@ -196,23 +200,29 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
       enqueue: async (id, waitMs, ticket) => {
         await this.notifier.ready(this.safetyPollMs);
         const sentAt = performance.now();
-        return this.observed(await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, worker, waitMs, ticket)), sentAt);
+        return this.observed(mailbox, await acquireSlot(this.redis, mailbox, this.ctx, this.acquireArgs(id, worker, waitMs, ticket)), sentAt);
       },
       check: async (id) => {
         const sentAt = performance.now();
-        return this.observed(await checkWaiter(this.redis, mailbox, this.ctx, id, this.timings.leaseTtlMs), sentAt);
+        return this.observed(mailbox, await checkWaiter(this.redis, mailbox, this.ctx, id, this.timings.leaseTtlMs), sentAt);
       },
       cancel: async (id) => void (await cancelWaiter(this.redis, mailbox, this.ctx, id)),
-      toLocal: (serverMs) => this.clock.toLocal(serverMs),
+      toLocal: (serverMs) => this.clockOf(mailbox).toLocal(serverMs),
       granted: (id, grant, confirmedAt, waitedMs) => this.adopt(mailbox, id, worker, grant, confirmedAt, waitedMs),
       done: (id) => this.waiters.delete(id),
       onError: (error) => this.emitError(error),
     };
   }
 
-  private observed(reply: WaitReply, sentAt: number): WaitReply {
-    this.clock.observe(replyTime(reply), sentAt);
+  private observed(mailbox: string, reply: WaitReply, sentAt: number): WaitReply {
+    this.clockOf(mailbox).observe(replyTime(reply), sentAt);
     return reply;
+  }
+
+  private clockOf(mailbox: string): ServerClock {
+    let clock = this.clocks.get(mailbox);
+    if (!clock) this.clocks.set(mailbox, (clock = new ServerClock()));
+    return clock;
   }
 
   private adopt(mailbox: string, id: string, worker: string, grant: GrantReply, confirmedAt: number, waitedMs: number): HeldLease {
