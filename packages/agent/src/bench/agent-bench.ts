@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startExchangeSim } from '@smtp-slots/exchange-sim';
 import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
@@ -20,9 +20,9 @@ const PASSWORD = 'bench-secret';
 const rows: Array<[string, string]> = [];
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-function agentConfig(agentId: string, redisUrl: string, upstreamPort: number, workers: number): AgentConfigInput {
+function agentConfig(agentId: string, redisUrl: string, upstreamPort: number, workers: number, maxMessagesPerConnection = 100): AgentConfigInput {
   return {
-    agentId, redis: { url: redisUrl }, slots: { leaseTtlMs: 5_000 }, heartbeatMs: 1_000, sender: { workers },
+    agentId, redis: { url: redisUrl }, slots: { leaseTtlMs: 5_000 }, heartbeatMs: 1_000, sender: { workers, maxMessagesPerConnection },
     mailboxes: [{ address: MAILBOX, upstream: { host: '127.0.0.1', port: upstreamPort, auth: { user: MAILBOX, pass: PASSWORD } }, limit: 3, ratePerMinute: 1_000_000, recipientsPerDay: 100_000_000 }],
   };
 }
@@ -41,14 +41,15 @@ async function relayIngest(root: string): Promise<void> {
   }
 }
 
-async function endToEnd(root: string, redis: RedisProcess, agents: number, latencyMs: number, count: number): Promise<BenchAgent[]> {
+/** `perConnection`: the agents' maxMessagesPerConnection (each new connection costs the simulator's 100 ms greeting delay, EHLO and AUTH). */
+async function endToEnd(root: string, redis: RedisProcess, agents: number, latencyMs: number, count: number, perConnection = 100): Promise<BenchAgent[]> {
   await redis.restart(); // a clean Redis per run (the agents then wait out its start-up grace)
   const sim = await startExchangeSim({ users: [{ address: MAILBOX, password: PASSWORD }], limit: 3, ratePerMinute: 10_000_000, recipientsPerDay: 100_000_000, faults: { latencyMs } });
   const started: BenchAgent[] = [];
   const arrivals: number[] = [];
   const unsubscribe = sim.onMessage(() => arrivals.push(performance.now()));
   try {
-    for (let i = 0; i < agents; i += 1) started.push(await startBenchAgent(join(root, `e2e-${agents}-${latencyMs}-${i}`), agentConfig(`bench-${agents}-${i}`, redis.url, sim.smtpPort, 4)));
+    for (let i = 0; i < agents; i += 1) started.push(await startBenchAgent(join(root, `e2e-${agents}-${latencyMs}-${perConnection}-${i}`), agentConfig(`bench-${agents}-${i}`, redis.url, sim.smtpPort, 4, perConnection)));
     const idle = started[0]!.rss();
     await submit(started.map((a) => a.relayPort), MAILBOX, count, 20);
     const submitted = performance.now();
@@ -57,7 +58,7 @@ async function endToEnd(root: string, redis: RedisProcess, agents: number, laten
     const percent = (rate: number) => `${rate.toFixed(1)} msg/s = ${((rate / ideal) * 100).toFixed(1)}% of ideal ${ideal.toFixed(0)}/s`;
     // Whole run: first to last arrival (excludes the start-up grace of a fresh Redis), while the relays still ingest.
     const last = arrivals[arrivals.length - 1]!;
-    rows.push([`end-to-end, ${agents} agent(s) × 4 workers, limit 3, ${latencyMs} ms latency, ${count} msgs`, percent((count - 1) / ((last - arrivals[0]!) / 1000))]);
+    rows.push([`end-to-end, ${agents} agent(s) × 4 workers, limit 3, ${latencyMs} ms latency, ${count} msgs, ${perConnection} msgs/connection`, percent((count - 1) / ((last - arrivals[0]!) / 1000))]);
     // Steady state: after the last submission, when sending has the machine to itself.
     const after = arrivals.filter((t) => t > submitted);
     if (after.length > 10) rows.push(['  of which after ingest ended (steady state)', percent((after.length - 1) / ((last - after[0]!) / 1000))]);
@@ -74,11 +75,14 @@ async function endToEnd(root: string, redis: RedisProcess, agents: number, laten
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'smtp-slots-agent-bench-'));
+  const loadBefore = loadavg()[0]!; // other processes on the machine skew every number below
   const redis = await RedisProcess.start();
   try {
     await relayIngest(root);
     await endToEnd(root, redis, 1, 20, 1_500);
+    await endToEnd(root, redis, 1, 20, 1_500, 1_000);
     await endToEnd(root, redis, 5, 20, 1_500);
+    await endToEnd(root, redis, 5, 20, 1_500, 1_000);
     await endToEnd(root, redis, 5, 50, 1_000);
   } finally {
     await redis.stop();
@@ -86,6 +90,7 @@ async function main(): Promise<void> {
   }
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log('\n@smtp-slots/agent benchmark');
+  console.log(`load average (1 min) ${loadBefore.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end, on ${availableParallelism()} cores`);
   console.log(`${'measure'.padEnd(width)}  result`);
   console.log(`${'-'.repeat(width)}  ${'-'.repeat(40)}`);
   for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
