@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CountingServer, RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
 import { MailboxAdmin } from './mailbox-admin.js';
 import { SlotClient } from './slot-client.js';
-import { RecordingUpstream } from './test-support/recording-upstream.js';
 import { randomMailbox } from './test-support/scripts.js';
 import { createRedisClient, type RedisConnectionConfig } from './ha/connect.js';
 import { onCluster, testRedisConfig } from './test-support/test-redis.js';
@@ -57,7 +56,7 @@ describe('faults', () => {
   it('SIGSTOP a holder past its TTL, then SIGCONT: its lease aborts before it uses the connection again', { timeout: 30_000 }, async () => {
     const redis = testRedisConfig();
     const mailbox = await limitedMailbox(redis, 3);
-    const upstream = await new RecordingUpstream().start();
+    const upstream = await new CountingServer().start();
     cleanup.push(() => upstream.stop());
     const victim = spawn({ name: 'victim', redis, mailbox, upstreamPort: upstream.port, workers: 1, mode: 'hold', epochGraceMs: 0, ...timing });
     await waitFor(() => victim.of('holding').length === 1, { timeoutMs: 15_000 });
