@@ -14,22 +14,16 @@
 local id, ttl, waiter_ttl, wait_ms = ARGV[3], tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local now, epoch_id, grace, cfg = begin()
 
-local held = lease_of(id)
-if held then
-  extend(held, ttl, now)
-  return grant_reply(held, now)
-end
+local reply = held_reply(id, ttl, now)
+if reply then return reply end
 if cfg.paused then
   drop_waiter(id)
   return { -1, cfg.reason }
 end
 local waiting = redis.call('ZCARD', K_WAITERS)
 if waiting > 0 and promote(now, cfg, epoch_id, grace) > 0 then
-  held = lease_of(id)
-  if held then
-    extend(held, ttl, now)
-    return grant_reply(held, now)
-  end
+  reply = held_reply(id, ttl, now)
+  if reply then return reply end
   waiting = redis.call('ZCARD', K_WAITERS)
 end
 

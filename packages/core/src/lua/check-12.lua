@@ -10,22 +10,16 @@
 local id, ttl = ARGV[3], tonumber(ARGV[4])
 local now, epoch_id, grace, cfg = begin()
 
-local held = lease_of(id)
-if held then
-  extend(held, ttl, now)
-  return grant_reply(held, now)
-end
+local reply = held_reply(id, ttl, now)
+if reply then return reply end
 if not redis.call('ZSCORE', K_WAITERS, id) then return { -5 } end
 if cfg.paused then
   drop_waiter(id)
   return { -1, cfg.reason }
 end
 promote(now, cfg, epoch_id, grace)
-held = lease_of(id)
-if held then
-  extend(held, ttl, now)
-  return grant_reply(held, now)
-end
+reply = held_reply(id, ttl, now)
+if reply then return reply end
 local info = cjson.decode(redis.call('HGET', K_WINFO, id))
 redis.call('ZADD', K_WDEADLINE, math.min(info['until'], now + info.waiterTtl), id)
 return { 0, redis.call('ZRANK', K_WAITERS, id) + 1, next_check(now, grace), now }

@@ -184,6 +184,14 @@ local function extend(lease, ttl, now)
   redis.call('ZADD', K_EXPIRY, lease.expiresAt, lease.slot)
 end
 
+-- The caller's lease, extended to a full ttl from now, as a grant reply; nil when it holds none.
+local function held_reply(id, ttl, now)
+  local held = lease_of(id)
+  if not held then return nil end
+  extend(held, ttl, now)
+  return grant_reply(held, now)
+end
+
 -- Every slot script starts here.
 local function begin()
   local now = now_ms()
