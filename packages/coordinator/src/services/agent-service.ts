@@ -1,19 +1,7 @@
-import type { AgentRegistry } from '@smtp-slots/core';
+import type { AgentRegistry, AgentStatus } from '@smtp-slots/core';
 
-/** An agent as GET /api/agents shows it. */
-export interface AgentView {
-  agentId: string;
-  host: string;
-  pid: number;
-  version: string;
-  /** Messages waiting in the agent's spool at its last heartbeat. */
-  spoolDepth: number;
-  mailboxes: string[];
-  startedAt: number;
-  /** Milliseconds since the last heartbeat. */
-  lastSeenMs: number;
-  alive: boolean;
-}
+/** An agent as GET /api/agents shows it: its last heartbeat and whether it is still alive. */
+export type AgentView = AgentStatus;
 
 /** Agents known from their heartbeats in Redis. */
 export class AgentService {
