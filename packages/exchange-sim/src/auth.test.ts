@@ -1,29 +1,18 @@
 import nodemailer from 'nodemailer';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startExchangeSim, type ExchangeSim, type ExchangeSimOptions } from './index.js';
+import { describe, expect, it } from 'vitest';
 import { RawSmtpClient, testMessage } from './testing/raw-smtp-client.js';
+import { useSimFixture } from './testing/sim-fixture.js';
 
 const USER = 'sender@contoso.test';
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const xoauth2 = (user: string, token: string) => b64(`user=${user}\x01auth=Bearer ${token}\x01\x01`);
 
-let sim: ExchangeSim | undefined;
-const clients: RawSmtpClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.destroy()));
-  await sim?.stop();
-  sim = undefined;
-});
-
-async function start(options: ExchangeSimOptions): Promise<ExchangeSim> {
-  sim = await startExchangeSim(options);
-  return sim;
-}
+const fixture = useSimFixture();
+const start = fixture.start;
 
 async function client(): Promise<RawSmtpClient> {
-  const c = await RawSmtpClient.connect(sim!.smtpPort);
-  clients.push(c);
+  const c = await RawSmtpClient.connect(fixture.sim.smtpPort);
+  fixture.track(c);
   await c.command('EHLO client.test');
   return c;
 }
@@ -39,7 +28,7 @@ describe('basic authentication', () => {
     const plain = await client();
     // User names compare case-insensitively, like Exchange addresses.
     expect((await plain.command(`AUTH PLAIN ${b64(`\0${USER.toUpperCase()}\0s3cret`)}`)).code).toBe(235);
-    expect(sim!.userStats(USER)).toMatchObject({ sessionsTotal: 2, openSessions: 2 });
+    expect(fixture.sim.userStats(USER)).toMatchObject({ sessionsTotal: 2, openSessions: 2 });
   });
 
   it('answers a wrong password or an unknown user with 535 5.7.3 verbatim', async () => {
@@ -49,7 +38,7 @@ describe('basic authentication', () => {
     expect((await c.command(`AUTH PLAIN ${b64('\0nobody@contoso.test\0s3cret')}`)).lines).toEqual([
       '535 5.7.3 Authentication unsuccessful',
     ]);
-    const stats = sim!.stats();
+    const stats = fixture.sim.stats();
     expect(stats.users[USER]!.authFailures).toBe(1);
     expect(stats.totals.authFailures).toBe(2);
     expect(stats.users['nobody@contoso.test']).toBeUndefined();
@@ -59,7 +48,7 @@ describe('basic authentication', () => {
     await start({ users: [{ address: USER, password: 's3cret' }] });
     const c = await client();
     expect((await c.command(`MAIL FROM:<${USER}>`)).lines).toEqual(['530 5.7.57 Client not authenticated to send mail']);
-    expect(sim!.stats().totals.notAuthenticated).toBe(1);
+    expect(fixture.sim.stats().totals.notAuthenticated).toBe(1);
   });
 
   it('refuses a MAIL FROM other than the authenticated mailbox with 550 5.7.60 unless allowed', async () => {
@@ -69,8 +58,8 @@ describe('basic authentication', () => {
     expect((await c.command('MAIL FROM:<someone.else@contoso.test>')).lines).toEqual([
       '550 5.7.60 SMTP; Client does not have permissions to send as this sender',
     ]);
-    expect(sim!.userStats(USER)!.rejectedSender).toBe(1);
-    await sim!.stop();
+    expect(fixture.sim.userStats(USER)!.rejectedSender).toBe(1);
+    await fixture.sim.stop();
 
     await start({ users: [{ address: USER, password: 's3cret' }], enforceSender: false });
     const relaxed = await client();
@@ -84,7 +73,7 @@ describe('basic authentication', () => {
     expect((await c.command(`AUTH PLAIN ${b64('\0Whoever@Fabrikam.test\0anything')}`)).code).toBe(235);
     const message = testMessage('whoever@fabrikam.test', 'r@contoso.test');
     expect((await c.sendMessage('whoever@fabrikam.test', ['r@contoso.test'], message.raw)).code).toBe(250);
-    expect(sim!.userStats('whoever@fabrikam.test')).toMatchObject({ accepted: 1, messageIds: [message.messageId] });
+    expect(fixture.sim.userStats('whoever@fabrikam.test')).toMatchObject({ accepted: 1, messageIds: [message.messageId] });
   });
 });
 
@@ -93,12 +82,12 @@ describe('OAuth (XOAUTH2)', () => {
     await start({ users: [{ address: USER, tokens: ['good-token'] }] });
     const transport = nodemailer.createTransport({
       host: '127.0.0.1',
-      port: sim!.smtpPort,
+      port: fixture.sim.smtpPort,
       auth: { type: 'OAuth2', user: USER, accessToken: 'good-token' },
     });
     const info = await transport.sendMail({ from: USER, to: 'r@fabrikam.test', subject: 'oauth', text: 'hi' });
     expect(info.response).toMatch(/^250 2\.0\.0 OK /);
-    expect(sim!.userStats(USER)!.messageIds).toEqual([info.messageId]);
+    expect(fixture.sim.userStats(USER)!.messageIds).toEqual([info.messageId]);
 
     const c = await client();
     expect((await c.command(`AUTH XOAUTH2 ${xoauth2(USER, 'stale-token')}`)).lines).toEqual([
@@ -141,28 +130,28 @@ describe('OAuth (XOAUTH2)', () => {
 describe('STARTTLS', () => {
   it('offers STARTTLS with its own certificate, requires it before AUTH, and delivers over it', async () => {
     await start({ users: [{ address: USER, password: 's3cret' }], starttls: true });
-    const c = await RawSmtpClient.connect(sim!.smtpPort);
-    clients.push(c);
+    const c = await RawSmtpClient.connect(fixture.sim.smtpPort);
+    fixture.track(c);
     expect((await c.command('EHLO client.test')).lines).toContain('250-STARTTLS');
     expect((await c.command(`AUTH PLAIN ${b64(`\0${USER}\0s3cret`)}`)).code).toBe(538);
 
-    expect(sim!.certificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(fixture.sim.certificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
     // Verification succeeds only against the simulator's own certificate, not the library default.
     const transport = nodemailer.createTransport({
       host: '127.0.0.1',
-      port: sim!.smtpPort,
+      port: fixture.sim.smtpPort,
       requireTLS: true,
-      tls: { ca: [sim!.certificate!] },
+      tls: { ca: [fixture.sim.certificate!] },
       auth: { user: USER, pass: 's3cret' },
     });
     const info = await transport.sendMail({ from: USER, to: 'r@fabrikam.test', subject: 'tls', text: 'hi' });
-    expect(sim!.userStats(USER)!.messageIds).toEqual([info.messageId]);
+    expect(fixture.sim.userStats(USER)!.messageIds).toEqual([info.messageId]);
   });
 
   it('without STARTTLS allows AUTH in clear text and does not advertise STARTTLS', async () => {
     await start({ users: [{ address: USER, password: 's3cret' }] });
-    const c = await RawSmtpClient.connect(sim!.smtpPort);
-    clients.push(c);
+    const c = await RawSmtpClient.connect(fixture.sim.smtpPort);
+    fixture.track(c);
     const ehlo = await c.command('EHLO client.test');
     expect(ehlo.lines.some((l) => l.includes('STARTTLS'))).toBe(false);
     expect(ehlo.lines.some((l) => /AUTH LOGIN PLAIN XOAUTH2/.test(l))).toBe(true);

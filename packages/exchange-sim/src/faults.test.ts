@@ -1,34 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultState, NO_FAULTS } from './faults.js';
-import { ExchangeSimError, startExchangeSim, type ExchangeSim, type ExchangeSimOptions } from './index.js';
+import { ExchangeSimError } from './index.js';
 import { RawSmtpClient, testMessage } from './testing/raw-smtp-client.js';
+import { useSimFixture } from './testing/sim-fixture.js';
 
 const USER = 'faulty@contoso.test';
 const OTHER = 'other@contoso.test';
 
-let sim: ExchangeSim | undefined;
-const clients: RawSmtpClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.destroy()));
-  await sim?.stop();
-  sim = undefined;
+const fixture = useSimFixture({
+  users: [
+    { address: USER, password: 'pw' },
+    { address: OTHER, password: 'pw' },
+  ],
 });
-
-async function start(options: ExchangeSimOptions = {}): Promise<ExchangeSim> {
-  sim = await startExchangeSim({
-    users: [
-      { address: USER, password: 'pw' },
-      { address: OTHER, password: 'pw' },
-    ],
-    ...options,
-  });
-  return sim;
-}
+const start = fixture.start;
 
 async function session(user = USER): Promise<RawSmtpClient> {
-  const c = await RawSmtpClient.connect(sim!.smtpPort);
-  clients.push(c);
+  const c = await RawSmtpClient.connect(fixture.sim.smtpPort);
+  fixture.track(c);
   expect((await c.login(user, 'pw')).code).toBe(235);
   return c;
 }
@@ -39,7 +28,7 @@ const send = (c: RawSmtpClient, message = testMessage(USER, 'r@fabrikam.test'), 
 describe('421 disconnect', () => {
   it('answers the next N messages with 421 and closes those connections, then recovers', async () => {
     await start({ faults: { ghostMs: 10_000 } });
-    sim!.setFaults({ disconnectNext: 2 });
+    fixture.sim.setFaults({ disconnectNext: 2 });
     for (let i = 0; i < 2; i++) {
       const c = await session();
       expect((await send(c)).lines).toEqual([
@@ -49,13 +38,13 @@ describe('421 disconnect', () => {
     }
     expect((await send(await session())).code).toBe(250);
     // The server closed those sessions itself, so they leave no ghosts behind.
-    expect(sim!.userStats(USER)).toMatchObject({ disconnected421: 2, accepted: 1, ghostSessions: 0 });
-    expect(sim!.getFaults().disconnectNext).toBe(0);
+    expect(fixture.sim.userStats(USER)).toMatchObject({ disconnected421: 2, accepted: 1, ghostSessions: 0 });
+    expect(fixture.sim.getFaults().disconnectNext).toBe(0);
   });
 
   it('a per-user count only hits that user', async () => {
     await start();
-    sim!.setFaults({ disconnectNext: 1 }, USER);
+    fixture.sim.setFaults({ disconnectNext: 1 }, USER);
     expect((await send(await session(OTHER), testMessage(OTHER, 'r@fabrikam.test'), OTHER)).code).toBe(250);
     expect((await send(await session())).code).toBe(421);
   });
@@ -66,9 +55,9 @@ describe('451 transient errors', () => {
     await start({ faults: { transientRate: 1 } });
     const c = await session();
     expect((await send(c)).lines).toEqual(['451 4.3.111 Temporary server error. Please try again later']);
-    sim!.setFaults({ transientRate: 0 });
+    fixture.sim.setFaults({ transientRate: 0 });
     expect((await send(c)).code).toBe(250);
-    expect(sim!.userStats(USER)).toMatchObject({ transient451: 1, accepted: 1 });
+    expect(fixture.sim.userStats(USER)).toMatchObject({ transient451: 1, accepted: 1 });
   });
 
   it('draws from the random source: a rate of 0.5 fails exactly the draws below 0.5', async () => {
@@ -84,27 +73,27 @@ describe('451 transient errors', () => {
 describe('lost replies (accepted, then the connection drops)', () => {
   it('records the message, cuts the connection without a reply, and counts the resend as a duplicate', async () => {
     await start();
-    sim!.setFaults({ dropAfterAcceptNext: 1 });
+    fixture.sim.setFaults({ dropAfterAcceptNext: 1 });
     const message = testMessage(USER, 'r@fabrikam.test');
     const first = await session();
     await expect(send(first, message)).rejects.toThrow('connection closed');
 
     expect((await send(await session(), message)).code).toBe(250);
-    expect(sim!.userStats(USER)).toMatchObject({
+    expect(fixture.sim.userStats(USER)).toMatchObject({
       accepted: 2,
       messageIds: [message.messageId],
       duplicates: 1,
       duplicateMessageIds: [message.messageId],
       droppedAfterAccept: 1,
     });
-    expect(sim!.stats().totals).toMatchObject({ accepted: 2, uniqueMessageIds: 1, duplicates: 1 });
+    expect(fixture.sim.stats().totals).toMatchObject({ accepted: 2, uniqueMessageIds: 1, duplicates: 1 });
   });
 });
 
 describe('latency', () => {
   it('delays the reply to the end of DATA per user (a slow user is overtaken by a fast one)', async () => {
     await start();
-    sim!.setFaults({ latencyMs: 400 }, USER);
+    fixture.sim.setFaults({ latencyMs: 400 }, USER);
     const slow = await session();
     const fast = await session(OTHER);
     const order: string[] = [];
@@ -124,17 +113,17 @@ describe('latency', () => {
 describe('fault validation', () => {
   it('rejects unknown faults and bad values with a message naming them', async () => {
     await start();
-    expect(() => sim!.setFaults({ transientRate: 2 })).toThrow(/transientRate must be a number from 0 to 1, got 2/);
-    expect(() => sim!.setFaults({ latencyMs: [50, 10] })).toThrow(ExchangeSimError);
-    expect(() => sim!.setFaults({ bogus: 1 } as never)).toThrow(/unknown fault "bogus"/);
-    expect(() => sim!.setFaults({ mailboxFull: true }, 'nobody@contoso.test')).toThrow(/unknown user/);
+    expect(() => fixture.sim.setFaults({ transientRate: 2 })).toThrow(/transientRate must be a number from 0 to 1, got 2/);
+    expect(() => fixture.sim.setFaults({ latencyMs: [50, 10] })).toThrow(ExchangeSimError);
+    expect(() => fixture.sim.setFaults({ bogus: 1 } as never)).toThrow(/unknown fault "bogus"/);
+    expect(() => fixture.sim.setFaults({ mailboxFull: true }, 'nobody@contoso.test')).toThrow(/unknown user/);
   });
 
   it('a user override wins over the global value and can be removed with null', async () => {
     await start();
-    sim!.setFaults({ latencyMs: 5 });
-    expect(sim!.setFaults({ latencyMs: [1, 3] }, USER).latencyMs).toEqual([1, 3]);
-    expect(sim!.getFaults(OTHER).latencyMs).toBe(5);
-    expect(sim!.setFaults({ latencyMs: null }, USER).latencyMs).toBe(5);
+    fixture.sim.setFaults({ latencyMs: 5 });
+    expect(fixture.sim.setFaults({ latencyMs: [1, 3] }, USER).latencyMs).toEqual([1, 3]);
+    expect(fixture.sim.getFaults(OTHER).latencyMs).toBe(5);
+    expect(fixture.sim.setFaults({ latencyMs: null }, USER).latencyMs).toBe(5);
   });
 });

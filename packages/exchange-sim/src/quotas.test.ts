@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startExchangeSim, type ExchangeSim, type ExchangeSimOptions } from './index.js';
+import { describe, expect, it } from 'vitest';
 import { RawSmtpClient, testMessage } from './testing/raw-smtp-client.js';
+import { useSimFixture } from './testing/sim-fixture.js';
 
 const USER = 'quota@contoso.test';
 const OTHER = 'other@contoso.test';
@@ -9,31 +9,19 @@ const FULL_REPLY =
   '554 5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded';
 const HOUR = 60 * 60 * 1000;
 
-let sim: ExchangeSim | undefined;
-const clients: RawSmtpClient[] = [];
 let clock = Date.UTC(2026, 0, 5, 9);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.destroy()));
-  await sim?.stop();
-  sim = undefined;
+const fixture = useSimFixture({
+  users: [
+    { address: USER, password: 'pw' },
+    { address: OTHER, password: 'pw' },
+  ],
+  now: () => clock,
 });
-
-async function start(options: ExchangeSimOptions): Promise<ExchangeSim> {
-  sim = await startExchangeSim({
-    users: [
-      { address: USER, password: 'pw' },
-      { address: OTHER, password: 'pw' },
-    ],
-    now: () => clock,
-    ...options,
-  });
-  return sim;
-}
+const start = fixture.start;
 
 async function session(user = USER): Promise<RawSmtpClient> {
-  const c = await RawSmtpClient.connect(sim!.smtpPort);
-  clients.push(c);
+  const c = await RawSmtpClient.connect(fixture.sim.smtpPort);
+  fixture.track(c);
   expect((await c.login(user, 'pw')).code).toBe(235);
   return c;
 }
@@ -51,11 +39,11 @@ describe('rolling 24 h recipient quota', () => {
     expect(over.lines).toEqual([QUOTA_REPLY]);
     expect((await send(c, recipients(2))).code).toBe(250); // exactly 5 in 24 h
     expect((await send(c, recipients(1))).lines).toEqual([QUOTA_REPLY]);
-    expect(sim!.userStats(USER)).toMatchObject({ recipients24h: 5, rejectedQuota: 2, accepted: 2 });
+    expect(fixture.sim.userStats(USER)).toMatchObject({ recipients24h: 5, rejectedQuota: 2, accepted: 2 });
 
     // 24 h after the first message its 3 recipients leave the window; the later 2 still count.
     clock += 22 * HOUR;
-    expect(sim!.userStats(USER)!.recipients24h).toBe(2);
+    expect(fixture.sim.userStats(USER)!.recipients24h).toBe(2);
     expect((await send(c, recipients(3))).code).toBe(250);
     expect((await send(c, recipients(1))).lines).toEqual([QUOTA_REPLY]);
     // The connection survives a 554.
@@ -72,14 +60,14 @@ describe('rolling 24 h recipient quota', () => {
 describe('mailbox full', () => {
   it('a per-user toggle answers 554 5.2.2 verbatim for that user only, and can be switched off', async () => {
     await start({});
-    sim!.setFaults({ mailboxFull: true }, USER);
+    fixture.sim.setFaults({ mailboxFull: true }, USER);
     const c = await session();
     expect((await send(c, recipients(1))).lines).toEqual([FULL_REPLY]);
     expect((await send(await session(OTHER), recipients(1), OTHER)).code).toBe(250);
 
-    sim!.setFaults({ mailboxFull: null }, USER);
+    fixture.sim.setFaults({ mailboxFull: null }, USER);
     expect((await send(c, recipients(1))).code).toBe(250);
-    expect(sim!.userStats(USER)).toMatchObject({ rejectedMailboxFull: 1, accepted: 1 });
+    expect(fixture.sim.userStats(USER)).toMatchObject({ rejectedMailboxFull: 1, accepted: 1 });
   });
 
   it('a global toggle affects every user', async () => {
@@ -95,6 +83,6 @@ describe('mailbox full', () => {
     expect((await c.sendMessage(USER, ['r@fabrikam.test'], small.raw)).code).toBe(250);
     expect((await c.sendMessage(USER, ['r@fabrikam.test'], large.raw)).lines).toEqual([FULL_REPLY]);
     expect((await c.sendMessage(USER, ['r@fabrikam.test'], small.raw)).code).toBe(250);
-    expect(sim!.userStats(USER)!.acceptedBytes).toBeLessThanOrEqual(600);
+    expect(fixture.sim.userStats(USER)!.acceptedBytes).toBeLessThanOrEqual(600);
   });
 });
