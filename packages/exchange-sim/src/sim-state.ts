@@ -12,23 +12,28 @@ export interface ConnectionStats {
   total: number;
 }
 
-/** Sums over all users, plus events that belong to no user. */
-export interface SimTotals {
-  accepted: number;
+const SUMMED = [
+  'accepted',
+  'duplicates',
+  'withoutMessageId',
+  'delayed',
+  'pendingRelease',
+  'rejected432',
+  'rejectedQuota',
+  'rejectedMailboxFull',
+  'transient451',
+  'disconnected421',
+  'droppedAfterAccept',
+  'rejectedSender',
+  'authFailures',
+] as const;
+
+/**
+ * Sums over all users (every SUMMED counter; `authFailures` also counts AUTHs for unknown user
+ * names), plus events that belong to no user.
+ */
+export interface SimTotals extends Record<(typeof SUMMED)[number], number> {
   uniqueMessageIds: number;
-  duplicates: number;
-  withoutMessageId: number;
-  delayed: number;
-  pendingRelease: number;
-  rejected432: number;
-  rejectedQuota: number;
-  rejectedMailboxFull: number;
-  transient451: number;
-  disconnected421: number;
-  droppedAfterAccept: number;
-  rejectedSender: number;
-  /** Failed AUTHs, including those for unknown user names. */
-  authFailures: number;
   /** `530 5.7.57` replies to MAIL/RCPT/DATA before AUTH. */
   notAuthenticated: number;
   /** The highest `peakConcurrency` of any user. */
@@ -48,21 +53,6 @@ export interface StatsOptions {
   messageIds?: boolean;
 }
 
-const SUMMED = [
-  'accepted',
-  'duplicates',
-  'withoutMessageId',
-  'delayed',
-  'pendingRelease',
-  'rejected432',
-  'rejectedQuota',
-  'rejectedMailboxFull',
-  'transient451',
-  'disconnected421',
-  'droppedAfterAccept',
-  'rejectedSender',
-  'authFailures',
-] as const;
 
 /** The simulator's shared state: users, faults, counters. Both the SMTP side and the admin API use it. */
 export class SimState {
@@ -117,23 +107,12 @@ export class SimState {
     const users: Record<string, UserStats> = {};
     for (const [address, state] of this.#mailboxes) users[address] = state.snapshot(options.messageIds ?? true);
     const totals: SimTotals = {
-      accepted: 0,
+      ...(Object.fromEntries(SUMMED.map((key) => [key, 0])) as Record<(typeof SUMMED)[number], number>),
       uniqueMessageIds: 0,
-      duplicates: 0,
-      withoutMessageId: 0,
-      delayed: 0,
-      pendingRelease: 0,
-      rejected432: 0,
-      rejectedQuota: 0,
-      rejectedMailboxFull: 0,
-      transient451: 0,
-      disconnected421: 0,
-      droppedAfterAccept: 0,
-      rejectedSender: 0,
-      authFailures: this.#unknownAuthFailures,
       notAuthenticated: this.#notAuthenticated,
       peakConcurrency: 0,
     };
+    totals.authFailures = this.#unknownAuthFailures;
     for (const user of Object.values(users)) {
       for (const key of SUMMED) totals[key] += user[key];
       totals.uniqueMessageIds += user.accepted - user.withoutMessageId - user.duplicates;
