@@ -8,6 +8,28 @@ export type ClientNotification =
   | { type: 'revoke'; mailbox: string; id: string; slot: number };
 
 /**
+ * Resolves once `connection` takes commands. ioredis writes SUBSCRIBE even before its ready
+ * check (INFO) is answered; the check then fails in subscriber mode and the connection is reset,
+ * losing the subscription and with it every push until the next subscribe.
+ */
+function whenReady(connection: RedisLike): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      connection.off('end', onEnd);
+      resolve();
+    };
+    const onEnd = () => {
+      connection.off('ready', onReady);
+      reject(new Error('subscriber connection closed'));
+    };
+    connection.once('ready', onReady);
+    connection.once('end', onEnd);
+    if (connection.status === 'wait') connection.connect().catch(() => undefined);
+  });
+}
+
+/**
  * The one subscriber connection of a SlotClient: grants for its waiters and revocations of
  * its leases arrive here. Lost messages are covered by the waiters' safety poll.
  */
@@ -39,10 +61,13 @@ export class ClientNotifier {
   async ready(maxWaitMs: number): Promise<void> {
     if (this.subscribed) return;
     if (!this.subscribing) {
-      const sub = (this.subscriber ??= this.given ?? this.source.duplicate());
-      if (!this.given) sub.on('error', this.onError);
+      if (!this.subscriber) {
+        this.subscriber = this.given ?? this.source.duplicate();
+        if (!this.given) this.subscriber.on('error', this.onError);
+      }
+      const sub = this.subscriber;
       sub.on('message', this.onMessage);
-      this.subscribing = sub.subscribe(this.channel).then(
+      this.subscribing = whenReady(sub).then(() => sub.subscribe(this.channel)).then(
         () => void (this.subscribed = true),
         (error: unknown) => {
           this.subscribing = undefined;

@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
 import { AcquireAbortedError, AcquireTimeoutError, LeaseLostError, MailboxPausedError } from './errors.js';
 import { MailboxAdmin } from './mailbox-admin.js';
-import { SlotClient, type SlotClientOptions } from './slot-client.js';
+import { SlotClient, type Lease, type SlotClientOptions } from './slot-client.js';
 import type { RedisClient } from './ha/connect.js';
 import { randomMailbox } from './test-support/scripts.js';
-import { createTestRedis } from './test-support/test-redis.js';
+import { createTestRedis, onCluster } from './test-support/test-redis.js';
 import type { LeaseLostReason } from './types.js';
 
 let redis: RedisClient;
@@ -93,6 +93,30 @@ describe('SlotClient', () => {
     await next.release();
     expect((await second).ticket).toBeGreaterThan(next.ticket);
     expect(held.signal.aborted).toBe(false); // a release is not a loss
+  });
+
+  it.skipIf(onCluster)('a subscriber connection that is still connecting when the first waiter queues still gets the push', async () => {
+    // ioredis writes SUBSCRIBE before its ready check (INFO) is answered; the check then fails in
+    // subscriber mode and the connection is reset. The safety poll is far beyond the test's
+    // timeout, so only the push can serve the waiter.
+    const subscriber = new Redis(inject('redisUrl'), { lazyConnect: true });
+    const mailbox = await limited(1);
+    const held = await client().acquire(mailbox, { worker: 'holder' });
+    const b = client({ subscriber, leaseTtlMs: 120_000, safetyMarginMs: 1000, safetyPollMs: 60_000, waiterTtlMs: 120_000 });
+    try {
+      let waiting: Promise<Lease> | undefined;
+      subscriber.once('connect', () => void (waiting = b.acquire(mailbox, { worker: 'waiter' })));
+      await subscriber.connect();
+      await waitFor(async () => (await admin.snapshot(mailbox))?.waiters.length === 1);
+      await held.release();
+      const lease = await waiting!;
+      expect(lease.slot).toBe(1);
+      expect(lease.token).toBeGreaterThan(held.token);
+      await lease.release();
+    } finally {
+      await b.close();
+      subscriber.disconnect();
+    }
   });
 
   it('times out, aborts, and in both cases leaves the queue', async () => {
