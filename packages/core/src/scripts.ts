@@ -8,7 +8,8 @@ import type { RedisLike } from './types.js';
  * (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. when Redis restarted).
  */
 type Arg = string | number;
-type Command = (...args: Arg[]) => Promise<unknown>;
+/** A defineCommand function: call it with the connection (or a pipeline) as `this`. */
+type Command = (this: unknown, ...args: Arg[]) => Promise<unknown>;
 
 const COMMAND_PREFIX = 'smtpSlots_';
 let loaded: ReturnType<typeof loadLuaScripts> | undefined;
@@ -24,15 +25,28 @@ function command(redis: RedisLike, name: string): Command {
   }
   const fn = (redis as unknown as Record<string, Command | undefined>)[COMMAND_PREFIX + name];
   if (!fn) throw new Error(`Lua script ${name} is missing`);
-  return fn.bind(redis);
+  return fn;
 }
 
-async function run(redis: RedisLike, name: string, keys: string[], args: Arg[]): Promise<Arg[]> {
+async function run(redis: RedisLike, name: string, keys: readonly string[], args: Arg[]): Promise<Arg[]> {
   try {
-    return (await command(redis, name)(...keys, ...args)) as Arg[];
+    return (await command(redis, name).apply(redis, [...keys, ...args])) as Arg[];
   } catch (error) {
     throw asRedisError(error);
   }
+}
+
+/** stateKeys() per mailbox, built once: every slot script call needs all twelve. */
+const stateKeyCache = new Map<string, readonly string[]>();
+const STATE_KEY_CACHE_SIZE = 1000;
+
+function slotKeys(mailbox: string): readonly string[] {
+  let keys = stateKeyCache.get(mailbox);
+  if (!keys) {
+    if (stateKeyCache.size >= STATE_KEY_CACHE_SIZE) stateKeyCache.clear();
+    stateKeyCache.set(mailbox, (keys = stateKeys(mailbox)));
+  }
+  return keys;
 }
 
 /** Settings every slot script needs (ARGV[1], ARGV[2]). */
@@ -89,7 +103,7 @@ export interface AcquireArgs {
 }
 
 export async function acquireSlot(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, a: AcquireArgs): Promise<WaitReply> {
-  const r = await run(redis, 'acquire', stateKeys(mailbox), [
+  const r = await run(redis, 'acquire', slotKeys(mailbox), [
     ...ctxArgs(ctx), a.id, JSON.stringify(a.holder), a.leaseTtlMs, a.waiterTtlMs, a.waitMs, a.ticket,
   ]);
   if (statusOf(r, mailbox) === 1) return { granted: grantFrom(r) };
@@ -97,7 +111,7 @@ export async function acquireSlot(redis: RedisLike, mailbox: string, ctx: SlotSc
 }
 
 export async function checkWaiter(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, id: string, leaseTtlMs: number): Promise<WaitReply> {
-  const r = await run(redis, 'check', stateKeys(mailbox), [...ctxArgs(ctx), id, leaseTtlMs]);
+  const r = await run(redis, 'check', slotKeys(mailbox), [...ctxArgs(ctx), id, leaseTtlMs]);
   if (statusOf(r, mailbox) === 1) return { granted: grantFrom(r) };
   return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: 0, now: Number(r[3]) } };
 }
@@ -116,7 +130,7 @@ export function replyTime(reply: WaitReply): number {
 
 /** Resolves with the new expiry (Redis ms); rejects with LeaseLostError when the lease is gone. */
 export async function renewLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: LeaseRef, leaseTtlMs: number): Promise<number> {
-  const r = await run(redis, 'renew', stateKeys(mailbox), [...ctxArgs(ctx), lease.id, lease.slot, lease.token, leaseTtlMs, lease.epoch]);
+  const r = await run(redis, 'renew', slotKeys(mailbox), [...ctxArgs(ctx), lease.id, lease.slot, lease.token, leaseTtlMs, lease.epoch]);
   statusOf(r, mailbox, lease.slot);
   return Number(r[1]);
 }
@@ -127,9 +141,27 @@ export interface HandOff {
   grant: GrantReply;
 }
 
-/** `released`: this call released the lease (false: it was already gone or is someone else's). */
+/**
+ * `released`: this call released the lease (false: it was already gone or is someone else's).
+ *
+ * The release goes out behind a PING in one write. Redis (7.x) writes the clients with output of
+ * one event-loop turn newest-first, so the caller's reply, queued after the script, would go out
+ * before the grant the script pushes to the head waiter; with the PING's reply already queued,
+ * the caller keeps its place and the waiter (the hand-off's critical path) is written first.
+ * Nothing depends on this order: it only shortens the hand-off (about 0.1 ms here).
+ */
 export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>): Promise<{ released: boolean; handedOff: number; handOffs: HandOff[] }> {
-  const r = await run(redis, 'release', stateKeys(mailbox), [...ctxArgs(ctx), lease.id, lease.slot, lease.token]);
+  const release = command(redis, 'release');
+  const pipeline = redis.pipeline().ping();
+  release.apply(pipeline, [...slotKeys(mailbox), ctx.defaultLimit, ctx.graceMs, lease.id, lease.slot, lease.token]);
+  let r: Arg[];
+  try {
+    const [, [error, reply] = [new Error('no reply to release')]] = (await pipeline.exec()) ?? [];
+    if (error) throw error;
+    r = reply as Arg[];
+  } catch (error) {
+    throw asRedisError(error);
+  }
   const now = Number(r[2]);
   const epoch = String(r[3]);
   const handOffs: HandOff[] = [];
@@ -144,7 +176,7 @@ export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotS
 
 /** 'dequeued', 'released' (it had been granted meanwhile) or 'unknown'. */
 export async function cancelWaiter(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, id: string): Promise<'dequeued' | 'released' | 'unknown'> {
-  const r = await run(redis, 'cancel', stateKeys(mailbox), [...ctxArgs(ctx), id]);
+  const r = await run(redis, 'cancel', slotKeys(mailbox), [...ctxArgs(ctx), id]);
   return (['unknown', 'dequeued', 'released'] as const)[Number(r[0])] ?? 'unknown';
 }
 
@@ -196,7 +228,7 @@ export async function report432(redis: RedisLike, mailbox: string, defaultLimit:
 export async function readSnapshot(redis: RedisLike, mailbox: string, defaultLimit: number): Promise<unknown> {
   const k = mailboxKeys(mailbox);
   try {
-    const json = await command(redis, 'snapshot')(...stateKeys(mailbox), k.rate, k.recipients, k.recipientCounts, defaultLimit, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS);
+    const json = await command(redis, 'snapshot').call(redis, ...stateKeys(mailbox), k.rate, k.recipients, k.recipientCounts, defaultLimit, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS);
     return JSON.parse(String(json));
   } catch (error) {
     throw asRedisError(error);
@@ -204,7 +236,7 @@ export async function readSnapshot(redis: RedisLike, mailbox: string, defaultLim
 }
 
 export async function agentHeartbeat(redis: RedisLike, agentId: string, record: object, ttlMs: number): Promise<number> {
-  return Number(await command(redis, 'agentHeartbeat')(GLOBAL_KEYS.agents, agentId, JSON.stringify(record), ttlMs).catch((e: unknown) => { throw asRedisError(e); }));
+  return Number(await command(redis, 'agentHeartbeat').call(redis, GLOBAL_KEYS.agents, agentId, JSON.stringify(record), ttlMs).catch((e: unknown) => { throw asRedisError(e); }));
 }
 
 export async function agentList(redis: RedisLike): Promise<{ now: number; records: Map<string, string> }> {
