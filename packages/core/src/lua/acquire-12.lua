@@ -28,6 +28,7 @@ if waiting > 0 and promote(now, cfg, epoch_id, grace) > 0 then
 end
 
 local queued = waiting > 0 and redis.call('ZSCORE', K_WAITERS, id)
+local info
 if not queued then
   if now >= grace and waiting == 0 then
     local limit = effective_limit(cfg, now)
@@ -49,7 +50,9 @@ if not queued then
   w.leaseTtl = ttl
   redis.call('ZADD', K_WAITERS, ticket, id)
   redis.call('HSET', K_WINFO, id, cjson.encode(w))
+  info = w
+else
+  info = cjson.decode(redis.call('HGET', K_WINFO, id))
 end
-local info = cjson.decode(redis.call('HGET', K_WINFO, id))
 redis.call('ZADD', K_WDEADLINE, math.min(info['until'], now + waiter_ttl), id)
 return { 0, redis.call('ZRANK', K_WAITERS, id) + 1, next_check(now, grace), info.ticket, now }

@@ -11,7 +11,7 @@ if redis.call('ZSCORE', K_WAITERS, id) then
 end
 local lease = lease_of(id)
 if lease then
-  drop_lease(lease.slot, cjson.encode(lease))
+  drop_lease(lease.slot, id)
   redis.call('HINCRBY', K_STATS, 'releases', 1)
   publish_event('release', now, { slot = lease.slot, token = lease.token, holder = holder_of(lease) })
   promote_waiters(now)

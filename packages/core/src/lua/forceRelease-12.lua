@@ -9,7 +9,7 @@ local now, epoch_id, grace, cfg = begin_admin()
 local raw = redis.call('HGET', K_LEASES, slot)
 if not raw then return { 0 } end
 local lease = cjson.decode(raw)
-drop_lease(slot, raw)
+drop_lease(slot, lease.id)
 redis.call('HINCRBY', K_STATS, 'forceReleased', 1)
 if lease.channel then
   redis.call('PUBLISH', lease.channel, cjson.encode({ type = 'revoke', mailbox = MAILBOX, id = lease.id, slot = lease.slot }))

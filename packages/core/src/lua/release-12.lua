@@ -16,7 +16,7 @@ if raw then
   if lease.id == id and lease.token == token and lease.expiresAt <= now then
     sweep(now) -- expired: it ends as an expiry, as if the sweep had run first
   elseif lease.id == id and lease.token == token then
-    drop_lease(slot, raw)
+    drop_lease(slot, id)
     redis.call('HINCRBY', K_STATS, 'releases', 1)
     publish_event('release', now, { slot = lease.slot, token = lease.token, holder = holder_of(lease) })
     released = 1

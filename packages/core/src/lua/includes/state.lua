@@ -59,10 +59,11 @@ local function current_epoch(now)
   return id, grace
 end
 
-local function drop_lease(slot, raw)
+-- id: the lease's id (owners field), when the lease record was found.
+local function drop_lease(slot, id)
   redis.call('HDEL', K_LEASES, slot)
   redis.call('ZREM', K_EXPIRY, slot)
-  if raw then redis.call('HDEL', K_OWNERS, cjson.decode(raw).id) end
+  if id then redis.call('HDEL', K_OWNERS, id) end
 end
 
 local function drop_waiter(id)
@@ -76,10 +77,10 @@ local function sweep(now)
   local expired = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', now)
   for _, slot in ipairs(expired) do
     local raw = redis.call('HGET', K_LEASES, slot)
-    drop_lease(slot, raw)
+    local l = raw and cjson.decode(raw)
+    drop_lease(slot, l and l.id)
     redis.call('HINCRBY', K_STATS, 'expired', 1)
-    if raw then
-      local l = cjson.decode(raw)
+    if l then
       publish_event('expire', now, { slot = tonumber(slot), token = l.token, holder = holder_of(l) })
     end
   end
