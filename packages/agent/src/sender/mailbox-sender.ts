@@ -8,10 +8,10 @@ import type { Spool, SpoolMessage } from '../spool/spool.js';
 import { backoffDelay } from './backoff.js';
 import { LiveMailboxConfig } from './live-mailbox-config.js';
 import { Notifier, sleep } from './notifier.js';
-import { OutcomeHandler, type MailboxActions } from './outcome-handler.js';
+import { OutcomeHandler, type MailboxActions, type Next } from './outcome-handler.js';
 import type { HoldReason, SenderObserver } from './sender-observer.js';
 import type { AccessTokenProvider } from './token-provider.js';
-import type { UpstreamSession } from './upstream-session.js';
+import type { SendResult, UpstreamSession } from './upstream-session.js';
 import { MailboxHold } from './mailbox-hold.js';
 import { RecipientReservations } from './recipient-reservations.js';
 import { openUnderLease } from './session-opener.js';
@@ -45,6 +45,11 @@ export interface MailboxSenderOptions {
 }
 
 type Admission = 'go' | 'skip' | 'stop';
+/** A rate token, or why not: `holdMs` to wait before the next try, `error` when Redis failed. */
+type RateDecision = { granted: boolean; holdMs?: number; error?: unknown };
+const CONTINUE: Promise<Next> = Promise.resolve('continue');
+const GRANTED: Promise<RateDecision> = Promise.resolve({ granted: true });
+const NOT_GRANTED: RateDecision = { granted: false };
 
 /**
  * The workers of one mailbox on this agent. Each worker: wait until a message is ready, acquire
@@ -194,12 +199,15 @@ export class MailboxSender {
     const signal = AbortSignal.any([lease.signal, this.hardStop.signal]);
     const max = this.options.maxMessagesPerConnection;
     const bookkeeping = new Set<Promise<unknown>>();
+    const counter = { sent: 0 };
     let session: UpstreamSession | undefined;
-    let sent = 0;
-    let midData = false; // the server waits for message bytes: QUIT would be taken as data
-    // The next message is claimed and admitted while the current one is in flight, so that
-    // spool and Redis round trips overlap the upstream's latency instead of adding to it.
+    // The next message is claimed and admitted while the current one is in flight, and its
+    // MAIL FROM and RCPT TO follow the current final dot on the wire: spool, Redis and SMTP round
+    // trips overlap the upstream's latency instead of adding to it. At most two messages are in
+    // flight; the second one's DATA waits until the first is settled and went well.
     let next: Promise<SpoolMessage | undefined> = this.prepare(signal);
+    let inFlight: Promise<Next> | undefined;
+    let lastToken: Promise<RateDecision> = GRANTED;
     try {
       for (let taken = 1; ; taken += 1) {
         const message = await next;
@@ -209,42 +217,37 @@ export class MailboxSender {
           session = await this.openSession(message, lease, signal);
           if (!session) break;
         }
-        // The rate token is taken while MAIL FROM, RCPT TO and DATA are on the wire, and the message
-        // bytes follow only once it is granted: the upstream sees the tokens' spacing, and the Redis
-        // round trip hides behind the SMTP ones.
-        const token = this.waitForRateToken(lease, signal);
-        const sending = session.send(message.header.envelope, message.raw, token.then((t) => t.granted));
+        const previous = inFlight ?? CONTINUE;
+        // The rate token is taken while MAIL FROM and RCPT TO are on the wire, and after the token
+        // of the message before: the upstream sees the tokens' spacing, and the Redis round trip
+        // hides behind the SMTP ones.
+        const token: Promise<RateDecision> = (lastToken = lastToken.then((before) => (before.granted ? this.waitForRateToken(lease, signal) : NOT_GRANTED)));
+        const sending = session.send(message.header.envelope, message.raw, {
+          data: token.then((t) => t.granted),
+          body: previous.then((verdict) => verdict === 'continue', () => false),
+        });
         if (taken < max) next = this.prepare(signal);
-        const [result, decision] = await Promise.all([sending, token]);
-        if (!decision.granted && result.kind === 'failed' && result.error.code === 'ESTREAM') {
-          // Nothing of the message left: back to the queue (recipients stay reserved), free the slot.
-          if (decision.error !== undefined) this.onAcquireError(decision.error);
-          await this.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0, true);
-          midData = true;
-          break;
-        }
-        if (result.kind === 'accepted' && result.refused.length === 0) {
-          sent += 1;
-          // After the next message's MAIL FROM is on the wire: the spool's bookkeeping is off the upstream's critical path.
-          const accepted = session;
-          const done = new Promise<void>((resolve) => setImmediate(resolve))
-            .then(() => this.outcomes.afterSend(message, result, accepted, false))
-            .catch((error: Error) => this.bookkeepingFailed(error));
-          bookkeeping.add(done);
-          void done.finally(() => bookkeeping.delete(done));
-          continue;
-        }
-        if (result.kind === 'accepted') sent += 1;
-        if ((await this.outcomes.afterSend(message, result, session, signal.aborted)) === 'close') break;
+        const current = previous.then(
+          (verdict) => this.settle(message, sending, token, verdict, signal, counter, bookkeeping),
+          // The one before failed in its bookkeeping: this one has not been sent (its gate stayed shut).
+          () => this.settle(message, sending, token, 'close', signal, counter, bookkeeping),
+        );
+        const stop = inFlight && (await inFlight) === 'close';
+        inFlight = current;
+        if (stop) break;
       }
     } finally {
       try {
-        // The slot is released only after the socket has closed (invariant 1): close it first, so
-        // that nothing else in this block can throw past it and release with the socket open.
-        if (session) {
-          if (signal.aborted || midData) await session.destroy();
-          else await session.quit();
-          observer.connectionClosed(this.mailbox, sent);
+        try {
+          await inFlight;
+        } finally {
+          // The slot is released only after the socket has closed (invariant 1): close it first, so
+          // that nothing else in this block can throw past it and release with the socket open.
+          if (session) {
+            if (signal.aborted) await session.destroy();
+            else await session.quit();
+            observer.connectionClosed(this.mailbox, counter.sent);
+          }
         }
       } finally {
         const prefetched = await next.catch((error: Error) => {
@@ -255,6 +258,38 @@ export class MailboxSender {
         await Promise.all(bookkeeping);
       }
     }
+  }
+
+  /** What became of one message, once the one before it is settled (`previous`). */
+  private async settle(
+    message: SpoolMessage,
+    sending: Promise<SendResult>,
+    token: Promise<RateDecision>,
+    previous: Next,
+    signal: AbortSignal,
+    counter: { sent: number },
+    bookkeeping: Set<Promise<unknown>>,
+  ): Promise<Next> {
+    const [result, decision] = await Promise.all([sending, token]);
+    const nothingSent = result.kind === 'held-back' || result.kind === 'recipients-refused' || (result.kind === 'failed' && !result.dataSent);
+    if (result.kind === 'held-back' || (previous === 'close' && nothingSent)) {
+      // Nothing of the message went out (no rate token, or the session is closing): back to the
+      // queue, recipients stay reserved, no attempt counted.
+      if (decision.error !== undefined) this.onAcquireError(decision.error);
+      await this.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0, true);
+      return 'close';
+    }
+    if (result.kind === 'accepted') counter.sent += 1;
+    if (result.kind === 'accepted' && result.refused.length === 0) {
+      // Off the upstream's critical path: the next message's DATA does not wait for the spool.
+      const done = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => this.outcomes.afterSend(message, result, false))
+        .catch((error: Error) => this.bookkeepingFailed(error));
+      bookkeeping.add(done);
+      void done.finally(() => bookkeeping.delete(done));
+      return 'continue';
+    }
+    return this.outcomes.afterSend(message, result, signal.aborted);
   }
 
   /** Claims the next ready message and reserves its recipients; undefined when there is none to send now. */
@@ -304,7 +339,7 @@ export class MailboxSender {
    * A token of the shared per-minute rate. Short waits happen in place (holding the slot); a
    * long one frees the slot instead (`holdMs`).
    */
-  private async waitForRateToken(lease: Lease, signal: AbortSignal): Promise<{ granted: boolean; holdMs?: number; error?: unknown }> {
+  private async waitForRateToken(lease: Lease, signal: AbortSignal): Promise<RateDecision> {
     try {
       for (;;) {
         const decision = await this.services.rate.take(this.mailbox, this.live.current.ratePerMinute * (1 - this.options.rateSafetyFraction));

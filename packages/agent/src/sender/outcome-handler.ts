@@ -5,7 +5,7 @@ import type { Spool, SpoolMessage } from '../spool/spool.js';
 import { backoffDelay, lifetimeExceeded } from './backoff.js';
 import { classifyFailure, splitRefusals, type Classification } from './reply-classifier.js';
 import type { SenderObserver } from './sender-observer.js';
-import type { RecipientRefusal, SendResult, UpstreamSession } from './upstream-session.js';
+import type { RecipientRefusal, SendResult } from './upstream-session.js';
 
 /** Mailbox-level reactions the handler triggers; the MailboxSender implements them. */
 export interface MailboxActions {
@@ -37,7 +37,7 @@ export class OutcomeHandler {
   ) {}
 
   /** Handles the result of `session.send`; `aborted` is true when we destroyed the socket ourselves. */
-  async afterSend(message: SpoolMessage, result: SendResult, session: UpstreamSession, aborted: boolean): Promise<Next> {
+  async afterSend(message: SpoolMessage, result: SendResult, aborted: boolean): Promise<Next> {
     if (result.kind === 'accepted') {
       const { retry, bounce } = splitRefusals(result.refused);
       const bounced = bounce.length > 0 ? { recipients: bounce.map((r) => r.recipient), attempt: refusalAttempt(bounce) } : undefined;
@@ -66,28 +66,28 @@ export class OutcomeHandler {
         const classification: Classification = { disposition: 'temporary', code: codeOf(retry), response: refusalAttempt(retry).response };
         await this.retryLater(message, classification, { recipients: retry.map((r) => r.recipient) });
       }
-      return (await session.reset()) ? 'continue' : 'close';
+      return result.reusable ? 'continue' : 'close';
     }
-    if (aborted && !result.dataSent) {
-      // Our lease ended (or shutdown hit its deadline) before the message was complete: not its fault.
+    if (result.kind === 'held-back' || (aborted && !result.dataSent)) {
+      // Held back before DATA, or our lease ended (or shutdown hit its deadline) before the message was complete: not its fault.
       this.actions.recipientsUnused(message.header.id);
       await this.spool.putBack(message);
       return 'close';
     }
-    return this.afterFailure(message, classifyFailure(result.error, 'send', result.dataSent), result.reusable ? session : undefined);
+    return this.afterFailure(message, classifyFailure(result.error, 'send', result.dataSent), result.reusable);
   }
 
   /** The session could not be opened (connect, TLS, greeting or AUTH) with `message` claimed. */
   async openFailed(message: SpoolMessage, classification: Classification): Promise<void> {
     if (classification.disposition === 'permanent' || classification.disposition === 'unknown-outcome') {
       // A refusing server is not the message's fault: retry it like a connection error.
-      await this.afterFailure(message, { ...classification, disposition: 'temporary' }, undefined);
+      await this.afterFailure(message, { ...classification, disposition: 'temporary' }, false);
       return;
     }
-    await this.afterFailure(message, classification, undefined);
+    await this.afterFailure(message, classification, false);
   }
 
-  private async afterFailure(message: SpoolMessage, classification: Classification, reusable: UpstreamSession | undefined): Promise<Next> {
+  private async afterFailure(message: SpoolMessage, classification: Classification, reusable: boolean): Promise<Next> {
     const { disposition, code, response } = classification;
     switch (disposition) {
       case 'concurrency':
@@ -117,7 +117,7 @@ export class OutcomeHandler {
       case 'permanent':
         await this.spool.bury(message, attempt(classification), response);
         this.failed(code);
-        return reusable && (await reusable.reset()) ? 'continue' : 'close';
+        return reusable ? 'continue' : 'close';
     }
   }
 

@@ -1,12 +1,8 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { UpstreamSettings } from '../config.js';
+import { dataBytes, SmtpClient, smtpError, type Reply, type SmtpError } from './smtp-client.js';
 import type { AccessTokenProvider } from './token-provider.js';
 
-/** An SMTP error as smtp-connection reports it. */
-export type SmtpError = Error & { code?: string; response?: string; responseCode?: number; command?: string };
+export type { SmtpError } from './smtp-client.js';
 
 /** A recipient the server refused at RCPT TO, with its reply. */
 export interface RecipientRefusal {
@@ -14,18 +10,19 @@ export interface RecipientRefusal {
   error: SmtpError;
 }
 
-/** How one message went on an open session. */
+/** How one message went on an open session. `reusable`: the session can carry the next message. */
 export type SendResult =
   /** The server took the message (250 after the final dot) for `accepted`; `refused` got RCPT errors. */
   | { kind: 'accepted'; response: string; accepted: string[]; refused: RecipientRefusal[] }
   /** Every recipient was refused at RCPT TO; no DATA was sent. */
-  | { kind: 'recipients-refused'; refused: RecipientRefusal[] }
+  | { kind: 'recipients-refused'; refused: RecipientRefusal[]; reusable: boolean }
+  /** The gate said no: the transaction was reset before DATA, nothing of the message went out. */
+  | { kind: 'held-back'; reusable: boolean }
   | {
       kind: 'failed';
       error: SmtpError;
       /** Every byte of the message (the final dot included) was handed to the socket. */
       dataSent: boolean;
-      /** The session can carry another message (the server answered; nothing broke). */
       reusable: boolean;
     };
 
@@ -47,144 +44,74 @@ export class SessionOpenError extends Error {
   }
 }
 
+const OPEN = Promise.resolve(true);
+type Envelope = { from: string; to: string[] };
+const positive = (reply: Reply) => reply.code >= 200 && reply.code < 300;
+const isAscii = (text: string) => Buffer.byteLength(text) === text.length;
+
 /**
- * One upstream SMTP connection over a socket this class owns, so that closing can be awaited
- * (a slot is released only after the socket has closed) and destroyed at once on lease loss.
+ * One authenticated upstream SMTP connection. Messages may be handed over before the previous
+ * one is answered: MAIL FROM and RCPT TO of the next message follow the previous final dot on the
+ * wire (RFC 2920 pipelining), so the upstream's latency is paid once per message, not once per
+ * command. Closing can be awaited (a slot is released only after the socket has closed), and the
+ * lease's abort signal destroys the socket at once.
  */
 export class UpstreamSession {
-  private readonly closed: Promise<void>;
-  private failure: SmtpError | undefined;
-  private readonly onAbort = () => this.socket.destroy();
+  /** Resolves when the transaction in progress has written its last byte: the next MAIL FROM may follow. */
+  private wire: Promise<void> = Promise.resolve();
+  private readonly onAbort = () => this.client.destroy(smtpError('the lease ended', 'EABORTED'));
 
-  private constructor(
-    private readonly socket: Socket,
-    private readonly connection: SMTPConnection,
-    private readonly signal: AbortSignal,
-  ) {
-    this.closed = new Promise((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
-    connection.on('error', (error: SmtpError) => (this.failure ??= error));
+  private constructor(private readonly client: SmtpClient, private readonly signal: AbortSignal) {
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Connects, says EHLO (STARTTLS when offered or required) and authenticates. */
   static async open(settings: UpstreamSettings, options: OpenOptions): Promise<UpstreamSession> {
-    const { signal } = options;
-    if (signal.aborted) throw new SessionOpenError('connect', Object.assign(new Error('aborted before connecting'), { code: 'EABORTED' }));
-    const tlsOptions = { rejectUnauthorized: settings.rejectUnauthorized, servername: settings.host };
-    const socket: Socket = settings.secure
-      ? tlsConnect({ host: settings.host, port: settings.port, ...tlsOptions })
-      : netConnect({ host: settings.host, port: settings.port });
-    const connection = new SMTPConnection({
-      host: settings.host,
-      port: settings.port,
-      connection: socket,
-      secure: settings.secure,
-      secured: settings.secure,
-      requireTLS: settings.requireTLS,
-      tls: tlsOptions,
-      name: options.name,
-      connectionTimeout: settings.connectTimeoutMs,
-      greetingTimeout: settings.connectTimeoutMs,
-      socketTimeout: settings.socketTimeoutMs,
-      logger: false,
+    const client = await SmtpClient.connect({ ...settings, name: options.name }, options.signal).catch((error: SmtpError) => {
+      throw new SessionOpenError('connect', error);
     });
-    socket.on('error', () => undefined); // reported through smtp-connection or the connect step
-    // Commands and the message's final dot are small writes: Nagle plus delayed ACKs would stall each ~40 ms.
-    socket.setNoDelay(true);
-    const session = new UpstreamSession(socket, connection, signal);
+    const session = new UpstreamSession(client, options.signal);
     try {
-      await session.step('connect', (done) => {
-        const ready = () => connection.connect(done);
-        if (settings.secure) socket.once('secureConnect', ready);
-        else socket.once('connect', ready);
-        socket.once('error', (error) => done(error as SmtpError));
-        const timer = setTimeout(() => done(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })), settings.connectTimeoutMs);
-        socket.once('close', () => clearTimeout(timer));
-        connection.once('connect', () => clearTimeout(timer));
-      });
       const auth = settings.auth;
       if (auth?.type === 'oauth2') {
-        const provider = options.tokenProvider;
-        if (!provider) throw new SessionOpenError('auth', Object.assign(new Error('no token provider for XOAUTH2'), { code: 'EAUTH' }));
-        let forceRenew = options.forceNewToken ?? false;
-        const oauth2 = {
-          // smtp-connection asks again with renew=true when the server answers 334 with an error.
-          getToken: (renew: boolean, callback: (error: Error | null, token?: string) => void) => {
-            provider.getToken({ forceRenew: renew || forceRenew }).then((token) => callback(null, token), (error: Error) => callback(error));
-            forceRenew = false;
-          },
-          buildXOAuth2Token: (token: string) => Buffer.from(`user=${auth.user}\x01auth=Bearer ${token}\x01\x01`).toString('base64'),
-        };
-        await session.step('auth', (done) => connection.login({ oauth2 } as unknown as SMTPConnection.AuthenticationOAuth2, done));
+        if (!options.tokenProvider) throw smtpError('no token provider for XOAUTH2', 'EAUTH');
+        const token = await options.tokenProvider.getToken({ forceRenew: options.forceNewToken ?? false });
+        await client.authenticate({ user: auth.user, token });
       } else if (auth) {
-        await session.step('auth', (done) => connection.login({ credentials: { user: auth.user, pass: auth.pass } }, done));
+        await client.authenticate({ user: auth.user, pass: auth.pass });
       }
       return session;
     } catch (error) {
       await session.destroy();
-      throw error;
+      throw new SessionOpenError('auth', error as SmtpError);
     }
   }
 
   /**
-   * Sends one message; never throws (the outcome is in the result). With a `gate`, MAIL FROM,
-   * RCPT TO and DATA go out at once but the message bytes wait until the gate resolves true;
-   * false aborts the transaction (error code ESTREAM; the session is then not reusable).
+   * Sends one message; never throws (the outcome is in the result). MAIL FROM and RCPT TO go out
+   * as soon as the previous message's bytes are written, DATA once `gates.data` resolves true
+   * (false: RSET instead, nothing of the message is sent), the message bytes once the server said
+   * 354 and `gates.body` resolves true (false: the session is destroyed, the server discards the
+   * unfinished message).
    */
-  async send(envelope: { from: string; to: string[] }, raw: Buffer, gate?: Promise<boolean>): Promise<SendResult> {
-    if (this.failure || this.signal.aborted || this.socket.destroyed) {
-      return { kind: 'failed', error: this.failure ?? connectionError('connection is closed'), dataSent: false, reusable: false };
+  async send(envelope: Envelope, raw: Buffer, gates: { data?: Promise<boolean>; body?: Promise<boolean> } = {}): Promise<SendResult> {
+    const previous = this.wire;
+    let release!: () => void;
+    this.wire = new Promise((resolve) => (release = resolve));
+    try {
+      await previous;
+      return await this.transaction(envelope, raw, gates.data ?? OPEN, gates.body ?? OPEN, release);
+    } finally {
+      release();
     }
-    let dataSent = false;
-    const body = gate ? new Readable({ read: () => undefined }) : Readable.from([raw]);
-    if (gate) {
-      gate.then(
-        (open) => (open ? (body.push(raw), body.push(null)) : body.destroy(new Error('message held back before its data'))),
-        (error: Error) => body.destroy(error),
-      );
-    }
-    body.once('end', () => (dataSent = true));
-    return new Promise<SendResult>((resolve) => {
-      let settled = false;
-      const finish = (result: SendResult) => {
-        if (settled) return;
-        settled = true;
-        this.connection.off('error', onBroken);
-        this.connection.off('end', onEnd);
-        resolve(result);
-      };
-      // A broken connection never calls send's callback: listen for it separately.
-      const onBroken = (error: SmtpError) => finish({ kind: 'failed', error, dataSent, reusable: false });
-      const onEnd = () => finish({ kind: 'failed', error: this.failure ?? connectionError('connection closed'), dataSent, reusable: false });
-      this.connection.once('error', onBroken);
-      this.connection.once('end', onEnd);
-      this.connection.send({ from: envelope.from, to: envelope.to, size: raw.length }, body, (error, info) => {
-        if (error) {
-          const refused = (error as SmtpError & { rejectedErrors?: SmtpError[] }).rejectedErrors;
-          if (error.code === 'EENVELOPE' && error.command === 'RCPT TO' && refused?.length) {
-            finish({ kind: 'recipients-refused', refused: refused.map(toRefusal) });
-            return;
-          }
-          finish({ kind: 'failed', error, dataSent, reusable: Boolean(error.responseCode) && !this.socket.destroyed });
-          return;
-        }
-        finish({ kind: 'accepted', response: info.response, accepted: info.accepted, refused: (info.rejectedErrors ?? []).map(toRefusal) });
-      });
-    });
-  }
-
-  /** RSET after a refused message so that the next one starts clean. */
-  async reset(): Promise<boolean> {
-    if (this.failure || this.socket.destroyed) return false;
-    return this.step('connect', (done) => this.connection.reset(done)).then(() => true, () => false);
   }
 
   /** QUIT politely and wait until the socket has closed (destroying it after `graceMs`). */
   async quit(graceMs = 5_000): Promise<void> {
-    if (!this.socket.destroyed && !this.failure) {
-      this.connection.quit();
-      const timer = setTimeout(() => this.socket.destroy(), graceMs);
-      await this.closed;
+    if (!this.client.broken) {
+      this.client.command('QUIT').catch(() => undefined);
+      const timer = setTimeout(() => this.client.destroy(), graceMs);
+      await this.client.closed;
       clearTimeout(timer);
     }
     await this.destroy();
@@ -193,29 +120,94 @@ export class UpstreamSession {
   /** Destroys the socket and waits for it to be closed. */
   async destroy(): Promise<void> {
     this.signal.removeEventListener('abort', this.onAbort);
-    this.socket.destroy();
-    this.connection.close();
-    await this.closed;
+    this.client.destroy();
+    await this.client.closed;
   }
 
-  private step(stage: 'connect' | 'auth', run: (done: (error?: SmtpError | null) => void) => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const done = (error?: SmtpError | null) => {
-        if (settled) return;
-        settled = true;
-        this.connection.off('error', done);
-        this.connection.off('end', onEnd);
-        if (error) reject(new SessionOpenError(stage, error));
-        else resolve();
-      };
-      const onEnd = () => done(this.failure ?? connectionError('connection closed'));
-      this.connection.once('error', done);
-      this.connection.once('end', onEnd);
-      run(done);
-    });
+  private async transaction(envelope: Envelope, raw: Buffer, dataGate: Promise<boolean>, bodyGate: Promise<boolean>, wireDone: () => void): Promise<SendResult> {
+    const { client } = this;
+    let dataSent = false;
+    try {
+      const pipelining = client.extensions.has('PIPELINING');
+      const commands = [`MAIL FROM:<${envelope.from}>${this.mailParameters(envelope, raw)}`, ...envelope.to.map((to) => `RCPT TO:<${to}>`)];
+      const pending = pipelining ? client.pipeline(commands) : await this.oneByOne(commands);
+      const open = await dataGate.catch(() => false);
+      // Pipelined, DATA reaches the server before it has answered MAIL FROM: its reply follows theirs.
+      let data = open && pipelining ? client.command('DATA') : undefined;
+      const [mail, ...rcpts] = await Promise.all(pending);
+      if (!positive(mail!)) {
+        await this.endTransaction(data);
+        return { kind: 'failed', error: smtpError('Mail command failed', 'EENVELOPE', mail, 'MAIL FROM'), dataSent, reusable: !client.broken };
+      }
+      const refused: RecipientRefusal[] = [];
+      const accepted: string[] = [];
+      envelope.to.forEach((recipient, i) => {
+        const reply = rcpts[i]!;
+        if (positive(reply)) accepted.push(recipient);
+        else refused.push({ recipient, error: Object.assign(smtpError('Recipient command failed', 'EENVELOPE', reply, 'RCPT TO'), { recipient }) });
+      });
+      if (accepted.length === 0 || !open) {
+        await this.endTransaction(data);
+        return accepted.length === 0 ? { kind: 'recipients-refused', refused, reusable: !client.broken } : { kind: 'held-back', reusable: !client.broken };
+      }
+      data ??= client.command('DATA');
+      const go = await data;
+      if (go.code !== 354) {
+        this.reset();
+        return { kind: 'failed', error: smtpError('Data command failed', 'EMESSAGE', go, 'DATA'), dataSent, reusable: !client.broken };
+      }
+      if (!(await bodyGate.catch(() => false))) {
+        const error = smtpError('the session closes before this message', 'EABORTED');
+        client.destroy(error);
+        return { kind: 'failed', error, dataSent, reusable: false };
+      }
+      const final = client.data(dataBytes(raw));
+      dataSent = !client.broken;
+      wireDone();
+      const reply = await final;
+      if (!positive(reply)) return { kind: 'failed', error: smtpError('Message failed', 'EMESSAGE', reply, 'DATA'), dataSent, reusable: !client.broken };
+      return { kind: 'accepted', response: reply.text, accepted, refused };
+    } catch (error) {
+      return { kind: 'failed', error: error as SmtpError, dataSent, reusable: false };
+    }
+  }
+
+  /** Without pipelining: each command waits for the previous reply; nothing after a refused MAIL FROM. */
+  private async oneByOne(commands: string[]): Promise<Array<Promise<Reply>>> {
+    const replies: Reply[] = [];
+    for (const command of commands) {
+      replies.push(await this.client.command(command));
+      if (!positive(replies[0]!)) break;
+    }
+    return replies.map((reply) => Promise.resolve(reply));
+  }
+
+  /**
+   * Leaves a transaction that will send no message. A DATA already on the wire may have been
+   * accepted (354) after all: only closing the connection keeps the server from taking an empty message.
+   */
+  private async endTransaction(data: Promise<Reply> | undefined): Promise<void> {
+    if (data && (await data).code === 354) {
+      this.client.destroy(smtpError('DATA accepted without a recipient', 'EPROTOCOL'));
+      return;
+    }
+    this.reset();
+  }
+
+  private mailParameters(envelope: Envelope, raw: Buffer): string {
+    const { extensions } = this.client;
+    let parameters = '';
+    if (extensions.has('SIZE')) parameters += ` SIZE=${raw.length}`;
+    if (extensions.has('8BITMIME') && raw.some((byte) => byte > 0x7f)) parameters += ' BODY=8BITMIME';
+    if (extensions.has('SMTPUTF8') && ![envelope.from, ...envelope.to].every(isAscii)) parameters += ' SMTPUTF8';
+    return parameters;
+  }
+
+  /** Ends an open transaction; the next MAIL FROM queues behind it. A refused RSET ends the session. */
+  private reset(): void {
+    this.client.command('RSET').then(
+      (reply) => positive(reply) || this.client.destroy(smtpError('RSET refused', 'EPROTOCOL', reply, 'RSET')),
+      () => undefined,
+    );
   }
 }
-
-const toRefusal = (error: SmtpError): RecipientRefusal => ({ recipient: (error as SmtpError & { recipient?: string }).recipient ?? '', error });
-const connectionError = (message: string): SmtpError => Object.assign(new Error(message), { code: 'ECONNECTION' });

@@ -16,6 +16,10 @@ export interface ScriptedUpstreamOptions {
   onMessage?: (message: { messageId: string | undefined; subject: string; to: string[]; raw: Buffer; attempt: number }) => ScriptedReply | undefined;
   /** Decides the reply to RCPT TO (undefined: accept). */
   onRecipient?: (recipient: string) => { code: number; text: string } | undefined;
+  /** AUTH mechanisms offered. Default PLAIN, LOGIN and XOAUTH2. */
+  authMethods?: string[];
+  /** Leave PIPELINING out of the EHLO reply (commands must then wait for each reply). */
+  hidePipelining?: boolean;
 }
 
 /**
@@ -26,7 +30,9 @@ export class ScriptedUpstream {
   open = 0;
   peak = 0;
   sessions = 0;
-  readonly received: Array<{ messageId: string | undefined; to: string[]; subject: string }> = [];
+  readonly received: Array<{ messageId: string | undefined; to: string[]; subject: string; raw: Buffer }> = [];
+  /** The AUTH mechanism of each successful login. */
+  readonly logins: string[] = [];
   readonly attempts = new Map<string, number>();
   authFailures = 0;
   port = 0;
@@ -38,7 +44,8 @@ export class ScriptedUpstream {
       logger: false,
       disableReverseLookup: true,
       authOptional: !auth,
-      authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
+      authMethods: options.authMethods ?? ['PLAIN', 'LOGIN', 'XOAUTH2'],
+      hidePIPELINING: options.hidePipelining ?? false,
       allowInsecureAuth: true,
       disabledCommands: ['STARTTLS', ...(auth ? [] : ['AUTH'])],
       onAuth: (credentials, _session, callback) => {
@@ -46,7 +53,10 @@ export class ScriptedUpstream {
         const ok = credentials.method === 'XOAUTH2'
           ? (options.tokens?.[user] ?? []).includes(credentials.accessToken ?? '')
           : options.users?.[user] !== undefined && options.users[user] === credentials.password;
-        if (ok) return callback(null, { user });
+        if (ok) {
+          this.logins.push(credentials.method);
+          return callback(null, { user });
+        }
         this.authFailures += 1;
         return callback(Object.assign(new Error('5.7.3 Authentication unsuccessful'), { responseCode: 535 }));
       },
@@ -70,12 +80,12 @@ export class ScriptedUpstream {
             const reply = options.onMessage?.({ messageId, subject, to, raw, attempt });
             if (reply === 'drop') {
               // The message arrived complete; the reply never leaves (the "unknown outcome" case).
-              this.received.push({ messageId, to, subject });
+              this.received.push({ messageId, to, subject, raw });
               this.destroySession(session);
               return;
             }
             if (reply) return callback(Object.assign(new Error(reply.text), { responseCode: reply.code }));
-            this.received.push({ messageId, to, subject });
+            this.received.push({ messageId, to, subject, raw });
             return callback(null, 'OK queued');
           }, options.latencyMs ?? 0);
         });

@@ -1,0 +1,206 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { waitFor } from '@smtp-slots/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { UpstreamSettings } from '../config.js';
+import { ScriptedUpstream, type ScriptedUpstreamOptions } from '../testing/scripted-upstream.js';
+import { dataBytes } from './smtp-client.js';
+import { SessionOpenError, UpstreamSession } from './upstream-session.js';
+
+const USER = 'sender@contoso.example';
+const PASS = 'secret';
+const message = (n: number, body = `message ${n}`) =>
+  Buffer.from(`From: ${USER}\r\nTo: rcpt@fabrikam.example\r\nSubject: test ${n}\r\nMessage-ID: <m${n}@contoso.example>\r\n\r\n${body}\r\n`);
+const envelope = (...to: string[]) => ({ from: USER, to: to.length ? to : ['rcpt@fabrikam.example'] });
+const never = new AbortController().signal;
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function upstream(options: ScriptedUpstreamOptions = {}): Promise<ScriptedUpstream> {
+  const server = await new ScriptedUpstream({ users: { [USER]: PASS }, ...options }).start();
+  cleanup.push(() => server.stop());
+  return server;
+}
+
+/** `auth` null: no AUTH. */
+function settings(port: number, auth: UpstreamSettings['auth'] | null = { type: 'password', user: USER, pass: PASS }): UpstreamSettings {
+  return { host: '127.0.0.1', port, secure: false, requireTLS: false, rejectUnauthorized: true, connectTimeoutMs: 5_000, socketTimeoutMs: 5_000, ...(auth ? { auth } : {}) } as UpstreamSettings;
+}
+
+async function open(port: number, auth?: UpstreamSettings['auth'] | null, signal = never): Promise<UpstreamSession> {
+  const session = await UpstreamSession.open(settings(port, auth), { signal, name: 'agent.test' });
+  cleanup.push(() => session.destroy());
+  return session;
+}
+
+describe('dataBytes', () => {
+  it('doubles leading dots, turns bare LF into CRLF and ends with CRLF.CRLF', () => {
+    expect(dataBytes(Buffer.from('a\r\n.b\r\n..c\r\n')).toString()).toBe('a\r\n..b\r\n...c\r\n.\r\n');
+    expect(dataBytes(Buffer.from('.first\nsecond\n.')).toString()).toBe('..first\r\nsecond\r\n..\r\n.\r\n');
+    expect(dataBytes(Buffer.from('no newline at the end')).toString()).toBe('no newline at the end\r\n.\r\n');
+  });
+});
+
+describe('UpstreamSession (real SMTP server)', () => {
+  it('sends several messages on one session, message bytes intact (dots, 8-bit)', async () => {
+    const server = await upstream();
+    const session = await open(server.port);
+    const tricky = message(2, '.leading dot\r\n.\r\n..two dots\r\nGrüße');
+    const results = await Promise.all([session.send(envelope(), message(1)), session.send(envelope(), tricky), session.send(envelope(), message(3))]);
+    expect(results.map((r) => r.kind)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(server.received.map((m) => m.messageId)).toEqual(['<m1@contoso.example>', '<m2@contoso.example>', '<m3@contoso.example>']);
+    expect(server.received[1]!.raw.equals(tricky)).toBe(true);
+    expect(server.logins).toEqual(['PLAIN']);
+    await session.quit();
+    await waitFor(() => server.open === 0, { timeoutMs: 5_000, message: 'the server saw the socket close' });
+  });
+
+  it('pipelines: the next MAIL FROM and RCPT TO are on the wire before the previous message is answered', async () => {
+    const server = await PipelineProbe.start();
+    cleanup.push(() => server.stop());
+    const session = await open(server.port, null);
+    const first = session.send(envelope(), message(1));
+    const second = session.send(envelope(), message(2));
+    expect((await first).kind).toBe('accepted');
+    expect((await second).kind).toBe('accepted');
+    // The probe holds its reply to the first message until the second MAIL FROM arrives (or 3 s pass).
+    expect(server.mailBeforeReply).toBe(true);
+    await session.quit();
+  });
+
+  it('falls back to one command at a time when the server does not offer PIPELINING; LOGIN when PLAIN is not offered', async () => {
+    const server = await upstream({ hidePipelining: true, authMethods: ['LOGIN'] });
+    const session = await open(server.port);
+    const results = await Promise.all([session.send(envelope(), message(1)), session.send(envelope(), message(2))]);
+    expect(results.map((r) => r.kind)).toEqual(['accepted', 'accepted']);
+    expect(server.logins).toEqual(['LOGIN']);
+    expect(server.received).toHaveLength(2);
+  });
+
+  it('refused recipients: some → the rest get the message; all → no DATA, the session stays usable', async () => {
+    const server = await upstream({ onRecipient: (rcpt) => (rcpt.startsWith('gone') ? { code: 550, text: '5.1.10 Recipient not found' } : undefined) });
+    const session = await open(server.port);
+    const some = await session.send(envelope('gone@fabrikam.example', 'here@fabrikam.example'), message(1));
+    expect(some).toMatchObject({ kind: 'accepted', accepted: ['here@fabrikam.example'] });
+    expect(some.kind === 'accepted' && some.refused.map((r) => [r.recipient, r.error.responseCode])).toEqual([['gone@fabrikam.example', 550]]);
+    const all = await session.send(envelope('gone@fabrikam.example'), message(2));
+    expect(all).toMatchObject({ kind: 'recipients-refused', reusable: true });
+    const after = await session.send(envelope(), message(3));
+    expect(after.kind).toBe('accepted');
+    expect(server.received.map((m) => m.messageId)).toEqual(['<m1@contoso.example>', '<m3@contoso.example>']);
+  });
+
+  it('a closed data gate resets the transaction (nothing sent, session usable); a closed body gate ends the session before any message byte', async () => {
+    const server = await upstream();
+    const session = await open(server.port);
+    expect(await session.send(envelope(), message(1), { data: Promise.resolve(false) })).toEqual({ kind: 'held-back', reusable: true });
+    expect((await session.send(envelope(), message(2))).kind).toBe('accepted');
+    const cut = await session.send(envelope(), message(3), { body: Promise.resolve(false) });
+    expect(cut).toMatchObject({ kind: 'failed', dataSent: false, reusable: false });
+    expect((await session.send(envelope(), message(4))).kind).toBe('failed');
+    expect(server.received.map((m) => m.messageId)).toEqual(['<m2@contoso.example>']);
+  });
+
+  it('a reply to the final dot tells failure apart from a connection lost after it (unknown outcome)', async () => {
+    const server = await upstream({ onMessage: ({ subject }) => (subject === 'test 1' ? { code: 550, text: '5.7.1 Rejected' } : subject === 'test 2' ? 'drop' : undefined) });
+    const session = await open(server.port);
+    const refused = await session.send(envelope(), message(1));
+    expect(refused).toMatchObject({ kind: 'failed', dataSent: true, reusable: true, error: { responseCode: 550, command: 'DATA' } });
+    const lost = await session.send(envelope(), message(2));
+    expect(lost).toMatchObject({ kind: 'failed', dataSent: true, reusable: false, error: { code: 'ECONNECTION' } });
+  });
+
+  it('XOAUTH2: a good token logs in; a refused one fails at the auth stage with the final 535', async () => {
+    const server = await upstream({ tokens: { [USER]: ['good-token'] } });
+    const auth = (token: string) => ({ tokenProvider: { getToken: async () => token }, signal: never, name: 'agent.test' });
+    const oauth = { type: 'oauth2', user: USER } as unknown as UpstreamSettings['auth'];
+    const good = await UpstreamSession.open(settings(server.port, oauth), auth('good-token'));
+    cleanup.push(() => good.destroy());
+    expect((await good.send(envelope(), message(1))).kind).toBe('accepted');
+    const refused = await UpstreamSession.open(settings(server.port, oauth), auth('stale-token')).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(SessionOpenError);
+    expect(refused).toMatchObject({ stage: 'auth', error: { code: 'EAUTH', responseCode: 535 } });
+    expect(server.logins).toEqual(['XOAUTH2']);
+    await waitFor(() => server.open === 1, { timeoutMs: 5_000, message: 'the refused session closed' });
+  });
+
+  it('an abort signal destroys the socket at once', async () => {
+    const server = await upstream({ latencyMs: 2_000 });
+    const controller = new AbortController();
+    const session = await open(server.port, undefined, controller.signal);
+    const sending = session.send(envelope(), message(1));
+    await waitFor(() => server.attempts.size === 1, { timeoutMs: 5_000, message: 'the message is in, its reply is due' });
+    controller.abort();
+    expect(await sending).toMatchObject({ kind: 'failed', dataSent: true, reusable: false });
+    await session.destroy();
+    await waitFor(() => server.open === 0, { timeoutMs: 5_000, message: 'the server saw the socket close' });
+  });
+});
+
+/**
+ * A bare SMTP server (no AUTH) that answers the first message's final dot only once the next
+ * MAIL FROM has arrived, or after 3 s: `mailBeforeReply` tells which.
+ */
+class PipelineProbe {
+  mailBeforeReply = false;
+  port = 0;
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<PipelineProbe> {
+    const probe: PipelineProbe = new PipelineProbe(createServer((socket) => probe.serve(socket)));
+    await new Promise<void>((resolve) => probe.server.listen(0, '127.0.0.1', resolve));
+    probe.port = (probe.server.address() as { port: number }).port;
+    return probe;
+  }
+
+  private serve(socket: Socket): void {
+    let buffer = '';
+    let inData = false;
+    let messages = 0;
+    let heldReply: NodeJS.Timeout | undefined;
+    const answerHeld = () => {
+      if (!heldReply) return;
+      clearTimeout(heldReply);
+      heldReply = undefined;
+      socket.write('250 2.0.0 queued\r\n');
+    };
+    socket.write('220 probe ready\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      let end: number;
+      while ((end = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (inData) {
+          if (line !== '.') continue;
+          inData = false;
+          messages += 1;
+          if (messages === 1) heldReply = setTimeout(answerHeld, 3_000);
+          else socket.write('250 2.0.0 queued\r\n');
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') socket.write('250-probe\r\n250 PIPELINING\r\n');
+        else if (verb === 'MAIL') {
+          if (heldReply) {
+            this.mailBeforeReply = true;
+            answerHeld();
+          }
+          socket.write('250 2.1.0 ok\r\n');
+        } else if (verb === 'RCPT') socket.write('250 2.1.5 ok\r\n');
+        else if (verb === 'DATA') {
+          inData = true;
+          socket.write('354 go ahead\r\n');
+        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+    socket.on('error', () => undefined);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
