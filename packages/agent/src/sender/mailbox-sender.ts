@@ -232,9 +232,11 @@ export class MailboxSender {
           // The one before failed in its bookkeeping: this one has not been sent (its gate stayed shut).
           () => this.settle(message, sending, token, 'close', signal, counter, bookkeeping),
         );
-        const stop = inFlight && (await inFlight) === 'close';
+        // `current` becomes the one the finally block waits for before the session closes, even
+        // when waiting for the one before throws.
+        const before = inFlight;
         inFlight = current;
-        if (stop) break;
+        if (before && (await before) === 'close') break;
       }
     } finally {
       try {
