@@ -144,23 +144,28 @@ export interface HandOff {
 /**
  * `released`: this call released the lease (false: it was already gone or is someone else's).
  *
- * The release goes out behind a PING in one write. Redis (7.x) writes the clients with output of
- * one event-loop turn newest-first, so the caller's reply, queued after the script, would go out
- * before the grant the script pushes to the head waiter; with the PING's reply already queued,
- * the caller keeps its place and the waiter (the hand-off's critical path) is written first.
- * Nothing depends on this order: it only shortens the hand-off (about 0.1 ms here).
+ * `waitersLikely`: send the release behind a PING in one write. Redis (7.x) writes the clients
+ * with output of one event-loop turn newest-first, so the caller's reply, queued after the
+ * script, would go out before the grant the script pushes to the head waiter; with the PING's
+ * reply already queued, the caller keeps its place and the waiter (the hand-off's critical path)
+ * is written first. Nothing depends on this order: it only shortens a hand-off (about 0.1 ms
+ * here), and costs the releaser a pipeline, so it is worth it only when somebody waits.
  */
-export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>): Promise<{ released: boolean; handedOff: number; handOffs: HandOff[] }> {
-  const release = command(redis, 'release');
-  const pipeline = redis.pipeline().ping();
-  release.apply(pipeline, [...slotKeys(mailbox), ctx.defaultLimit, ctx.graceMs, lease.id, lease.slot, lease.token]);
+export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>, waitersLikely = false): Promise<{ released: boolean; handedOff: number; handOffs: HandOff[] }> {
+  const args = [...slotKeys(mailbox), ctx.defaultLimit, ctx.graceMs, lease.id, lease.slot, lease.token];
   let r: Arg[];
-  try {
-    const [, [error, reply] = [new Error('no reply to release')]] = (await pipeline.exec()) ?? [];
-    if (error) throw error;
-    r = reply as Arg[];
-  } catch (error) {
-    throw asRedisError(error);
+  if (waitersLikely) {
+    const pipeline = redis.pipeline().ping();
+    command(redis, 'release').apply(pipeline, args);
+    try {
+      const [, [error, reply] = [new Error('no reply to release')]] = (await pipeline.exec()) ?? [];
+      if (error) throw error;
+      r = reply as Arg[];
+    } catch (error) {
+      throw asRedisError(error);
+    }
+  } else {
+    r = await run(redis, 'release', [], args);
   }
   const now = Number(r[2]);
   const epoch = String(r[3]);

@@ -99,6 +99,8 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
    * may differ from another master's, and a bound learnt on one must not date a grant of another.
    */
   private readonly clocks = new Map<string, ServerClock>();
+  /** Mailboxes whose last reply showed somebody waiting: their releases put the waiter's push first. */
+  private readonly queued = new Set<string>();
   private sequence = 0;
   private closed = false;
 
@@ -126,7 +128,9 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
       },
       release: async (lease) => {
         const sentAt = performance.now();
-        const { handOffs } = await releaseLease(this.redis, lease.mailbox, this.ctx, lease.ref);
+        const { handedOff, handOffs } = await releaseLease(this.redis, lease.mailbox, this.ctx, lease.ref, this.queued.has(lease.mailbox));
+        if (handedOff > 0) this.queued.add(lease.mailbox);
+        else this.queued.delete(lease.mailbox);
         // The head waiter may be ours: use the grant from the reply (its send time bounds the
         // grant's Redis time) instead of waiting for the push, which then finds nobody.
         for (const { waiterId, grant } of handOffs) this.waiters.get(waiterId)?.handedOver(grant, sentAt);
@@ -216,6 +220,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
 
   private observed(mailbox: string, reply: WaitReply, sentAt: number): WaitReply {
     this.clockOf(mailbox).observe(replyTime(reply), sentAt);
+    if ('queued' in reply && reply.queued.position > 0) this.queued.add(mailbox);
     return reply;
   }
 
