@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { metricValue, parseMetrics, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import { AgentRegistry, incrementCounter } from '@smtp-slots/core';
-import { parseExposition, valueOf } from './testing/prom-text.js';
 import { randomMailbox, startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -48,8 +47,8 @@ describe('GET /metrics', () => {
     const response = await coordinator.call('GET', '/metrics');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
-    const samples = parseExposition(response.body as string);
-    const at = (name: string, labels: Record<string, string>) => valueOf(samples, name, labels);
+    const samples = parseMetrics(response.body as string);
+    const at = (name: string, labels: Record<string, string>) => metricValue(samples, name, labels);
     expect(at('smtp_slots_slots_limit', { mailbox: busy })).toBe(3);
     expect(at('smtp_slots_slots_effective_limit', { mailbox: busy })).toBe(3);
     expect(at('smtp_slots_slots_in_use', { mailbox: busy })).toBe(3);
@@ -86,17 +85,17 @@ describe('GET /metrics', () => {
 
     await first.release();
     await waiting;
-    const after = parseExposition((await coordinator.call('GET', '/metrics')).body as string);
-    expect(valueOf(after, 'smtp_slots_slots_waiters', { mailbox: busy })).toBe(0);
-    expect(valueOf(after, 'smtp_slots_slot_grants_total', { mailbox: busy })).toBe(4);
+    const after = parseMetrics((await coordinator.call('GET', '/metrics')).body as string);
+    expect(metricValue(after, 'smtp_slots_slots_waiters', { mailbox: busy })).toBe(0);
+    expect(metricValue(after, 'smtp_slots_slot_grants_total', { mailbox: busy })).toBe(4);
   });
 
   it('counts its own HTTP requests by route pattern, never by raw path', async () => {
     await coordinator.call('GET', `/api/mailboxes/${encodeURIComponent(busy)}`);
     await coordinator.call('GET', '/api/mailboxes/nobody%40example.test');
-    const samples = parseExposition((await coordinator.call('GET', '/metrics')).body as string);
-    expect(valueOf(samples, 'smtp_slots_coordinator_http_requests_total', { method: 'GET', route: '/api/mailboxes/:address', status: '200' })).toBeGreaterThanOrEqual(1);
-    expect(valueOf(samples, 'smtp_slots_coordinator_http_requests_total', { method: 'GET', route: '/api/mailboxes/:address', status: '404' })).toBeGreaterThanOrEqual(1);
+    const samples = parseMetrics((await coordinator.call('GET', '/metrics')).body as string);
+    expect(metricValue(samples, 'smtp_slots_coordinator_http_requests_total', { method: 'GET', route: '/api/mailboxes/:address', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(samples, 'smtp_slots_coordinator_http_requests_total', { method: 'GET', route: '/api/mailboxes/:address', status: '404' })).toBeGreaterThanOrEqual(1);
     expect(samples.some((s) => Object.values(s.labels).some((v) => v.includes('@')) && s.name.startsWith('smtp_slots_coordinator_'))).toBe(false);
   });
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisProcess } from '@smtp-slots/testkit';
+import { metricValue, parseMetrics, RedisProcess } from '@smtp-slots/testkit';
 import type { MailboxPage } from './index.js';
 import { OTHER_MAILBOXES } from './index.js';
-import { parseExposition, valueOf } from './testing/prom-text.js';
 import { startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
 
 const MAILBOXES = 10_000;
@@ -67,20 +66,20 @@ describe('10,000 mailboxes', () => {
     await client.acquire(address(1234), { worker: 'w1' });
 
     const text = (await coordinator.call('GET', '/metrics')).body as string;
-    const samples = parseExposition(text);
+    const samples = parseMetrics(text);
     const limits = samples.filter((s) => s.name === 'smtp_slots_slots_limit');
     expect(limits).toHaveLength(21);
     expect(limits.map((s) => s.labels['mailbox'])).toContain(OTHER_MAILBOXES);
     expect(limits.reduce((sum, s) => sum + s.value, 0)).toBe(3 * MAILBOXES);
-    expect(valueOf(samples, 'smtp_slots_slots_limit', { mailbox: OTHER_MAILBOXES })).toBe(3 * (MAILBOXES - 20));
+    expect(metricValue(samples, 'smtp_slots_slots_limit', { mailbox: OTHER_MAILBOXES })).toBe(3 * (MAILBOXES - 20));
     // The quota and rate limits are bounded alike, so recipients_24h / recipients_limit is a ratio per series.
     expect(samples.filter((s) => s.name === 'smtp_slots_recipients_limit')).toHaveLength(21);
-    expect(valueOf(samples, 'smtp_slots_recipients_limit', { mailbox: OTHER_MAILBOXES })).toBe(10_000 * (MAILBOXES - 20));
+    expect(metricValue(samples, 'smtp_slots_recipients_limit', { mailbox: OTHER_MAILBOXES })).toBe(10_000 * (MAILBOXES - 20));
     expect(samples.filter((s) => s.name === 'smtp_slots_rate_limit_per_minute')).toHaveLength(21);
-    expect(valueOf(samples, 'smtp_slots_rate_limit_per_minute', { mailbox: address(9876) })).toBe(30);
-    expect(valueOf(samples, 'smtp_slots_slots_in_use', { mailbox: address(9876) })).toBe(2);
-    expect(valueOf(samples, 'smtp_slots_slots_in_use', { mailbox: address(1234) })).toBe(1);
-    expect(valueOf(samples, 'smtp_slots_mailboxes')).toBe(MAILBOXES);
+    expect(metricValue(samples, 'smtp_slots_rate_limit_per_minute', { mailbox: address(9876) })).toBe(30);
+    expect(metricValue(samples, 'smtp_slots_slots_in_use', { mailbox: address(9876) })).toBe(2);
+    expect(metricValue(samples, 'smtp_slots_slots_in_use', { mailbox: address(1234) })).toBe(1);
+    expect(metricValue(samples, 'smtp_slots_mailboxes')).toBe(MAILBOXES);
     const mailboxLabels = new Set(samples.map((s) => s.labels['mailbox']).filter((v) => v !== undefined));
     expect(mailboxLabels.size).toBe(21);
     expect(samples.length).toBeLessThan(1000);

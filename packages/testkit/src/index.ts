@@ -8,3 +8,4 @@ export { RedisSentinelSet, type RedisSentinelSetOptions } from './redis-sentinel
 export { redisCli, redisCliSession, parseInfo } from './redis-cli.js';
 export { guardPort } from './port-guard.js';
 export { smtpDialog } from './smtp-dialog.js';
+export { parseMetrics, metricValue, metricSum, type MetricSample } from './prometheus-text.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@smtp-slots/agent';
 import { AgentProcess, startAgentFleet } from '@smtp-slots/demo';
-import { metricSum, parseMetrics } from './prometheus-text.js';
+import { metricSum, parseMetrics } from '@smtp-slots/testkit';
 
 export interface MailboxUnderTest {
   address: string;
