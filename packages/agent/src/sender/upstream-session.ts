@@ -67,7 +67,9 @@ export class UpstreamSession {
 
   /** Connects, says EHLO (STARTTLS when offered or required) and authenticates. */
   static async open(settings: UpstreamSettings, options: OpenOptions): Promise<UpstreamSession> {
-    const client = await SmtpClient.connect({ ...settings, name: options.name }, options.signal).catch((error: SmtpError) => {
+    const { host, port, secure, requireTLS, rejectUnauthorized, connectTimeoutMs, socketTimeoutMs } = settings;
+    const connection = { host, port, secure, requireTLS, rejectUnauthorized, connectTimeoutMs, socketTimeoutMs, name: options.name };
+    const client = await SmtpClient.connect(connection, options.signal).catch((error: SmtpError) => {
       throw new SessionOpenError('connect', error);
     });
     const session = new UpstreamSession(client, options.signal);
