@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: smtp-slots vs redis-semaphore vs bottleneck (Redis clustering) on a dedicated
  * redis-server: limit 3, 24 workers in 4 processes. Prints one table.
- *   BENCH_SECONDS  contended run length per implementation (default 8)
+ *   BENCH_SECONDS  contended run length per implementation (default 15; hand-offs, utilisation and waits are measured from 1 s after the first grant to 1 s before the last release)
  *   BENCH_HOLD_MS  how long a worker holds its slot (default 50)
  *   BENCH_LONG_HOLD_MS  hold of the second utilisation run (default 500: an SMTP session's greeting,
  *                   AUTH and several messages)
@@ -20,11 +20,11 @@ import { RedisProcess } from '@smtp-slots/testkit';
 import { createAdapter, IMPLS, LIMIT, type ImplName } from './adapters.js';
 import type { BenchWorkerConfig, Cycle } from './bench-worker.js';
 import { publishFloor } from './publish-floor.js';
-import { handOffs, percentile, utilisation } from './stats.js';
+import { handOffs, percentile, steadyWindow, utilisation } from './stats.js';
 
 const PROCESSES = 4;
 const WORKERS_PER_PROCESS = 6;
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
 const HOLD_MS = Number(process.env['BENCH_HOLD_MS'] ?? 50);
 const LONG_HOLD_MS = Number(process.env['BENCH_LONG_HOLD_MS'] ?? 500);
 const LONG_SECONDS = Math.max(12, SECONDS);
@@ -49,6 +49,7 @@ interface Result {
   roundTripsUncontended: number;
   commandsUncontended: number;
   roundTripsContended: number;
+  pingsContended: number;
   commandsContended: number;
   redisCpuUncontended: number;
   redisCpuContended: number;
@@ -94,21 +95,28 @@ async function contended(impl: ImplName, url: string, key: string, seconds: numb
   return cycles;
 }
 
-/** Commands Redis executed while `work` ran: sent by clients (round trips) and in total (incl. inside Lua). */
-async function counted(url: string, work: () => Promise<number>): Promise<{ roundTrips: number; total: number }> {
+/**
+ * Commands Redis executed while `work` ran: sent by clients (round trips) and in total (incl.
+ * inside Lua). A PING is counted apart: smtp-slots sends one in the same write as a contended
+ * release (to order Redis' replies), which costs no round trip of its own.
+ */
+async function counted(url: string, work: () => Promise<number>): Promise<{ roundTrips: number; pings: number; total: number }> {
   const client = new Redis(url);
   const monitor = await client.monitor();
   let roundTrips = 0;
+  let pings = 0;
   let total = 0;
-  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
     total += 1;
-    if (source !== 'lua') roundTrips += 1;
+    if (source === 'lua') return;
+    if (args[0]?.toLowerCase() === 'ping') pings += 1;
+    else roundTrips += 1;
   });
   const pairs = await work();
   await new Promise((r) => setTimeout(r, 200));
   monitor.disconnect();
   client.disconnect();
-  return { roundTrips: roundTrips / pairs, total: total / pairs };
+  return { roundTrips: roundTrips / pairs, pings: pings / pairs, total: total / pairs };
 }
 
 async function measure(impl: ImplName, server: RedisProcess): Promise<Result> {
@@ -124,12 +132,10 @@ async function measure(impl: ImplName, server: RedisProcess): Promise<Result> {
   const long = await contended(impl, url, `bench-${tag}-h@example.test`, LONG_SECONDS, WORKERS_PER_PROCESS, LONG_HOLD_MS);
   const light = await contended(impl, url, `bench-${tag}-l@example.test`, Math.max(3, SECONDS / 2), 1);
   const paused = await contended(impl, url, `bench-${tag}-p@example.test`, Math.max(3, SECONDS / 2), 1, HOLD_MS, PAUSE_MS);
-  const first = Math.min(...cycles.map((c) => c[2]));
-  const last = Math.max(...cycles.map((c) => c[3]));
-  const from = first + 1000;
-  const to = last - 1000;
-  const longFrom = Math.min(...long.map((c) => c[2])) + 1000;
-  const longTo = Math.max(...long.map((c) => c[3])) - 1000;
+  // Every measure over the steady part of its run, the same window for every implementation.
+  const [from, to] = steadyWindow(cycles);
+  const [longFrom, longTo] = steadyWindow(long);
+  const contendedHandOffs = handOffs(cycles, LIMIT, [from, to]);
   const perWorker = new Map<string, number>();
   for (const [worker] of cycles) perWorker.set(worker, (perWorker.get(worker) ?? 0) + 1);
   const counts = [...perWorker.values()];
@@ -138,18 +144,19 @@ async function measure(impl: ImplName, server: RedisProcess): Promise<Result> {
   return {
     acquire,
     release,
-    handOff: handOffs(cycles, LIMIT).latency,
-    barged: handOffs(cycles, LIMIT).barged / Math.max(1, handOffs(cycles, LIMIT).matched),
-    handOffOneWaiter: handOffs(light, LIMIT).latency,
-    handOffPaused: handOffs(paused, LIMIT).latency,
+    handOff: contendedHandOffs.latency,
+    barged: contendedHandOffs.barged / Math.max(1, contendedHandOffs.matched),
+    handOffOneWaiter: handOffs(light, LIMIT, steadyWindow(light)).latency,
+    handOffPaused: handOffs(paused, LIMIT, steadyWindow(paused)).latency,
     utilisation: utilisation(cycles, LIMIT, from, to),
     utilisationLongHold: utilisation(long, LIMIT, longFrom, longTo),
     cyclesPerSecond: cycles.filter((c) => c[2] >= from && c[2] <= to).length / ((to - from) / 1000),
-    waitP99: percentile(cycles.map((c) => c[2] - c[1]), 99),
+    waitP99: percentile(cycles.filter((c) => c[2] >= from && c[2] <= to).map((c) => c[2] - c[1]), 99),
     fairness: `${Math.min(...counts)}–${Math.max(...counts)}`,
     roundTripsUncontended: unc.roundTrips,
     commandsUncontended: unc.total,
     roundTripsContended: con.roundTrips,
+    pingsContended: con.pings,
     commandsContended: con.total,
     redisCpuUncontended,
     redisCpuContended,
@@ -188,7 +195,7 @@ async function main(): Promise<void> {
     ['grants per worker min–max (24 workers)', (r) => r.fairness],
     ['round trips per acquire+release, uncontended', (r) => r.roundTripsUncontended.toFixed(2)],
     ['Redis commands per acquire+release, uncontended', (r) => r.commandsUncontended.toFixed(1)],
-    ['round trips per acquire+release, contended', (r) => r.roundTripsContended.toFixed(2)],
+    ['round trips per acquire+release, contended (+ PINGs in a release\'s write)', (r) => `${r.roundTripsContended.toFixed(2)}${r.pingsContended > 0 ? ` (+${r.pingsContended.toFixed(2)})` : ''}`],
     ['Redis commands per acquire+release, contended', (r) => r.commandsContended.toFixed(1)],
     ['redis-server CPU per acquire+release, uncontended (µs)', (r) => r.redisCpuUncontended.toFixed(0)],
     ['redis-server CPU per acquire+release, contended (µs)', (r) => r.redisCpuContended.toFixed(0)],
