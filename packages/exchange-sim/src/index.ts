@@ -9,3 +9,4 @@ export type { AcceptedMessage } from './message-log.js';
 export { ExchangeSimError, type ExchangeSimErrorCode } from './errors.js';
 export { Reply, ReplyCode } from './replies.js';
 export { readMessageId } from './message-id.js';
+export { selfSignedCertificate } from './tls-cert.js';

@@ -182,7 +182,7 @@ export class SmtpClient {
 
   private attach(socket: Socket): void {
     socket.on('data', this.onData);
-    socket.on('error', (error) => this.fail(smtpError(error.message, socket === this.raw ? 'ECONNECTION' : 'ETLS')));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(smtpError(error.message, socket !== this.raw || isTlsError(error) ? 'ETLS' : 'ECONNECTION')));
     // Commands and the final dot are small writes: Nagle plus delayed ACKs would stall each ~40 ms.
     if (socket === this.raw) {
       socket.setNoDelay(true);
@@ -221,6 +221,9 @@ export class SmtpClient {
     this.raw.destroy();
   }
 }
+
+/** Certificate and handshake failures (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_SSL_...`). */
+const isTlsError = (error: NodeJS.ErrnoException) => /CERT|SSL|TLS|VERIFY/.test(error.code ?? '');
 
 /** The message as DATA content: CRLF line ends, leading dots doubled, then CRLF "." CRLF. */
 export function dataBytes(raw: Buffer): Buffer {

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { selfSignedCertificate } from '@smtp-slots/exchange-sim';
 import { waitFor } from '@smtp-slots/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UpstreamSettings } from '../config.js';
@@ -124,6 +125,19 @@ describe('UpstreamSession (real SMTP server)', () => {
     expect(refused).toMatchObject({ stage: 'auth', error: { code: 'EAUTH', responseCode: 535 } });
     expect(server.logins).toEqual(['XOAUTH2']);
     await waitFor(() => server.open === 1, { timeoutMs: 5_000, message: 'the refused session closed' });
+  });
+
+  it('TLS from the first byte: the certificate is checked unless told otherwise; requireTLS without STARTTLS fails', async () => {
+    const server = await upstream({ tls: await selfSignedCertificate('localhost') });
+    const trusting = await UpstreamSession.open({ ...settings(server.port), rejectUnauthorized: false, secure: true }, { signal: never, name: 'agent.test' });
+    cleanup.push(() => trusting.destroy());
+    expect((await trusting.send(envelope(), message(1))).kind).toBe('accepted');
+    const checking = await UpstreamSession.open({ ...settings(server.port), secure: true }, { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
+    expect(checking).toMatchObject({ stage: 'connect', error: { code: 'ETLS' } });
+    const plain = await upstream();
+    const required = await UpstreamSession.open({ ...settings(plain.port), requireTLS: true }, { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
+    expect(required).toMatchObject({ stage: 'connect', error: { code: 'ETLS', command: 'STARTTLS' } });
+    expect(plain.received).toHaveLength(0);
   });
 
   it('an abort signal destroys the socket at once', async () => {

@@ -20,6 +20,8 @@ export interface ScriptedUpstreamOptions {
   authMethods?: string[];
   /** Leave PIPELINING out of the EHLO reply (commands must then wait for each reply). */
   hidePipelining?: boolean;
+  /** TLS from the first byte with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 /**
@@ -48,6 +50,7 @@ export class ScriptedUpstream {
       hidePIPELINING: options.hidePipelining ?? false,
       allowInsecureAuth: true,
       disabledCommands: ['STARTTLS', ...(auth ? [] : ['AUTH'])],
+      ...(options.tls ? { secure: true, key: options.tls.key, cert: options.tls.cert } : {}),
       onAuth: (credentials, _session, callback) => {
         const user = credentials.username ?? '';
         const ok = credentials.method === 'XOAUTH2'
