@@ -1,4 +1,5 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 /** An SMTP failure: `responseCode`/`response` when the server answered, `code` always. */
@@ -33,6 +34,8 @@ export const smtpError = (message: string, code: string, reply?: Reply, command?
 
 /** A reply line is at most 512 octets (RFC 5321 4.5.3.1.5); allow generous slack, not unbounded memory. */
 const MAX_LINE = 16 * 1024;
+/** Lines of one multi-line reply (an EHLO reply has a dozen). */
+const MAX_REPLY_LINES = 1_000;
 const CRLF = Buffer.from('\r\n');
 
 /**
@@ -49,6 +52,7 @@ export class SmtpClient {
   private readonly pending: Array<{ resolve: (reply: Reply) => void; reject: (error: SmtpError) => void }> = [];
   private lines: string[] = [];
   private partial = '';
+  private readonly decoder = new StringDecoder('utf8');
   private failure: SmtpError | undefined;
   /** Resolves once the TCP socket has closed. */
   readonly closed: Promise<void>;
@@ -110,11 +114,20 @@ export class SmtpClient {
     return this.pipeline([line])[0]!;
   }
 
-  /** Writes message bytes (already dot-stuffed and terminated); the promise is the reply to the final dot. */
-  data(bytes: Buffer): Promise<Reply> {
+  /**
+   * Writes message bytes (already dot-stuffed and terminated); the promise is the reply to the
+   * final dot. `onWritten` runs once every byte is handed to the kernel: until then the server
+   * cannot have the final dot.
+   */
+  data(bytes: Buffer, onWritten: () => void): Promise<Reply> {
     const reply = this.expect();
-    this.write(bytes);
+    if (!this.failure) this.socket.write(bytes, (error) => error || onWritten());
     return reply;
+  }
+
+  /** QUIT; our side of the connection ends once the server has answered. */
+  quit(): void {
+    this.command('QUIT').then(() => this.socket.end(), () => undefined);
   }
 
   /** AUTH PLAIN (or LOGIN when PLAIN is not offered: Exchange Online offers LOGIN and XOAUTH2), or XOAUTH2. */
@@ -155,7 +168,7 @@ export class SmtpClient {
     const reply = failure ? Promise.reject(failure) : new Promise<Reply>((resolve, reject) => this.pending.push({ resolve, reject }));
     // A pipelined reply nobody awaits any more (the transaction ended early) must not surface as unhandled.
     reply.catch(() => undefined);
-    if (!failure) this.raw.setTimeout(this.options.socketTimeoutMs);
+    if (!failure) this.socket.setTimeout(this.options.socketTimeoutMs);
     return reply;
   }
 
@@ -170,32 +183,41 @@ export class SmtpClient {
   }
 
   private async upgrade(tls: { host: string; port: number; rejectUnauthorized: boolean; servername?: string }): Promise<void> {
+    // Bytes after the 220 would be plaintext injected ahead of the encrypted session.
+    if (this.partial !== '' || this.lines.length > 0) throw smtpError('Data after the STARTTLS reply', 'EPROTOCOL', undefined, 'STARTTLS');
     this.detach(this.socket);
     const secured = tlsConnect({ ...tls, socket: this.raw });
     this.socket = secured;
     this.attach(secured);
-    await new Promise<void>((resolve, reject) => {
-      secured.once('secureConnect', resolve);
-      secured.once('error', (error) => reject(smtpError(error.message, 'ETLS')));
-    });
+    let onSecure!: () => void;
+    const handshake = new Promise<void>((resolve) => secured.once('secureConnect', (onSecure = resolve)));
+    // A stalled handshake ends with the connect timeout or the abort signal: both close the socket.
+    const closed = this.closed.then(() => Promise.reject(this.failure ?? smtpError('Connection closed during the TLS handshake', 'ETLS')));
+    try {
+      await Promise.race([handshake, closed]);
+    } finally {
+      closed.catch(() => undefined);
+      secured.off('secureConnect', onSecure);
+    }
   }
 
   private attach(socket: Socket): void {
     socket.on('data', this.onData);
-    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(smtpError(error.message, socket !== this.raw || isTlsError(error) ? 'ETLS' : 'ECONNECTION')));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(smtpError(error.message, isTlsError(error) ? 'ETLS' : 'ECONNECTION')));
+    // On the socket the bytes go through, so that writing a large message counts as activity.
+    socket.on('timeout', this.onTimeout);
     // Commands and the final dot are small writes: Nagle plus delayed ACKs would stall each ~40 ms.
-    if (socket === this.raw) {
-      socket.setNoDelay(true);
-      socket.on('timeout', this.onTimeout);
-    }
+    if (socket === this.raw) socket.setNoDelay(true);
   }
 
   private detach(socket: Socket): void {
     socket.off('data', this.onData);
+    socket.off('timeout', this.onTimeout);
+    socket.setTimeout(0);
   }
 
   private read(chunk: Buffer): void {
-    const text = this.partial + chunk.toString('utf8');
+    const text = this.partial + this.decoder.write(chunk);
     const lines = text.split('\n');
     this.partial = lines.pop()!;
     if (this.partial.length > MAX_LINE) return this.fail(smtpError('Reply line too long', 'EPROTOCOL'));
@@ -204,14 +226,16 @@ export class SmtpClient {
       const match = /^(\d{3})([ -]|$)/.exec(line);
       if (!match) return this.fail(smtpError(`Invalid reply line: ${line.slice(0, 100)}`, 'EPROTOCOL'));
       this.lines.push(line);
+      if (this.lines.length > MAX_REPLY_LINES) return this.fail(smtpError('Reply too long', 'EPROTOCOL'));
       if (match[2] === '-') continue;
       const reply = { code: Number(match[1]), text: this.lines.join('\n') };
       this.lines = [];
       const waiter = this.pending.shift();
-      if (!waiter) return this.fail(smtpError('Unexpected reply', 'EPROTOCOL', reply));
+      // Not the reply of any command: it must not pass for the answer to the next message's.
+      if (!waiter) return this.fail(smtpError(`Unexpected reply: ${reply.text.slice(0, 200)}`, 'EPROTOCOL'));
       waiter.resolve(reply);
     }
-    if (this.pending.length === 0) this.raw.setTimeout(0); // idle between messages is the caller's business
+    if (this.pending.length === 0) this.socket.setTimeout(0); // idle between messages is the caller's business
   }
 
   private fail(error: SmtpError): void {

@@ -59,16 +59,67 @@ describe('UpstreamSession (real SMTP server)', () => {
   });
 
   it('pipelines: the next MAIL FROM and RCPT TO are on the wire before the previous message is answered', async () => {
-    const server = await PipelineProbe.start();
-    cleanup.push(() => server.stop());
+    // The reply to the first final dot is held until the next MAIL FROM arrives (or 3 s pass).
+    let held: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let mailBeforeReply = false;
+    const server = await RawSmtpServer.start({
+      extensions: ['PIPELINING'],
+      onDot: (n, reply) => (n === 1 ? ((held = reply), (timer = setTimeout(reply, 3_000))) : reply()),
+      onLine: (verb) => {
+        if (verb === 'MAIL' && held) {
+          mailBeforeReply = true;
+          clearTimeout(timer);
+          held();
+          held = undefined;
+        }
+        return undefined;
+      },
+    });
     const session = await open(server.port, null);
     const first = session.send(envelope(), message(1));
     const second = session.send(envelope(), message(2));
     expect((await first).kind).toBe('accepted');
     expect((await second).kind).toBe('accepted');
-    // The probe holds its reply to the first message until the second MAIL FROM arrives (or 3 s pass).
-    expect(server.mailBeforeReply).toBe(true);
+    expect(mailBeforeReply).toBe(true);
     await session.quit();
+  });
+
+  it('without PIPELINING the next MAIL FROM waits for the reply to the final dot', async () => {
+    // The reply to the first dot is held for 300 ms: a MAIL FROM arriving meanwhile breaks RFC 5321.
+    let held: (() => void) | undefined;
+    let mailBeforeReply = false;
+    const server = await RawSmtpServer.start({
+      extensions: [],
+      onDot: (n, reply) => (n === 1 ? ((held = reply), setTimeout(() => (held?.(), (held = undefined)), 300)) : reply()),
+      onLine: (verb) => void (verb === 'MAIL' && held && (mailBeforeReply = true)),
+    });
+    const session = await open(server.port, null);
+    const results = await Promise.all([session.send(envelope(), message(1)), session.send(envelope(), message(2))]);
+    expect(results.map((r) => r.kind)).toEqual(['accepted', 'accepted']);
+    expect(mailBeforeReply).toBe(false);
+  });
+
+  it('a refused RSET ends the session without passing for a refusal of the next message', async () => {
+    const server = await RawSmtpServer.start({
+      extensions: ['PIPELINING'],
+      onLine: (verb) => (verb === 'RCPT' ? '550 5.1.1 no such user' : verb === 'DATA' ? '554 5.5.1 no valid recipients' : verb === 'RSET' ? '503 5.5.1 not now' : undefined),
+    });
+    const session = await open(server.port, null);
+    const [refused, next] = await Promise.all([session.send(envelope('gone@fabrikam.example'), message(1)), session.send(envelope(), message(2))]);
+    expect(refused).toMatchObject({ kind: 'recipients-refused' });
+    expect(next).toMatchObject({ kind: 'failed', dataSent: false, reusable: false, error: { code: 'EPROTOCOL' } });
+    expect(next.kind === 'failed' && next.error.responseCode).toBeUndefined();
+  });
+
+  it('a TLS handshake that stalls after the 220 to STARTTLS ends with the connect timeout', async () => {
+    const server = await RawSmtpServer.start({
+      extensions: ['STARTTLS'],
+      // Answer 220, then read nothing more: the client's ClientHello gets no answer.
+      onLine: (verb, _line, socket) => (verb === 'STAR' ? (socket.write('220 go ahead\r\n'), socket.pause(), '') : undefined),
+    });
+    const stalled = await UpstreamSession.open({ ...settings(server.port, null), connectTimeoutMs: 300 }, { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
+    expect(stalled).toMatchObject({ stage: 'connect', error: { code: 'ETIMEDOUT' } });
   });
 
   it('falls back to one command at a time when the server does not offer PIPELINING; LOGIN when PLAIN is not offered', async () => {
@@ -153,34 +204,37 @@ describe('UpstreamSession (real SMTP server)', () => {
   });
 });
 
+/** What a raw server does with one command line: the reply to write (CRLF added), or nothing. */
+type LineHandler = (verb: string, line: string, socket: Socket) => string | undefined;
+
 /**
- * A bare SMTP server (no AUTH) that answers the first message's final dot only once the next
- * MAIL FROM has arrived, or after 3 s: `mailBeforeReply` tells which.
+ * A bare SMTP server over TCP for protocol corner cases smtp-server will not produce. It answers
+ * the greeting, EHLO (with `extensions`), DATA's 354 and the final dot itself; `onLine` decides the
+ * rest (default: 250). `beforeDotReply` may hold the reply to a final dot (returns a function that
+ * sends it later).
  */
-class PipelineProbe {
-  mailBeforeReply = false;
+class RawSmtpServer {
   port = 0;
+  readonly log: string[] = [];
   private constructor(private readonly server: Server) {}
 
-  static async start(): Promise<PipelineProbe> {
-    const probe: PipelineProbe = new PipelineProbe(createServer((socket) => probe.serve(socket)));
-    await new Promise<void>((resolve) => probe.server.listen(0, '127.0.0.1', resolve));
-    probe.port = (probe.server.address() as { port: number }).port;
-    return probe;
+  static async start(options: { extensions: string[]; onLine?: LineHandler; onDot?: (n: number, reply: () => void) => void }): Promise<RawSmtpServer> {
+    const raw: RawSmtpServer = new RawSmtpServer(createServer((socket) => raw.serve(socket, options)));
+    await new Promise<void>((resolve) => raw.server.listen(0, '127.0.0.1', resolve));
+    raw.port = (raw.server.address() as { port: number }).port;
+    cleanup.push(() => raw.stop());
+    return raw;
   }
 
-  private serve(socket: Socket): void {
+  private readonly sockets = new Set<Socket>();
+
+  private serve(socket: Socket, options: { extensions: string[]; onLine?: LineHandler; onDot?: (n: number, reply: () => void) => void }): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     let buffer = '';
     let inData = false;
     let messages = 0;
-    let heldReply: NodeJS.Timeout | undefined;
-    const answerHeld = () => {
-      if (!heldReply) return;
-      clearTimeout(heldReply);
-      heldReply = undefined;
-      socket.write('250 2.0.0 queued\r\n');
-    };
-    socket.write('220 probe ready\r\n');
+    socket.write('220 raw ready\r\n');
     socket.on('data', (chunk) => {
       buffer += chunk.toString('latin1');
       let end: number;
@@ -191,19 +245,18 @@ class PipelineProbe {
           if (line !== '.') continue;
           inData = false;
           messages += 1;
-          if (messages === 1) heldReply = setTimeout(answerHeld, 3_000);
-          else socket.write('250 2.0.0 queued\r\n');
+          this.log.push(`<dot ${messages}>`);
+          const reply = () => this.log.push(`250 for ${messages}`) && socket.write('250 2.0.0 queued\r\n');
+          if (options.onDot) options.onDot(messages, reply);
+          else reply();
           continue;
         }
         const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') socket.write('250-probe\r\n250 PIPELINING\r\n');
-        else if (verb === 'MAIL') {
-          if (heldReply) {
-            this.mailBeforeReply = true;
-            answerHeld();
-          }
-          socket.write('250 2.1.0 ok\r\n');
-        } else if (verb === 'RCPT') socket.write('250 2.1.5 ok\r\n');
+        this.log.push(verb);
+        const answer = options.onLine?.(verb, line, socket);
+        if (answer !== undefined) {
+          if (answer !== '') socket.write(`${answer}\r\n`);
+        } else if (verb === 'EHLO') socket.write(['raw', ...options.extensions].map((e, i, all) => `250${i === all.length - 1 ? ' ' : '-'}${e}\r\n`).join(''));
         else if (verb === 'DATA') {
           inData = true;
           socket.write('354 go ahead\r\n');
@@ -214,7 +267,8 @@ class PipelineProbe {
     socket.on('error', () => undefined);
   }
 
-  async stop(): Promise<void> {
+  private async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy(); // a paused one would never see the client's FIN
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

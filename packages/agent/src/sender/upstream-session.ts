@@ -111,7 +111,7 @@ export class UpstreamSession {
   /** QUIT politely and wait until the socket has closed (destroying it after `graceMs`). */
   async quit(graceMs = 5_000): Promise<void> {
     if (!this.client.broken) {
-      this.client.command('QUIT').catch(() => undefined);
+      this.client.quit();
       const timer = setTimeout(() => this.client.destroy(), graceMs);
       await this.client.closed;
       clearTimeout(timer);
@@ -131,9 +131,11 @@ export class UpstreamSession {
     let dataSent = false;
     try {
       const pipelining = client.extensions.has('PIPELINING');
-      const commands = [`MAIL FROM:<${envelope.from}>${this.mailParameters(envelope, raw)}`, ...envelope.to.map((to) => `RCPT TO:<${to}>`)];
+      const bytes = dataBytes(raw);
+      const commands = [`MAIL FROM:<${envelope.from}>${this.mailParameters(envelope, raw, bytes.length)}`, ...envelope.to.map((to) => `RCPT TO:<${to}>`)];
       const pending = pipelining ? client.pipeline(commands) : await this.oneByOne(commands);
-      const open = await dataGate.catch(() => false);
+      // A connection that breaks meanwhile does not wait for the gate (a rate token, say).
+      const open = await Promise.race([dataGate.catch(() => false), client.closed.then(() => false)]);
       // Pipelined, DATA reaches the server before it has answered MAIL FROM: its reply follows theirs.
       let data = open && pipelining ? client.command('DATA') : undefined;
       const [mail, ...rcpts] = await Promise.all(pending);
@@ -163,9 +165,9 @@ export class UpstreamSession {
         client.destroy(error);
         return { kind: 'failed', error, dataSent, reusable: false };
       }
-      const final = client.data(dataBytes(raw));
-      dataSent = !client.broken;
-      wireDone();
+      const final = client.data(bytes, () => (dataSent = true));
+      // Without PIPELINING the next MAIL FROM waits for this reply (RFC 5321 4.3.2; Exim enforces it).
+      if (pipelining) wireDone();
       const reply = await final;
       if (!positive(reply)) return { kind: 'failed', error: smtpError('Message failed', 'EMESSAGE', reply, 'DATA'), dataSent, reusable: !client.broken };
       return { kind: 'accepted', response: reply.text, accepted, refused };
@@ -196,19 +198,24 @@ export class UpstreamSession {
     this.reset();
   }
 
-  private mailParameters(envelope: Envelope, raw: Buffer): string {
+  /** `size`: the DATA bytes (CRLF line ends; stuffed dots and terminator make it a slight over-estimate, as RFC 1870 allows). */
+  private mailParameters(envelope: Envelope, raw: Buffer, size: number): string {
     const { extensions } = this.client;
     let parameters = '';
-    if (extensions.has('SIZE')) parameters += ` SIZE=${raw.length}`;
+    if (extensions.has('SIZE')) parameters += ` SIZE=${size}`;
     if (extensions.has('8BITMIME') && raw.some((byte) => byte > 0x7f)) parameters += ' BODY=8BITMIME';
     if (extensions.has('SMTPUTF8') && ![envelope.from, ...envelope.to].every(isAscii)) parameters += ' SMTPUTF8';
     return parameters;
   }
 
-  /** Ends an open transaction; the next MAIL FROM queues behind it. A refused RSET ends the session. */
+  /**
+   * Ends an open transaction; the next MAIL FROM queues behind it. A refused RSET ends the
+   * session, with an error that carries no reply code: it must not pass for a refusal of the
+   * next message, whose commands were already on the wire.
+   */
   private reset(): void {
     this.client.command('RSET').then(
-      (reply) => positive(reply) || this.client.destroy(smtpError('RSET refused', 'EPROTOCOL', reply, 'RSET')),
+      (reply) => positive(reply) || this.client.destroy(smtpError(`RSET refused: ${reply.text}`, 'EPROTOCOL')),
       () => undefined,
     );
   }
