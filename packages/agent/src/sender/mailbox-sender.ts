@@ -204,7 +204,7 @@ export class MailboxSender {
     // The next message is claimed and admitted while the current one is in flight, and its
     // MAIL FROM and RCPT TO follow the current final dot on the wire: spool, Redis and SMTP round
     // trips overlap the upstream's latency instead of adding to it. At most two messages are in
-    // flight; the second one's DATA waits until the first is settled and went well.
+    // flight; the second one's bytes wait until the first is settled and went well.
     let next: Promise<SpoolMessage | undefined> = this.prepare(signal);
     let inFlight: Promise<Next> | undefined;
     let lastToken: Promise<RateDecision> = GRANTED;
@@ -220,8 +220,12 @@ export class MailboxSender {
         const previous = inFlight ?? CONTINUE;
         // The rate token is taken while MAIL FROM and RCPT TO are on the wire, and after the token
         // of the message before: the upstream sees the tokens' spacing, and the Redis round trip
-        // hides behind the SMTP ones.
-        const token: Promise<RateDecision> = (lastToken = lastToken.then((before) => (before.granted ? this.waitForRateToken(lease, signal) : NOT_GRANTED)));
+        // hides behind the SMTP ones. When the message before closes the session, the wait for
+        // this token ends (no token spent, no connection kept open for it).
+        const closing = new AbortController();
+        previous.then((verdict) => verdict === 'close' && closing.abort(), () => closing.abort());
+        const waitSignal = AbortSignal.any([signal, closing.signal]);
+        const token: Promise<RateDecision> = (lastToken = lastToken.then((before) => (before.granted ? this.waitForRateToken(lease, waitSignal) : NOT_GRANTED)));
         const sending = session.send(message.header.envelope, message.raw, {
           data: token.then((t) => t.granted),
           body: previous.then((verdict) => verdict === 'continue', () => false),
@@ -344,6 +348,7 @@ export class MailboxSender {
   private async waitForRateToken(lease: Lease, signal: AbortSignal): Promise<RateDecision> {
     try {
       for (;;) {
+        if (signal.aborted || this.stopping.signal.aborted) return { granted: false };
         const decision = await this.services.rate.take(this.mailbox, this.live.current.ratePerMinute * (1 - this.options.rateSafetyFraction));
         if (decision.allowed) return { granted: true };
         if (decision.retryAfterMs <= this.options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
