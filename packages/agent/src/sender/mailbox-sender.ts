@@ -287,7 +287,7 @@ export class MailboxSender {
     }
     if (result.kind === 'accepted') counter.sent += 1;
     if (result.kind === 'accepted' && result.refused.length === 0) {
-      // Off the upstream's critical path: the next message's DATA does not wait for the spool.
+      // Off the upstream's critical path: the next message's bytes wait for this verdict, not for the spool.
       const done = new Promise<void>((resolve) => setImmediate(resolve))
         .then(() => this.outcomes.afterSend(message, result, false))
         .catch((error: Error) => this.bookkeepingFailed(error));
