@@ -121,7 +121,7 @@ export class SmtpClient {
    */
   data(bytes: Buffer, onWritten: () => void): Promise<Reply> {
     const reply = this.expect();
-    if (!this.failure) this.socket.write(bytes, (error) => error || onWritten());
+    this.write(bytes, onWritten);
     return reply;
   }
 
@@ -158,9 +158,10 @@ export class SmtpClient {
     this.fail(error ?? smtpError('Connection destroyed', 'ECONNECTION'));
   }
 
-  private write(bytes: Buffer): void {
+  /** `onWritten`: once every byte is handed to the kernel (not on failure). */
+  private write(bytes: Buffer, onWritten?: () => void): void {
     if (this.failure) return; // the expectations just registered were already rejected
-    this.socket.write(bytes);
+    this.socket.write(bytes, (error) => error || onWritten?.());
   }
 
   private expect(): Promise<Reply> {
