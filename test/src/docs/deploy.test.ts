@@ -58,7 +58,7 @@ function runCli(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('example configs', () => {
-  it.each(['deploy/config/agent.example.yaml', 'deploy/config/agent.oauth2.example.yaml', 'deploy/windows/agent.yaml'])(
+  it.each(['deploy/config/agent.example.yaml', 'deploy/config/agent.oauth2.example.yaml', 'deploy/config/agent.password.example.yaml', 'deploy/windows/agent.yaml'])(
     '%s validates against the agent schema',
     (file) => {
       const { config, secretFiles } = exampleAgentConfig(file);
@@ -73,6 +73,15 @@ describe('example configs', () => {
     },
   );
 
+  it('Exchange Online examples lead with OAuth2; only the legacy example uses a password', () => {
+    const types = (file: string) => exampleAgentConfig(file).config.mailboxes.map((m) => m.upstream.auth?.type);
+    for (const file of ['deploy/config/agent.example.yaml', 'deploy/config/agent.oauth2.example.yaml', 'deploy/windows/agent.yaml']) {
+      expect(new Set(types(file)), file).toEqual(new Set(['oauth2']));
+    }
+    expect(types('deploy/config/agent.password.example.yaml')).toEqual(['password']);
+    expect(readRepoText('deploy/config/agent.password.example.yaml')).toMatch(/LEGACY[\s\S]*December 2026/);
+  });
+
   it('the coordinator example validates and listens on loopback', () => {
     const result = parseCoordinatorConfig(readRepoYaml('deploy/config/coordinator.example.yaml'));
     expect(result.ok && !result.help && result.config.http.host).toBe('127.0.0.1');
@@ -85,7 +94,7 @@ describe('example configs', () => {
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     const missing = runCli('packages/agent/dist/cli.js', ['--config', file, '--check']);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('REPORTS_SMTP_PASSWORD');
+    expect(missing.stderr).toContain('REPORTS_CLIENT_SECRET');
   });
 });
 
