@@ -5,7 +5,7 @@ import {
 import type { Logger } from 'pino';
 import type { MailboxSettings, RetryPolicy } from '../config.js';
 import type { Spool, SpoolMessage } from '../spool/spool.js';
-import { backoffDelay } from './backoff.js';
+import { connectRetryDelay, slotServiceRetryDelay, WORKER_FAILURE_PAUSE_MS } from './backoff.js';
 import { LiveMailboxConfig } from './live-mailbox-config.js';
 import { Notifier, sleep } from './notifier.js';
 import { OutcomeHandler, type MailboxActions, type Next } from './outcome-handler.js';
@@ -157,7 +157,7 @@ export class MailboxSender {
         await this.useLease(lease);
       } catch (error) {
         log.error({ mailbox: this.mailbox, worker, err: (error as Error).message }, 'sender worker failed; messages stay in the spool');
-        await sleep(1_000, this.stopping.signal);
+        await sleep(WORKER_FAILURE_PAUSE_MS, this.stopping.signal);
       } finally {
         lease.signal.removeEventListener('abort', onLost);
         await lease.release().catch((error: Error) => log.warn({ mailbox: this.mailbox, err: error.message }, 'slot release failed (the lease will expire)'));
@@ -187,8 +187,7 @@ export class MailboxSender {
     }
     // Redis unavailable (or any failure of the slot service): fail closed and retry with backoff.
     this.redisFailures += 1;
-    const delay = Math.min(5_000, 100 * 2 ** Math.min(this.redisFailures, 6));
-    this.redisRetryAt = Date.now() + delay;
+    this.redisRetryAt = Date.now() + slotServiceRetryDelay(this.redisFailures);
     if (this.redisFailures === 1 || this.redisFailures % 20 === 0) {
       this.services.log.warn({ mailbox: this.mailbox, err: (error as Error).message, failures: this.redisFailures }, 'cannot get a slot: mail stays in the spool and no upstream connection is opened');
     }
@@ -387,7 +386,7 @@ export class MailboxSender {
     await this.outcomes.openFailed(message, failure);
     if (failure.disposition === 'temporary' || failure.disposition === 'permanent') {
       this.connectFailures += 1;
-      this.hold.hold('connect', Math.min(60_000, backoffDelay(this.connectFailures, { ...this.options.retry, initialDelayMs: 1_000 })));
+      this.hold.hold('connect', connectRetryDelay(this.connectFailures, this.options.retry));
     }
     return undefined;
   }
