@@ -109,3 +109,24 @@ export interface SlotEvent {
   at: number;
   [extra: string]: unknown;
 }
+
+/** A held slot. Open the upstream connection only while `signal` is not aborted and `remainingMs() > 0`. */
+export interface Lease {
+  readonly mailbox: string;
+  /** 1..limit */
+  readonly slot: number;
+  /** Fencing token, monotonic per mailbox (also across a Redis data loss). */
+  readonly token: number;
+  /** Arrival order of the request (grants are FIFO by ticket). */
+  readonly ticket: number;
+  /** Aborts (reason: LeaseLostError) when the lease is lost: expired, epoch change, force-release, deadline. */
+  readonly signal: AbortSignal;
+  /** Monotonic ms (performance.now()) when the grant was confirmed. */
+  readonly acquiredAt: number;
+  /** Time spent queued before the grant. */
+  readonly waitedMs: number;
+  /** Milliseconds until the local safety deadline (0 once passed or lost). */
+  remainingMs(): number;
+  /** Idempotent and owner-checked. Call only after the upstream socket has closed. */
+  release(): Promise<void>;
+}

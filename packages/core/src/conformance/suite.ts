@@ -3,7 +3,7 @@ import { CountingServer, waitFor } from '@smtp-slots/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AcquireAbortedError, AcquireTimeoutError } from '../errors.js';
 import type { SlotBackend } from '../ha/slot-backend.js';
-import type { Lease } from '../slot-client.js';
+import type { Lease } from '../types.js';
 import type { ConformanceTarget } from './target.js';
 import { UpstreamLoad } from './upstream-load.js';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ExecutionError, ResourceLockedError, type Lock, type Redlock } from './redlock.js';
 import { LeaseLostError } from '../errors.js';
-import type { Lease } from '../slot-client.js';
+import type { Lease } from '../types.js';
 import type { LeaseLostReason } from '../types.js';
 
 /** What a quorum lease needs from the backend that granted it. */
