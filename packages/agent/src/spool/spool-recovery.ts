@@ -1,6 +1,6 @@
-import { readdir, rename, rm, unlink } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { DirSync } from './dir-sync.js';
-import { readSpoolHeader, SPOOL_STATES, type SpoolHeader, type SpoolState } from './spool-file.js';
+import { decodeSpoolFile, encodeSpoolFile, readSpoolHeader, SPOOL_STATES, writeDurably, type SpoolHeader, type SpoolState } from './spool-file.js';
 import { isSpoolId, type SpoolPaths } from './spool-paths.js';
 
 /** What start-up found: messages that were in flight, files set aside as unreadable. */
@@ -52,8 +52,13 @@ export async function recoverSpool(paths: SpoolPaths): Promise<{ messages: Recov
     for (const copy of stale) await unlink(paths.file(copy.state, id));
     let state = winner.state;
     if (state === 'sending') {
-      // It was in flight when the previous process stopped: send again (same Message-ID).
-      await rename(paths.file('sending', id), paths.file('queued', id));
+      // It was in flight when the previous process stopped: the upstream may have taken it, so
+      // it goes back to queued/ marked as a possible duplicate (same Message-ID). The marked copy
+      // has a higher rev, so a crash before the unlink leaves the marked one the winner.
+      const { header, raw } = decodeSpoolFile(paths.file('sending', id), await readFile(paths.file('sending', id)));
+      winner.header = { ...header, rev: header.rev + 1, possibleDuplicate: true };
+      await writeDurably(paths.tmp(id), paths.file('queued', id), encodeSpoolFile(winner.header, raw));
+      await unlink(paths.file('sending', id));
       state = 'queued';
       requeued += 1;
     }

@@ -66,6 +66,21 @@ describe('Spool', () => {
     expect((await again.claim(MAILBOX))?.header.id).toBe(inFlight?.header.id);
   });
 
+  it('marks a message found in flight at start-up as a possible duplicate, on disk', async () => {
+    const dir = newDir();
+    const spool = await openSpool(dir);
+    await accept(spool, 1);
+    const inFlight = (await spool.claim(MAILBOX))!;
+    writeFileSync(join(dir, 'agent.lock'), '999999\n');
+    open.splice(0);
+
+    const { spool: again } = await Spool.open(dir);
+    open.push(again);
+    const onDisk = decodeSpoolFile('queued', readFileSync(join(dir, 'queued', inFlight.header.id))).header;
+    expect(onDisk).toMatchObject({ possibleDuplicate: true, rev: inFlight.header.rev + 1 });
+    expect((await again.claim(MAILBOX))?.header.possibleDuplicate).toBe(true);
+  });
+
   it('refuses a spool that a live process owns', async () => {
     const dir = newDir();
     writeFileSync(join(dir, 'agent.lock'), `${process.ppid}\n`);
