@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { redisConnectionSchema } from '@smtp-slots/core';
+import { mailboxLimitsShape } from '@smtp-slots/core/mailbox-limits';
 import { z } from 'zod';
 
 // Env overrides arrive as strings: numbers and booleans accept their string spelling too.
@@ -62,17 +63,20 @@ const upstreamSchema = z
   })
   .strict();
 
+// Env overrides arrive as strings, hence the coercing number type.
+const limits = mailboxLimitsShape(() => z.coerce.number());
+
 const mailboxSchema = z
   .object({
     /** The envelope sender (MAIL FROM) routed to this mailbox. */
     address: email(),
     upstream: upstreamSchema,
     /** Concurrent upstream connections for this mailbox across all agents (Exchange Online: 3). */
-    limit: int(1, 1_000).default(3),
+    limit: limits.limit.default(3),
     /** Messages per minute across all agents (Exchange Online: 30). */
-    ratePerMinute: int(1, 1_000_000).default(30),
+    ratePerMinute: limits.ratePerMinute.default(30),
     /** Recipients per rolling 24 h across all agents (Exchange Online: 10,000). */
-    recipientsPerDay: int(1, 100_000_000).default(10_000),
+    recipientsPerDay: limits.recipientsPerDay.default(10_000),
     /** Sender workers on this agent; each holds at most one slot. Default `sender.workers`. */
     workers: int(1, 100).optional(),
     /** Messages sent over one connection before QUIT. Default `sender.maxMessagesPerConnection`. */

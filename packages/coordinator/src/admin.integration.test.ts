@@ -99,6 +99,24 @@ describe('admin actions', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('takes the same limit bounds as the agent config (one schema in core)', async () => {
+    const mailbox = randomMailbox('bounds');
+    await coordinator.admin.ensureMailbox(mailbox, { limit: 3, ratePerMinute: 30 });
+    const path = `${mailboxPath(mailbox)}/config`;
+
+    const highest = await coordinator.call('PUT', path, { token: true, body: { limit: 1_000, ratePerMinute: 1_000_000, recipientsPerDay: 100_000_000 } });
+    expect(highest.status).toBe(200);
+    for (const [body, field] of [
+      [{ limit: 1_001 }, 'limit'],
+      [{ ratePerMinute: 1_000_001 }, 'ratePerMinute'],
+      [{ recipientsPerDay: 100_000_001 }, 'recipientsPerDay'],
+    ] as const) {
+      const bad = await coordinator.call('PUT', path, { token: true, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.error.message).toContain(field);
+    }
+  });
+
   it('force-releases a slot: the holder loses its lease and the slot goes to the next waiter', async () => {
     const mailbox = randomMailbox('force');
     await coordinator.admin.ensureMailbox(mailbox, { limit: 1 });

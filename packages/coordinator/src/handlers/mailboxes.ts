@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { mailboxLimitsSchema } from '@smtp-slots/core/mailbox-limits';
 import { z } from 'zod';
 import { validate } from '../http/validate.js';
 import type { RouteHandlers } from '../routes.js';
@@ -17,13 +18,8 @@ const intParam = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, `must be an integer between ${min} and ${max}`).max(max, `must be an integer between ${min} and ${max}`));
 
-const configPatch = z
-  .object({
-    limit: z.number().int().min(1).max(1000).optional(),
-    ratePerMinute: z.number().int().min(1).max(100_000).optional(),
-    recipientsPerDay: z.number().int().min(1).max(100_000_000).optional(),
-  })
-  .strict()
+const configPatch = mailboxLimitsSchema
+  .partial()
   .refine((patch) => Object.keys(patch).length > 0, 'give at least one of limit, ratePerMinute, recipientsPerDay');
 
 const pauseBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict();
