@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MailboxAdmin } from '@smtp-slots/core';
 import { waitFor } from '@smtp-slots/testkit';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { createAgent, type Agent } from './agent.js';
 import type { AgentConfigInput } from './config.js';
@@ -191,6 +192,19 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
       await Promise.all(running.splice(0).map((a) => a.stop()));
       await sim.stop();
     }
+  });
+
+  it('log lines name the mailbox once (the child binding is not repeated in the line)', async () => {
+    const mailbox = newMailbox();
+    const up = await upstream({ users: { [mailbox]: 'pw' }, onMessage: ({ attempt }) => (attempt < 2 ? { code: 451, text: '4.7.500 Server busy, please try again later' } : undefined) });
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const agent = await createAgent(config(mailbox, up), { logger });
+    running.push(agent);
+    await (await agent.send(mail(mailbox, 1))).delivered();
+    const deferred = lines.filter((line) => line.includes('"msg":"deferred"'));
+    expect(deferred).toHaveLength(1);
+    for (const line of lines.filter((l) => l.includes('"mailbox"'))) expect(line.split('"mailbox":').length - 1, line).toBe(1);
   });
 
   it('stop() finishes what is in flight, releases every slot and leaves the rest in the spool', async () => {

@@ -70,6 +70,8 @@ export class MailboxSender {
   private redisFailures = 0;
   private connectFailures = 0;
   private readonly reserved = new RecipientReservations();
+  /** Bound to `mailbox` once: the lines below never repeat the key (pino would print it twice). */
+  private readonly log: Logger;
   private readonly onSpoolReady = (mailbox: string) => mailbox === this.mailbox && this.notifier.notify();
 
   constructor(private readonly services: SenderServices, private readonly options: MailboxSenderOptions) {
@@ -77,6 +79,7 @@ export class MailboxSender {
     this.mailbox = settings.address.toLowerCase();
     this.hold = new MailboxHold(this.mailbox, services.observer, () => this.notifier.notify());
     const log = services.log.child({ mailbox: this.mailbox });
+    this.log = log;
     this.live = new LiveMailboxConfig(services.admin, this.mailbox, { limit: settings.limit, ratePerMinute: settings.ratePerMinute, recipientsPerDay: settings.recipientsPerDay }, (config, previous) => {
       if (config.paused !== previous.paused) {
         services.observer.paused(this.mailbox, config.paused);
@@ -132,7 +135,8 @@ export class MailboxSender {
   }
 
   private async runWorker(worker: string): Promise<void> {
-    const { slots, observer, log } = this.services;
+    const { slots, observer } = this.services;
+    const { log } = this;
     while (!this.stopping.signal.aborted) {
       const waitMs = this.gate();
       if (waitMs > 0) {
@@ -156,11 +160,11 @@ export class MailboxSender {
       try {
         await this.useLease(lease);
       } catch (error) {
-        log.error({ mailbox: this.mailbox, worker, err: (error as Error).message }, 'sender worker failed; messages stay in the spool');
+        log.error({ worker, err: (error as Error).message }, 'sender worker failed; messages stay in the spool');
         await sleep(WORKER_FAILURE_PAUSE_MS, this.stopping.signal);
       } finally {
         lease.signal.removeEventListener('abort', onLost);
-        await lease.release().catch((error: Error) => log.warn({ mailbox: this.mailbox, err: error.message }, 'slot release failed (the lease will expire)'));
+        await lease.release().catch((error: Error) => log.warn({ err: error.message }, 'slot release failed (the lease will expire)'));
         observer.slotReleased(this.mailbox);
         this.busy -= 1;
         this.notifier.notify();
@@ -189,7 +193,7 @@ export class MailboxSender {
     this.redisFailures += 1;
     this.redisRetryAt = Date.now() + slotServiceRetryDelay(this.redisFailures);
     if (this.redisFailures === 1 || this.redisFailures % 20 === 0) {
-      this.services.log.warn({ mailbox: this.mailbox, err: (error as Error).message, failures: this.redisFailures }, 'cannot get a slot: mail stays in the spool and no upstream connection is opened');
+      this.log.warn({ err: (error as Error).message, failures: this.redisFailures }, 'cannot get a slot: mail stays in the spool and no upstream connection is opened');
     }
   }
 
@@ -312,12 +316,13 @@ export class MailboxSender {
 
   private bookkeepingFailed(error: Error): void {
     // The upstream has the message; the spool could not record it: it may be sent again after a restart.
-    this.services.log.error({ mailbox: this.mailbox, err: error.message }, 'could not remove a delivered message from the spool');
+    this.log.error({ err: error.message }, 'could not remove a delivered message from the spool');
   }
 
   /** The recipient budget for one message, before anything goes upstream. */
   private async reserveRecipients(message: SpoolMessage): Promise<Admission> {
-    const { spool, ledger, log } = this.services;
+    const { spool, ledger } = this.services;
+    const { log } = this;
     const config = this.live.current;
     const { id, envelope } = message.header;
     const recipients = envelope.to.length;
@@ -332,7 +337,7 @@ export class MailboxSender {
       const budget = await ledger.reserve(this.mailbox, recipients, config.recipientsPerDay);
       if (budget.allowed) return 'go';
       // Never knowingly trip 554 5.2.0: hold the mailbox until the rolling window frees enough.
-      log.warn({ mailbox: this.mailbox, used24h: budget.used, perDay: config.recipientsPerDay, retryAfterMs: budget.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
+      log.warn({ used24h: budget.used, perDay: config.recipientsPerDay, retryAfterMs: budget.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
       return this.giveBack(message, 'recipients', budget.retryAfterMs);
     } catch (error) {
       this.onAcquireError(error);
@@ -382,7 +387,7 @@ export class MailboxSender {
       return undefined;
     }
     const { failure, stage } = opened;
-    this.services.log.warn({ mailbox: this.mailbox, stage, code: failure.code, response: failure.response }, 'upstream session could not be opened');
+    this.log.warn({ stage, code: failure.code, response: failure.response }, 'upstream session could not be opened');
     await this.outcomes.openFailed(message, failure);
     if (failure.disposition === 'temporary' || failure.disposition === 'permanent') {
       this.connectFailures += 1;

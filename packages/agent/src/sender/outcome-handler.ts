@@ -33,6 +33,7 @@ export class OutcomeHandler {
     private readonly retry: RetryPolicy,
     private readonly observer: SenderObserver,
     private readonly actions: MailboxActions,
+    /** Already bound to the mailbox (a child logger): lines here do not repeat the key. */
     private readonly log: Logger,
   ) {}
 
@@ -103,7 +104,7 @@ export class OutcomeHandler {
         return 'close';
       case 'unknown-outcome':
         this.observer.possibleDuplicate(this.mailbox);
-        this.log.warn({ mailbox: this.mailbox, messageId: message.header.messageId, response }, 'connection lost after the final dot: the message may have been delivered; retrying with the same Message-ID');
+        this.log.warn({ messageId: message.header.messageId, response }, 'connection lost after the final dot: the message may have been delivered; retrying with the same Message-ID');
         await this.retryLater(message, classification, { possibleDuplicate: true });
         return 'close';
       case 'mailbox-quota':
@@ -131,7 +132,7 @@ export class OutcomeHandler {
     const failures = message.header.failures + 1;
     const delayMs = backoffDelay(failures, this.retry);
     await this.spool.defer(message, attempt(classification), Date.now() + delayMs, { countsAsFailure: true, ...options });
-    this.log.info({ mailbox: this.mailbox, id: message.header.id, messageId: message.header.messageId, code: classification.code, response: classification.response, failures, retryInMs: delayMs }, 'deferred');
+    this.log.info({ id: message.header.id, messageId: message.header.messageId, code: classification.code, response: classification.response, failures, retryInMs: delayMs }, 'deferred');
     this.observer.deferred(this.mailbox, classification.code);
     this.actions.count('deferred');
   }
