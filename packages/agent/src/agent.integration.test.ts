@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MailboxAdmin } from '@smtp-slots/core';
+import { MailboxAdmin, mailboxKeys } from '@smtp-slots/core';
 import { waitFor } from '@smtp-slots/testkit';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -21,6 +22,9 @@ afterEach(async () => {
   await Promise.all(upstreams.splice(0).map((u) => u.stop()));
 });
 afterAll(() => redis.quit());
+
+const PROMTOOL = '/usr/bin/promtool';
+const hasPromtool = existsSync(PROMTOOL);
 
 const newMailbox = () => `m-${randomBytes(4).toString('hex')}@contoso.example`;
 
@@ -70,6 +74,17 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
     expect(await metrics(agent)).toMatch(new RegExp(`smtp_slots_messages_sent_total\\{mailbox="${mailbox}",agent="[^"]+"\\} 1`));
   });
 
+  // Skipped (and listed as skipped) when promtool is missing: apt-get install prometheus.
+  it.skipIf(!hasPromtool)(`/metrics passes promtool check metrics${hasPromtool ? '' : ' (skipped: /usr/bin/promtool not installed, apt-get install prometheus)'}`, async () => {
+    const mailbox = newMailbox();
+    const up = await upstream({ users: { [mailbox]: 'pw' } });
+    const agent = await start(config(mailbox, up));
+    expect(await (await agent.send(mail(mailbox, 1))).delivered()).toMatchObject({ status: 'sent' });
+    const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: await metrics(agent), encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
   it('never has more connections open than the limit, across agents and workers', async () => {
     const mailbox = newMailbox();
     const up = await upstream({ users: { [mailbox]: 'pw' }, latencyMs: 15 });
@@ -114,6 +129,9 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
     const text = await metrics(agent);
     expect(text).toMatch(/smtp_slots_messages_deferred_total\{mailbox="[^"]+",code="451",agent="[^"]+"\} 2/);
     expect(text).toMatch(/smtp_slots_messages_failed_total\{mailbox="[^"]+",code="550",agent="[^"]+"\} 2/);
+    // The shared counters (read by the coordinator's messages_failed_total) carry the code too; they
+    // count dead messages, the bounced recipient of a delivered message is not one.
+    await waitFor(async () => (await redis.hget(mailboxKeys(mailbox).stats, 'failed:550')) === '1', { message: 'the dead message counted as failed:550 in Redis' });
   });
 
   it('a connection lost after the final dot is retried with the same Message-ID and counted as a possible duplicate', async () => {

@@ -39,6 +39,11 @@ export class AgentMetrics implements SenderObserver {
   constructor(agentId: string, private readonly mailboxes: string[], sources: MetricsSources) {
     this.registry.setDefaultLabels({ agent: agentId });
     collectDefaultMetrics({ register: this.registry });
+    // These default gauges end in _total, which promtool (rightly) rejects for non-counters; the
+    // per-type nodejs_active_* gauges beside them carry the same numbers.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
     const registers = [this.registry];
     const mb = ['mailbox'] as const;
 

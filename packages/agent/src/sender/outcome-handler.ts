@@ -139,7 +139,9 @@ export class OutcomeHandler {
 
   private failed(code: string): void {
     this.observer.failed(this.mailbox, code);
-    this.actions.count('failed');
+    // The code goes into the counter name so that the coordinator's messages_failed_total carries
+    // it (it keeps SMTP codes only, anything else becomes code="other": labels stay bounded).
+    this.actions.count(`failed:${code}`);
   }
 }
 
