@@ -117,6 +117,8 @@ export const agentConfigSchema = z
         maxMessageBytes: int(1_024, 1_073_741_824).default(25 * 1024 * 1024),
         /** More recipients are refused with 452 (Exchange Online: 500 per message). */
         maxRecipients: int(1, 100_000).default(500),
+        /** Connections past this many are answered `421` and closed (bounds sockets and memory). */
+        maxConnections: int(1, 100_000).default(500),
         /** Optional STARTTLS for the relay: PEM file paths (or `file:` references). */
         tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
       })

@@ -1,5 +1,6 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { smtpDialog } from '@smtp-slots/testkit';
 import nodemailer from 'nodemailer';
@@ -39,7 +40,24 @@ async function startRelay(relay: Record<string, unknown> = {}) {
 const transport = (port: number, auth?: { user: string; pass: string }) =>
   nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, auth, connectionTimeout: 5_000 });
 
+function greeting(port: number): Promise<{ line: string; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    cleanup.push(async () => void socket.destroy());
+    socket.once('error', reject);
+    socket.once('data', (chunk) => resolve({ line: chunk.toString('latin1').split('\r\n')[0]!, socket }));
+  });
+}
+
 describe('RelayServer', () => {
+  it('answers 421 to connections past relay.maxConnections and serves the ones before', async () => {
+    const { port } = await startRelay({ maxConnections: 3 });
+    const first = await Promise.all([greeting(port), greeting(port), greeting(port)]);
+    for (const g of first) expect(g.line).toMatch(/^220 /);
+    const extra = await greeting(port);
+    expect(extra.line).toMatch(/^421 /);
+  });
+
   it('answers 250 only once the message is in the spool, routed by MAIL FROM (any case)', async () => {
     const { port, dir, spool } = await startRelay();
     const info = await transport(port).sendMail({ from: 'reports@contoso.example', to: 'a@x.example, b@x.example', subject: 'hi', text: 'hello' });

@@ -63,6 +63,8 @@ export class RelayServer extends EventEmitter {
       // Clients are local apps: a reverse DNS lookup per connection would only add latency.
       disableReverseLookup: true,
       closeTimeout: 5_000,
+      // Beyond this many sockets smtp-server greets with 421 and closes, instead of taking more.
+      maxClients: relay.maxConnections,
       onAuth: (credentials, _session, callback) => {
         if (credentials.username && typeof credentials.password === 'string' && checkRelayUser(relay.users, credentials.username, credentials.password)) {
           callback(null, { user: credentials.username });
