@@ -157,6 +157,19 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
     void receipt;
   });
 
+  it('a tenant without basic authentication (550 5.7.30) pauses the mailbox with the remedy: switch to oauth2', async () => {
+    const mailbox = newMailbox();
+    const up = await upstream({ users: { [mailbox]: 'right' }, authRefusal: { code: 550, text: '5.7.30 Basic authentication is not supported for Client Submission' } });
+    const agent = await start(config(mailbox, up));
+    void agent.send(mail(mailbox, 1));
+    await waitFor(async () => (await admin.getConfig(mailbox))?.paused, { message: 'mailbox paused' });
+    const reason = (await admin.getConfig(mailbox))?.pauseReason;
+    expect(reason).toContain('oauth2');
+    expect(reason).toContain('550 5.7.30 Basic authentication is not supported for Client Submission');
+    expect(agent.spoolDepth()).toBe(1);
+    expect(up.received).toHaveLength(0);
+  });
+
   it('XOAUTH2: a refused token is renewed once through the client-credentials flow, then the message goes out', async () => {
     const mailbox = newMailbox();
     const { createServer } = await import('node:http');

@@ -3,6 +3,7 @@ import type { RetryPolicy } from '../config.js';
 import type { Attempt } from '../spool/spool-file.js';
 import type { Spool, SpoolMessage } from '../spool/spool.js';
 import { backoffDelay, lifetimeExceeded } from './backoff.js';
+import { pauseReason } from './pause-reason.js';
 import { classifyFailure, splitRefusals, type Classification } from './reply-classifier.js';
 import type { SenderObserver } from './sender-observer.js';
 import type { RecipientRefusal, SendResult } from './upstream-session.js';
@@ -113,7 +114,7 @@ export class OutcomeHandler {
         await this.spool.putBack(message);
         this.observer.rejection(this.mailbox, code);
         this.actions.count(`rejections:${code}`);
-        await this.actions.pause(`${disposition === 'auth' ? 'authentication refused' : 'quota or mailbox full'}: ${response}`);
+        await this.actions.pause(pauseReason(disposition, this.mailbox, response));
         return 'close';
       case 'permanent':
         await this.spool.bury(message, attempt(classification), response);

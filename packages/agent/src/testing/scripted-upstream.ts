@@ -10,6 +10,8 @@ export interface ScriptedUpstreamOptions {
   users?: Record<string, string>;
   /** XOAUTH2 tokens accepted per user. */
   tokens?: Record<string, string[]>;
+  /** The reply to a refused AUTH. Default `535 5.7.3 Authentication unsuccessful`. */
+  authRefusal?: { code: number; text: string };
   /** Delay before answering the end of DATA. */
   latencyMs?: number;
   /** Decides the reply at the end of DATA (undefined: accept). */
@@ -61,7 +63,8 @@ export class ScriptedUpstream {
           return callback(null, { user });
         }
         this.authFailures += 1;
-        return callback(Object.assign(new Error('5.7.3 Authentication unsuccessful'), { responseCode: 535 }));
+        const refusal = options.authRefusal ?? { code: 535, text: '5.7.3 Authentication unsuccessful' };
+        return callback(Object.assign(new Error(refusal.text), { responseCode: refusal.code }));
       },
       onRcptTo: (address, _session, callback) => {
         const reply = options.onRecipient?.(address.address);
