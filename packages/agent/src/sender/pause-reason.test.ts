@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { pauseReason } from './pause-reason.js';
+
+describe('pauseReason', () => {
+  it('5.7.139 names the Set-CASMailbox command for the mailbox and keeps the full reply', () => {
+    const reply = '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant';
+    const reason = pauseReason('auth', 'sales@contoso.example', reply);
+    expect(reason).toContain('Set-CASMailbox sales@contoso.example -SmtpClientAuthenticationDisabled $false');
+    expect(reason.endsWith(reply)).toBe(true);
+  });
+
+  it('other refusals keep the plain cause and the reply', () => {
+    expect(pauseReason('auth', 'a@contoso.example', '535 5.7.3 Authentication unsuccessful')).toBe('authentication refused: 535 5.7.3 Authentication unsuccessful');
+    expect(pauseReason('mailbox-quota', 'a@contoso.example', '554 5.2.2 mailbox full')).toBe('quota or mailbox full: 554 5.2.2 mailbox full');
+  });
+});
