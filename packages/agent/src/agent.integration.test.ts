@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MailboxAdmin, mailboxKeys } from '@smtp-slots/core';
-import { waitFor } from '@smtp-slots/testkit';
+import { RedisProcess, waitFor } from '@smtp-slots/testkit';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
@@ -236,6 +236,32 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
     const deferred = lines.filter((line) => line.includes('"msg":"deferred"'));
     expect(deferred).toHaveLength(1);
     for (const line of lines.filter((l) => l.includes('"mailbox"'))) expect(line.split('"mailbox":').length - 1, line).toBe(1);
+  });
+
+  it('/healthz stays 200 and /readyz answers 503 while Redis is frozen (SIGSTOP), 200 after SIGCONT', async () => {
+    const own = await RedisProcess.start();
+    try {
+      const mailbox = newMailbox();
+      const up = await upstream({ users: { [mailbox]: 'pw' } });
+      const agent = await start(config(mailbox, up, { top: { redis: { url: own.url } } }));
+      const call = async (path: string) => {
+        const response = await fetch(`http://127.0.0.1:${agent.metricsPort}${path}`);
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      await waitFor(async () => (await call('/readyz')).status === 200, { timeoutMs: 15_000, message: '/readyz ready' });
+      expect(await call('/readyz')).toEqual({ status: 200, body: { status: 'ready', redis: 'up' } });
+      own.pause();
+      try {
+        expect(await call('/readyz')).toMatchObject({ status: 503, body: { status: 'unavailable', redis: 'down', error: { code: 'REDIS_UNAVAILABLE' } } });
+        expect((await call('/healthz')).status).toBe(200);
+      } finally {
+        own.resume();
+      }
+      await waitFor(async () => (await call('/readyz')).status === 200, { timeoutMs: 15_000, message: '/readyz after SIGCONT' });
+    } finally {
+      await Promise.all(running.splice(0).map((a) => a.stop()));
+      await own.stop();
+    }
   });
 
   it('stop() finishes what is in flight, releases every slot and leaves the rest in the spool', async () => {

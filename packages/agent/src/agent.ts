@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
-  RateLimiter, RecipientLedger, SlotClient, type RedisLike,
+  pingWithin, RateLimiter, RecipientLedger, SlotClient, type RedisLike,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -19,6 +19,9 @@ import { Spool, type SettledEvent } from './spool/spool.js';
 import { reclaimStaleLeases } from './stale-leases.js';
 import { StatusServer } from './status-server.js';
 import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
+
+/** How long /readyz waits for Redis to answer PING (the coordinator's /readyz waits as long). */
+const READY_TIMEOUT_MS = 2000;
 
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -161,7 +164,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
       status = new StatusServer(metrics.registry, () => ({
         status: 'ok', agentId: config.agentId, version: AGENT_VERSION, redis: redisUp ? 'up' : 'down', spoolDepth: spool.depth(),
         mailboxes: Object.fromEntries([...senders].map(([m, s]) => [m, s.status()])),
-      }));
+      }), () => pingWithin(redis, READY_TIMEOUT_MS));
       metricsPort = await status.listen(config.metrics.port, config.metrics.host);
     }
   } catch (error) {

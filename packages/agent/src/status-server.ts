@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /**
- * `/metrics` (Prometheus text) and `/healthz` (JSON) on the agent's metrics address. Nothing
- * here changes state, and nothing here shows a secret.
+ * `/metrics` (Prometheus text), `/healthz` (liveness, JSON) and `/readyz` (readiness: 503 while
+ * Redis does not answer PING) on the agent's metrics address. Nothing here changes state, and
+ * nothing here shows a secret.
  */
 export class StatusServer {
   private readonly server: Server;
 
-  constructor(registry: Registry, health: () => Record<string, unknown>) {
+  constructor(registry: Registry, health: () => Record<string, unknown>, redisReady: () => Promise<void>) {
     this.server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -28,7 +29,16 @@ export class StatusServer {
         response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(health())}\n`);
         return;
       }
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
+      if (path === '/readyz') {
+        redisReady().then(
+          () => response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'ready', redis: 'up' })}\n`),
+          (error: Error) => response.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({
+            status: 'unavailable', redis: 'down', error: { code: 'REDIS_UNAVAILABLE', message: `redis is not reachable: ${error.message}` },
+          })}\n`),
+        );
+        return;
+      }
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
     });
     this.server.keepAliveTimeout = 5_000;
   }

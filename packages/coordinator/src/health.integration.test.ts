@@ -18,15 +18,17 @@ afterAll(async () => {
 
 describe('health', () => {
   it('stays live while Redis is down and reports not-ready until it is back', async () => {
-    expect(await coordinator.call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await coordinator.call('GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
+    expect(await coordinator.call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok', redis: 'up' } });
+    expect(await coordinator.call('GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', redis: 'up' } });
 
     await redis.kill();
     const down = await waitFor(async () => {
       const response = await coordinator.call('GET', '/readyz');
       return response.status === 503 ? response : null;
     }, { message: '/readyz to report Redis down' });
-    expect(down.body.error.code).toBe('REDIS_UNAVAILABLE');
+    expect(down.body).toMatchObject({ status: 'unavailable', redis: 'down', error: { code: 'REDIS_UNAVAILABLE' } });
+    // Liveness stays 200 and, like the agent's, its body shows the lost connection.
+    await waitFor(async () => (await coordinator.call('GET', '/healthz')).body.redis === 'down', { message: '/healthz to show Redis down' });
     expect((await coordinator.call('GET', '/healthz')).status).toBe(200);
     const api = await coordinator.call('GET', '/api/mailboxes');
     expect(api.status).toBe(503);
@@ -38,6 +40,20 @@ describe('health', () => {
 
     await redis.restart();
     await waitFor(async () => (await coordinator.call('GET', '/readyz')).status === 200, { timeoutMs: 15_000, message: '/readyz to recover' });
+  });
+
+  it('reports not-ready while Redis is frozen (SIGSTOP) and ready after SIGCONT', async () => {
+    await waitFor(async () => (await coordinator.call('GET', '/readyz')).status === 200, { timeoutMs: 15_000, message: '/readyz ready before the freeze' });
+    redis.pause();
+    try {
+      // The TCP connection stays open, so only the PING timeout can notice.
+      const frozen = await coordinator.call('GET', '/readyz');
+      expect(frozen).toMatchObject({ status: 503, body: { status: 'unavailable', redis: 'down' } });
+      expect((await coordinator.call('GET', '/healthz')).status).toBe(200);
+    } finally {
+      redis.resume();
+    }
+    await waitFor(async () => (await coordinator.call('GET', '/readyz')).status === 200, { timeoutMs: 15_000, message: '/readyz after SIGCONT' });
   });
 
   it('starts while Redis is down and streams events once it is up', async () => {

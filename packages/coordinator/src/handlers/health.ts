@@ -1,25 +1,28 @@
 import type { RequestHandler } from 'express';
-import type { RedisClient } from '@smtp-slots/core';
+import { pingWithin, type RedisClient } from '@smtp-slots/core';
 
 const READY_TIMEOUT_MS = 2000;
 
-/** /healthz answers while the process runs; /readyz only while Redis answers PING. */
+/**
+ * Same meaning as the agent's status server: /healthz is liveness (200 while the process serves,
+ * the body shows the Redis connection state), /readyz is readiness (503 unless Redis answers PING
+ * within 2 s).
+ */
 export function healthHandlers(redis: RedisClient): { live: RequestHandler; ready: RequestHandler } {
   const live: RequestHandler = (_req, res) => {
-    res.json({ status: 'ok' });
+    // The connection state, not a PING: liveness must not wait on Redis.
+    res.json({ status: 'ok', redis: redis.status === 'ready' ? 'up' : 'down' });
   };
   const ready: RequestHandler = async (_req, res) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    });
     try {
-      await Promise.race([redis.ping(), timeout]);
+      await pingWithin(redis, READY_TIMEOUT_MS);
       res.json({ status: 'ready', redis: 'up' });
     } catch (error) {
-      res.status(503).json({ error: { code: 'REDIS_UNAVAILABLE', message: `redis is not reachable: ${(error as Error).message}` } });
-    } finally {
-      clearTimeout(timer);
+      res.status(503).json({
+        status: 'unavailable',
+        redis: 'down',
+        error: { code: 'REDIS_UNAVAILABLE', message: `redis is not reachable: ${(error as Error).message}` },
+      });
     }
   };
   return { live, ready };

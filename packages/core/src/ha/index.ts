@@ -15,3 +15,4 @@ export { type SlotBackend } from './slot-backend.js';
 export { QuorumSlots, type QuorumSlotsOptions } from './quorum-slots.js';
 export { QUORUM_CLIENT_OPTIONS, createQuorumClients, waitForMajority } from './quorum-clients.js';
 export { LeaderLease, type LeaderLeaseEvents, type LeaderLeaseOptions } from './leader-lease.js';
+export { pingWithin } from './ping-within.js';
