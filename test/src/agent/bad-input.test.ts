@@ -1,14 +1,36 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { resolvePackageCli } from '@smtp-slots/demo';
-import { getFreePort, RedisProcess, smtpDialog, waitFor } from '@smtp-slots/testkit';
+import { RedisProcess, smtpDialog, waitFor } from '@smtp-slots/testkit';
 import nodemailer from 'nodemailer';
 import { describe, expect, inject, it } from 'vitest';
 import { useAgentScenarios, type ScenarioOptions } from '../support/agent-scenario.js';
 
 const scenarios = useAgentScenarios();
+
+/**
+ * Holds a port bound on 0 (the OS picks it, nobody else can take it meanwhile) where Redis is not:
+ * every connection is reset, so clients see ECONNRESET as from a dead node. Call release() right
+ * before starting Redis on the port.
+ */
+async function holdDeadRedisPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const server = createServer((socket) => socket.resetAndDestroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  let released = false;
+  const release = () => (released ? Promise.resolve() : new Promise<void>((resolve) => {
+    released = true;
+    server.close(() => resolve());
+  }));
+  return { port, release };
+}
 
 async function startOne(redisUrl: string, extra: ScenarioOptions['extra'] = {}) {
   const scenario = await scenarios.start({ agents: 1, redisUrl, extra });
@@ -72,7 +94,8 @@ describe('agents: bad input gives a clear error and loses nothing', () => {
   });
 
   it('with Redis unreachable at start the agent says so, spools what it accepts, and delivers once Redis is there', async () => {
-    const port = await getFreePort();
+    const { port, release } = await holdDeadRedisPort();
+    scenarios.after(release);
     const { agent, ...s } = await startOne(`redis://127.0.0.1:${port}`);
     const health = await agent.health();
     expect(health.redis).toBe('down');
@@ -83,6 +106,7 @@ describe('agents: bad input gives a clear error and loses nothing', () => {
     expect(agent.spoolFiles('queued').length + agent.spoolFiles('sending').length).toBe(5);
     expect((await s.stats(false)).sessionsTotal).toBe(0);
 
+    await release();
     const redis = await RedisProcess.start({ port });
     scenarios.after(() => redis.stop());
     await s.waitForDelivery(submitted.accepted, { timeoutMs: 30_000, message: 'delivered after Redis started' });

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { smtpDialog } from '@smtp-slots/testkit';
+import { smtpDialog, waitFor } from '@smtp-slots/testkit';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../config.js';
@@ -47,6 +47,34 @@ function greeting(port: number): Promise<{ line: string; socket: Socket }> {
     socket.once('error', reject);
     socket.once('data', (chunk) => resolve({ line: chunk.toString('latin1').split('\r\n')[0]!, socket }));
   });
+}
+
+/** A raw client: sends bytes, collects every reply, and notes when the relay closed the socket. */
+function rawClient(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  cleanup.push(async () => void socket.destroy());
+  let text = '';
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined); // a reset after the relay closed is expected here
+  socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+  const replies = () => text.split('\r\n').filter((line) => line !== '');
+  return {
+    socket,
+    closed,
+    replies,
+    /** Resolves once `count` reply lines arrived (or rejects if the socket closes first). */
+    waitReplies: (count: number) => new Promise<string[]>((resolve, reject) => {
+      const check = () => {
+        if (replies().length >= count) {
+          socket.off('data', check);
+          resolve(replies());
+        }
+      };
+      socket.on('data', check);
+      void closed.then(() => (replies().length >= count ? resolve(replies()) : reject(new Error(`closed after ${JSON.stringify(replies())}`))));
+      check();
+    }),
+  };
 }
 
 describe('RelayServer', () => {
@@ -117,4 +145,38 @@ describe('RelayServer', () => {
     const ok = await transport(port, users[0]).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'x' });
     expect(ok.response).toMatch(/^250 /);
   });
+
+  it('keeps nothing of a message whose client disconnects in the middle of DATA, and serves the next client', async () => {
+    const { port, dir, server, spool } = await startRelay();
+    const rejected: string[] = [];
+    server.on('rejected', (reason: string) => rejected.push(reason));
+    const client = rawClient(port);
+    await client.waitReplies(1);
+    client.socket.write(`EHLO c\r\nMAIL FROM:<${MAILBOX}>\r\nRCPT TO:<a@x.example>\r\nDATA\r\n`);
+    await waitFor(() => client.replies().some((line) => line.startsWith('354 ')), { message: '354 for DATA' });
+    client.socket.write('Subject: half\r\n\r\nonly the first part of the body');
+    client.socket.destroy();
+
+    const next = await transport(port).sendMail({ from: MAILBOX, to: 'b@x.example', subject: 'whole', text: 'after the broken one' });
+    expect(next.response).toMatch(/^250 /);
+    expect(readdirSync(join(dir, 'queued'))).toHaveLength(1); // only the complete message
+    for (const state of ['sending', 'deferred', 'dead', 'corrupt', 'tmp']) expect(readdirSync(join(dir, state)), state).toEqual([]);
+    expect((await spool.claim(MAILBOX.toLowerCase()))!.raw.toString()).toContain('Subject: whole');
+    expect(rejected).toEqual([]);
+  });
+
+  it('closes a connection whose command line is overlong (no CRLF after 10,000 bytes), and serves the next client', async () => {
+    const { port, dir } = await startRelay();
+    const client = rawClient(port);
+    await client.waitReplies(1);
+    client.socket.write('MAIL FROM:<' + 'x'.repeat(10_000));
+    await client.closed;
+    const replies = client.replies();
+    expect(replies).toHaveLength(2);
+    expect(replies[1]).toMatch(/^[45]\d\d .*too long/i);
+
+    const next = await transport(port).sendMail({ from: MAILBOX, to: 'b@x.example', text: 'after the overlong line' });
+    expect(next.response).toMatch(/^250 /);
+    expect(readdirSync(join(dir, 'queued'))).toHaveLength(1);
+  }, 15_000);
 });

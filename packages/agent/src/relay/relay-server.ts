@@ -5,6 +5,9 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions } from 's
 import { EMAIL_PATTERN, isLoopback, type AgentConfig } from '../config.js';
 import { checkRelayUser } from './relay-auth.js';
 
+/** Longest command line the relay reads (generous beyond RFC 5321's 512 for AUTH PLAIN). */
+const MAX_COMMAND_LINE_BYTES = 4096;
+
 /** An SMTP reply to refuse something with, e.g. `smtpError(550, '5.7.1 ...')`. */
 function smtpError(code: number, text: string): Error & { responseCode: number } {
   return Object.assign(new Error(text), { responseCode: code });
@@ -63,6 +66,9 @@ export class RelayServer extends EventEmitter {
       // Clients are local apps: a reverse DNS lookup per connection would only add latency.
       disableReverseLookup: true,
       closeTimeout: 5_000,
+      // RFC 5321 lines are at most 512 octets; smtp-server's default (16 KiB) would let a client
+      // without CRLF hold a buffer until the idle timeout. Past this it answers 421 and closes.
+      maxCommandLength: MAX_COMMAND_LINE_BYTES,
       // Beyond this many sockets smtp-server greets with 421 and closes, instead of taking more.
       maxClients: relay.maxConnections,
       onAuth: (credentials, _session, callback) => {
