@@ -32,6 +32,36 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   return resolveAgentConfig(document as Record<string, unknown>, env);
 }
 
+export type SpoolDirResult = { ok: true; dir: string } | { ok: false; problems: string[] };
+
+/**
+ * Reads only `spool.dir` (or `SMTP_SLOTS_SPOOL_DIR`) from a config file, without resolving secret
+ * references or validating the rest: the dead-letters CLI must work without the mailboxes' secrets.
+ */
+export function readSpoolDir(file: string, env: NodeJS.ProcessEnv = process.env): SpoolDirResult {
+  const fromEnv = env[`${ENV_PREFIX}SPOOL_DIR`];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return { ok: false, problems: [`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`] };
+  }
+  let document: unknown;
+  try {
+    document = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    return { ok: false, problems: [`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`] };
+  }
+  if (fromEnv !== undefined && fromEnv !== '') return { ok: true, dir: fromEnv };
+  const spool = (document as { spool?: { dir?: unknown } } | null)?.spool;
+  const dir = spool?.dir;
+  if (dir === undefined) {
+    return { ok: true, dir: (agentConfigSchema.shape.spool.parse({}) as { dir: string }).dir };
+  }
+  if (typeof dir !== 'string' || dir === '') return { ok: false, problems: [`spool.dir: must be a non-empty string, got ${JSON.stringify(dir)}`] };
+  return { ok: true, dir };
+}
+
 /** Applies env overrides and secret references to a config object, then validates it. */
 export function resolveAgentConfig(document: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): LoadResult {
   const problems: string[] = [];

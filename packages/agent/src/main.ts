@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createAgent } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { loadAgentConfig } from './config-loader.js';
@@ -59,38 +61,73 @@ export async function runAgent(file: string): Promise<number> {
   });
 }
 
-/** `dead-letters list|retry|purge`: works on the spool files, also while the agent runs. */
-export async function deadLetterCommand(file: string, action: string, ids: string[], json: boolean, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const config = loadOrReport(file, err);
-  if (!config) return EXIT.usage;
-  const store = new DeadLetterStore(config.spool.dir);
-  const chosen = ids.length > 0 ? ids : undefined;
-  switch (action) {
-    case 'list': {
-      const letters = await store.list();
-      if (json) out(JSON.stringify(letters, null, 2));
-      else if (letters.length === 0) out('no dead letters');
-      else {
-        for (const l of letters) {
-          out(`${l.id}  ${l.receivedAt}  ${l.mailbox} -> ${l.to.join(', ')}  ${l.messageId}`);
-          out(`    reason: ${l.reason}`);
-          for (const a of l.attempts) out(`    ${a.at}  ${a.kind}  ${a.response.replace(/\n/g, '\n        ')}`);
-        }
-      }
-      return EXIT.ok;
-    }
-    case 'retry': {
-      const moved = await store.retry(chosen);
-      out(`requeued ${moved.length} dead letter(s)${moved.length ? `: ${moved.map((h) => h.id).join(' ')}` : ''}`);
-      return EXIT.ok;
-    }
-    case 'purge': {
-      const removed = await store.purge(chosen);
-      out(`purged ${removed.length} dead letter(s)`);
-      return EXIT.ok;
-    }
-    default:
-      err(`unknown dead-letters action ${JSON.stringify(action)}: use list, retry or purge`);
-      return EXIT.usage;
+export interface DeadLetterOptions {
+  json: boolean;
+  /** `purge` with no ids deletes every dead letter only when this is set. */
+  all: boolean;
+}
+
+/** The spool's own subfolders: a folder without them is not a spool (a typo, a wrong mount). */
+const SPOOL_SUBFOLDERS = ['queued', 'dead'] as const;
+
+/** Why `dir` cannot be used as a spool, or undefined when it can. */
+async function notASpool(dir: string): Promise<string | undefined> {
+  const info = await stat(dir).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) return `spool dir ${dir} cannot be read (${info.code ?? info.message})`;
+  if (!info.isDirectory()) return `spool dir ${dir} is not a directory`;
+  for (const name of SPOOL_SUBFOLDERS) {
+    const sub = await stat(join(dir, name)).catch(() => undefined);
+    if (!sub?.isDirectory()) return `${dir} is not a spool: it has no ${name}/ folder (expected ${SPOOL_SUBFOLDERS.map((n) => `${n}/`).join(', ')})`;
   }
+  return undefined;
+}
+
+/**
+ * `dead-letters list|retry|purge`: works on the spool files only (no secrets, no Redis), also while
+ * the agent runs. Ids that are not dead letters are reported and make the exit code 1; the others
+ * are still processed.
+ */
+export async function deadLetterCommand(spoolDir: string, action: string, ids: string[], options: DeadLetterOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  if (!['list', 'retry', 'purge'].includes(action)) {
+    err(`unknown dead-letters action ${JSON.stringify(action)}: use list, retry or purge`);
+    return EXIT.usage;
+  }
+  const problem = await notASpool(spoolDir);
+  if (problem) {
+    err(problem);
+    return EXIT.failed;
+  }
+  const store = new DeadLetterStore(spoolDir);
+  if (action === 'list') {
+    const letters = await store.list();
+    if (options.json) out(JSON.stringify(letters, null, 2));
+    else if (letters.length === 0) out('no dead letters');
+    else {
+      for (const l of letters) {
+        out(`${l.id}  ${l.receivedAt}  ${l.mailbox} -> ${l.to.join(', ')}  ${l.messageId}`);
+        out(`    reason: ${l.reason}`);
+        for (const a of l.attempts) out(`    ${a.at}  ${a.kind}  ${a.response.replace(/\n/g, '\n        ')}`);
+      }
+    }
+    return EXIT.ok;
+  }
+  if (action === 'purge' && ids.length === 0 && !options.all) {
+    err('dead-letters purge deletes for good: name the ids, or pass --all to delete every dead letter');
+    return EXIT.failed;
+  }
+  const known = new Set(await store.ids());
+  const unknown = ids.filter((id) => !known.has(id));
+  const chosen = ids.length > 0 ? ids.filter((id) => known.has(id)) : undefined;
+  if (action === 'retry') {
+    const moved = chosen?.length === 0 ? [] : await store.retry(chosen);
+    out(`requeued ${moved.length} dead letter(s)${moved.length ? `: ${moved.map((h) => h.id).join(' ')}` : ''}`);
+  } else {
+    const removed = chosen?.length === 0 ? [] : await store.purge(chosen);
+    out(`purged ${removed.length} dead letter(s)`);
+  }
+  if (unknown.length > 0) {
+    err(`not a dead letter in ${spoolDir}: ${unknown.join(' ')}`);
+    return EXIT.failed;
+  }
+  return EXIT.ok;
 }

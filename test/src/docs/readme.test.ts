@@ -140,7 +140,7 @@ describe('README', () => {
       expect(demoHelp, `demo flag ${flag}`).toContain(flag);
     }
     const agentHelp = cliHelp('packages/agent/dist/cli.js');
-    for (const command of ['--config', '--check', 'dead-letters list', 'dead-letters retry', 'dead-letters purge']) {
+    for (const command of ['--config', '--check', 'dead-letters list', 'dead-letters retry', 'dead-letters purge', 'dead-letters purge --all', '--spool-dir']) {
       if (text.includes(command)) expect(agentHelp, `agent ${command}`).toContain(command);
     }
     const coordinatorHelp = cliHelp('packages/coordinator/dist/cli.js');

@@ -103,6 +103,11 @@ export class DeadLetterStore {
     return removed;
   }
 
+  /** The ids of every dead letter now in the spool. */
+  ids(): Promise<string[]> {
+    return this.deadIds();
+  }
+
   private async deadIds(): Promise<string[]> {
     return (await readdir(this.paths.dir('dead')).catch(() => [])).filter(isSpoolId);
   }
