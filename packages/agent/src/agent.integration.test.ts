@@ -132,6 +132,8 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
     // The shared counters (read by the coordinator's messages_failed_total) carry the code too; they
     // count dead messages, the bounced recipient of a delivered message is not one.
     await waitFor(async () => (await redis.hget(mailboxKeys(mailbox).stats, 'failed:550')) === '1', { message: 'the dead message counted as failed:550 in Redis' });
+    await waitFor(async () => (await redis.hget(mailboxKeys(mailbox).stats, 'deferred:451')) === '2', { message: 'the two 451 retries counted as deferred:451 in Redis' });
+    expect(await redis.hget(mailboxKeys(mailbox).stats, 'deferred')).toBeNull();
   });
 
   it('a connection lost after the final dot is retried with the same Message-ID and counted as a possible duplicate', async () => {

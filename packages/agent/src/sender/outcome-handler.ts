@@ -135,7 +135,8 @@ export class OutcomeHandler {
     await this.spool.defer(message, attempt(classification), Date.now() + delayMs, { countsAsFailure: true, ...options });
     this.log.info({ id: message.header.id, messageId: message.header.messageId, code: classification.code, response: classification.response, failures, retryInMs: delayMs }, 'deferred');
     this.observer.deferred(this.mailbox, classification.code);
-    this.actions.count('deferred');
+    // Coded like `failed:<code>` so the coordinator's messages_deferred_total carries the code.
+    this.actions.count(`deferred:${classification.code}`);
   }
 
   private failed(code: string): void {
