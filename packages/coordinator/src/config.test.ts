@@ -63,6 +63,11 @@ describe('coordinator config', () => {
     expect(problems.some((p) => p.includes('surprise'))).toBe(true);
   });
 
+  it('names a misspelt key inside a section by its full path', async () => {
+    const path = file('typo.yaml', 'http:\n  hots: 0.0.0.0\nevents:\n  heartbeat: 1000\n');
+    expect(await loadConfig(['--config', path], {})).toEqual({ ok: false, problems: ['http.hots: unknown key', 'events.heartbeat: unknown key'] });
+  });
+
   it('rejects unknown flags and non-numeric ports', async () => {
     expect(await loadConfig(['--bogus'], {})).toMatchObject({ ok: false });
     expect(await loadConfig(['--port', 'eighty'], {})).toEqual({ ok: false, problems: ['--port: expected a number, got "eighty"'] });

@@ -5,7 +5,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { redisConnectionSchema } from '@smtp-slots/core';
 
-/** The coordinator's only config schema. Defaults live here and nowhere else. */
+/**
+ * The coordinator's only config schema. Defaults live here and nowhere else. Every object is
+ * strict, so a misspelt key (`http: { hots: ... }`) is an error instead of a silent default.
+ */
 export const coordinatorConfigSchema = z
   .object({
     /**
@@ -19,6 +22,7 @@ export const coordinatorConfigSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65_535).default(8080),
       })
+      .strict()
       .prefault({}),
     /**
      * Bearer token for admin actions (config, pause, resume, force-release). Taken from
@@ -31,12 +35,14 @@ export const coordinatorConfigSchema = z
         defaultPageSize: z.number().int().min(1).max(1000).default(50),
         maxPageSize: z.number().int().min(1).max(1000).default(500),
       })
+      .strict()
       .prefault({}),
     events: z
       .object({
         /** SSE comment interval; keeps proxies from closing idle streams. */
         heartbeatMs: z.number().int().min(100).max(300_000).default(15_000),
       })
+      .strict()
       .prefault({}),
     metrics: z
       .object({
@@ -46,6 +52,7 @@ export const coordinatorConfigSchema = z
          */
         maxMailboxes: z.number().int().min(0).max(10_000).default(100),
       })
+      .strict()
       .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -56,7 +63,7 @@ export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;
 export type CoordinatorConfigInput = z.input<typeof coordinatorConfigSchema>;
 
 export type ConfigResult =
-  | { ok: true; config: CoordinatorConfig; help?: false }
+  | { ok: true; config: CoordinatorConfig; help?: false; check?: boolean }
   | { ok: true; help: true; usage: string }
   | { ok: false; problems: string[] };
 
@@ -67,6 +74,7 @@ export const USAGE = `Usage: smtp-slots-coordinator [--config <file.yaml|file.js
   --redis <url>     Redis URL, replaces the file's redis section (default redis://127.0.0.1:6379)
   --port <port>     HTTP port (default 8080)
   --host <host>     HTTP bind address (default 127.0.0.1)
+  --check           validate the configuration, print a summary and exit (0 valid, 2 invalid)
   --help            show this text
 
 Environment:
@@ -77,7 +85,13 @@ Environment:
 export function parseConfig(input: unknown): ConfigResult {
   const parsed = coordinatorConfigSchema.safeParse(input);
   if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`) };
+  return { ok: false, problems: parsed.error.issues.flatMap(describeProblems) };
+}
+
+/** One line per problem, led by its path; each unknown key is named by its full path (`http.hots`). */
+function describeProblems(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown key`);
+  return [`${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`];
 }
 
 /** zod reports a value matching no shape of a union as just "Invalid input"; name the shapes. */
@@ -134,7 +148,8 @@ export async function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Promis
 
   const result = parseConfig(merged);
   if (!result.ok) return { ok: false, problems: [...problems, ...result.problems] };
-  return problems.length > 0 ? { ok: false, problems } : result;
+  if (problems.length > 0) return { ok: false, problems };
+  return args.check && !result.help ? { ...result, check: true } : result;
 }
 
 function parseCli(argv: string[]) {
@@ -147,6 +162,7 @@ function parseCli(argv: string[]) {
       redis: { type: 'string' },
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
+      check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

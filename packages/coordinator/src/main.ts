@@ -58,7 +58,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
   return { url, port, close };
 }
 
-/** The CLI: parses config (exit 2 listing every problem), runs until SIGTERM/SIGINT. */
+/** The CLI: parses config (exit 2 listing every problem), `--check` stops there, else runs until SIGTERM/SIGINT. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const result = await loadConfig(argv, env);
   if (!result.ok) {
@@ -67,6 +67,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   if (result.help) {
     process.stdout.write(result.usage);
+    return 0;
+  }
+  if (result.check) {
+    const { config } = result;
+    // Never connects anywhere: a unit's ExecStartPre may run it before Redis is up.
+    process.stdout.write(
+      `configuration is valid: redis ${describeRedisConnection(config.redis)}, http ${config.http.host}:${config.http.port}, admin endpoints ${config.adminToken === undefined ? 'off (no SMTP_SLOTS_ADMIN_TOKEN)' : 'on'}\n`,
+    );
     return 0;
   }
   const logger = pino({ level: result.config.logLevel, base: { service: 'smtp-slots-coordinator' } });

@@ -96,6 +96,17 @@ describe('example configs', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('REPORTS_CLIENT_SECRET');
   });
+
+  it('`smtp-slots-coordinator --check` accepts the example, and exits 2 naming a misspelt nested key', () => {
+    const ok = runCli('packages/coordinator/dist/cli.js', ['--config', repoPath('deploy/config/coordinator.example.yaml'), '--check']);
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('configuration is valid: redis redis://redis.internal:6379');
+    const typo = join(scratch, 'coordinator-typo.yaml');
+    writeFileSync(typo, 'http:\n  hots: 1\n');
+    const bad = runCli('packages/coordinator/dist/cli.js', ['--config', typo, '--check']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('  - http.hots: unknown key\n');
+  });
 });
 
 describe('systemd units', () => {

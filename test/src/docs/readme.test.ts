@@ -144,7 +144,7 @@ describe('README', () => {
       if (text.includes(command)) expect(agentHelp, `agent ${command}`).toContain(command);
     }
     const coordinatorHelp = cliHelp('packages/coordinator/dist/cli.js');
-    for (const flag of ['--config', '--redis', '--port', '--host']) expect(coordinatorHelp).toContain(flag);
+    for (const flag of ['--config', '--check', '--redis', '--port', '--host']) expect(coordinatorHelp).toContain(flag);
     // vitest project names listed under Development
     const projectName = (file: string) => /workspaceProject\('([^']+)'/.exec(readRepoText(file))?.[1];
     const projects = readdirSync(repoPath('packages'))
