@@ -26,7 +26,7 @@ describe('smtp-slots-coordinator CLI', () => {
       );
       expect(listening.admin).toBe(true);
       const health = await fetch(`${listening.url}/healthz`);
-      expect(await health.json()).toEqual({ status: 'ok' });
+      expect(await health.json()).toEqual({ status: 'ok', redis: 'up' });
       const page = await fetch(`${listening.url}/`);
       expect(page.headers.get('content-type')).toContain('text/html');
       expect(await page.text()).toContain('<script type="module" src="app.js">');

@@ -10,36 +10,34 @@ const LEASE_TTL_MS = 5_000;
 const LIMIT = 3;
 
 describe('Sentinel failover under load', { timeout: 90_000 }, () => {
-  let set: RedisSentinelSet;
+  let shared: RedisSentinelSet;
   let upstream: CountingServer;
-  let config: RedisConnectionConfig;
 
   beforeAll(async () => {
-    [set, upstream] = await Promise.all([RedisSentinelSet.start(), new CountingServer().start()]);
-    config = { sentinels: set.sentinelAddresses, name: set.name };
+    [shared, upstream] = await Promise.all([RedisSentinelSet.start(), new CountingServer().start()]);
   }, 60_000);
   afterAll(async () => {
     await upstream?.stop();
-    await set?.stop();
+    await shared?.stop();
   });
 
   it('3 processes × 3 workers: the primary is SIGKILLed, the upstream never sees more than the limit, grants resume', async () => {
-    await failoverUnderLoad();
+    await failoverUnderLoad(shared);
   });
 
   it('the same when replication lagged and the promoted replica never saw the mailbox', async () => {
     const lagging = await RedisSentinelSet.start();
     try {
-      set = lagging;
-      config = { sentinels: lagging.sentinelAddresses, name: lagging.name };
       await lagging.cutReplication();
-      await failoverUnderLoad();
+      await failoverUnderLoad(lagging);
     } finally {
       await lagging.stop();
     }
   });
 
-  async function failoverUnderLoad(): Promise<void> {
+  // Each test names its own set, so afterAll stops the shared one even after the second test ran.
+  async function failoverUnderLoad(set: RedisSentinelSet): Promise<void> {
+    const config: RedisConnectionConfig = { sentinels: set.sentinelAddresses, name: set.name };
     upstream.resetPeak();
     const mailbox = `ha-${randomUUID()}@example.test`;
     const admin = createRedisClient(config);
