@@ -13,6 +13,18 @@ export type LoadResult = { ok: true; config: AgentConfig } | { ok: false; proble
  * and validates. Every problem is listed with its path; nothing throws.
  */
 export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+  const read = readConfigDocument(file);
+  if (!read.ok) return read;
+  let document = read.document;
+  if (document === null || document === undefined) document = {};
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    return { ok: false, problems: [`${file}: the top level must be a mapping of keys`] };
+  }
+  return resolveAgentConfig(document as Record<string, unknown>, env);
+}
+
+/** Reads and parses a YAML or JSON file; a problem names the file. */
+function readConfigDocument(file: string): { ok: true; document: unknown } | { ok: false; problems: string[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -25,11 +37,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   } catch (error) {
     return { ok: false, problems: [`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`] };
   }
-  if (document === null || document === undefined) document = {};
-  if (typeof document !== 'object' || Array.isArray(document)) {
-    return { ok: false, problems: [`${file}: the top level must be a mapping of keys`] };
-  }
-  return resolveAgentConfig(document as Record<string, unknown>, env);
+  return { ok: true, document };
 }
 
 export type SpoolDirResult = { ok: true; dir: string } | { ok: false; problems: string[] };
@@ -40,18 +48,9 @@ export type SpoolDirResult = { ok: true; dir: string } | { ok: false; problems: 
  */
 export function readSpoolDir(file: string, env: NodeJS.ProcessEnv = process.env): SpoolDirResult {
   const fromEnv = env[`${ENV_PREFIX}SPOOL_DIR`];
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    return { ok: false, problems: [`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`] };
-  }
-  let document: unknown;
-  try {
-    document = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    return { ok: false, problems: [`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`] };
-  }
+  const read = readConfigDocument(file);
+  if (!read.ok) return read;
+  const document = read.document;
   if (fromEnv !== undefined && fromEnv !== '') return { ok: true, dir: fromEnv };
   const spool = (document as { spool?: { dir?: unknown } } | null)?.spool;
   const dir = spool?.dir;
