@@ -20,9 +20,6 @@ import { reclaimStaleLeases } from './stale-leases.js';
 import { StatusServer } from './status-server.js';
 import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
 
-/** How long /readyz waits for Redis to answer PING (the coordinator's /readyz waits as long). */
-const READY_TIMEOUT_MS = 2000;
-
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -164,7 +161,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
       status = new StatusServer(metrics.registry, () => ({
         status: 'ok', agentId: config.agentId, version: AGENT_VERSION, redis: redisUp ? 'up' : 'down', spoolDepth: spool.depth(),
         mailboxes: Object.fromEntries([...senders].map(([m, s]) => [m, s.status()])),
-      }), () => pingWithin(redis, READY_TIMEOUT_MS));
+      }), () => pingWithin(redis));
       metricsPort = await status.listen(config.metrics.port, config.metrics.host);
     }
   } catch (error) {

@@ -1,3 +1,5 @@
+import { enhancedCode } from './reply-classifier.js';
+
 /**
  * The reason stored with a paused mailbox: what happened, what the operator does about it, then
  * the upstream's full reply. Microsoft 365 names the cause in the enhanced code, so the two
@@ -5,10 +7,11 @@
  */
 export function pauseReason(cause: 'auth' | 'mailbox-quota', mailbox: string, response: string): string {
   if (cause === 'mailbox-quota') return `quota or mailbox full: ${response}`;
-  if (/\b5\.7\.30\b/.test(response)) {
+  const enhanced = enhancedCode(response);
+  if (enhanced === '5.7.30') {
     return `basic authentication is off for this tenant: switch mailboxes[].upstream.auth to type oauth2 (docs/microsoft-365.md), restart the agent, then resume the mailbox: ${response}`;
   }
-  if (/\b5\.7\.139\b/.test(response)) {
+  if (enhanced === '5.7.139') {
     return `SMTP AUTH is disabled for the tenant or mailbox: Set-CASMailbox ${mailbox} -SmtpClientAuthenticationDisabled $false, then resume the mailbox: ${response}`;
   }
   return `authentication refused: ${response}`;

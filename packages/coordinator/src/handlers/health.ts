@@ -1,8 +1,6 @@
 import type { RequestHandler } from 'express';
 import { pingWithin, type RedisClient } from '@smtp-slots/core';
 
-const READY_TIMEOUT_MS = 2000;
-
 /**
  * Same meaning as the agent's status server: /healthz is liveness (200 while the process serves,
  * the body shows the Redis connection state), /readyz is readiness (503 unless Redis answers PING
@@ -15,7 +13,7 @@ export function healthHandlers(redis: RedisClient): { live: RequestHandler; read
   };
   const ready: RequestHandler = async (_req, res) => {
     try {
-      await pingWithin(redis, READY_TIMEOUT_MS);
+      await pingWithin(redis);
       res.json({ status: 'ready', redis: 'up' });
     } catch (error) {
       res.status(503).json({
