@@ -1,4 +1,4 @@
-import { EVENTS_CHANNEL } from './keys.js';
+import { EVENTS_CHANNEL } from './redis/keys.js';
 import type { RedisLike, SlotEvent } from './types.js';
 
 /** Publishes a SlotEvent on `ss:events` (scripts publish grant/release/expire/... themselves). */

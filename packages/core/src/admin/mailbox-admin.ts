@@ -1,9 +1,9 @@
-import { InvalidArgumentError } from './errors.js';
-import { GLOBAL_KEYS, mailboxKeys } from './keys.js';
+import { InvalidArgumentError } from '../errors.js';
+import { GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
 import { parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
-import { ensureMailboxConfig, forceReleaseSlot, readSnapshot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from './scripts.js';
+import { ensureMailboxConfig, forceReleaseSlot, readSnapshot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from '../redis/scripts.js';
 import { shapeSnapshot, type RawSnapshot } from './snapshot.js';
-import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig, type MailboxSnapshot, type RedisLike } from './types.js';
+import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig, type MailboxSnapshot, type RedisLike } from '../types.js';
 
 export interface ListMailboxesOptions {
   /** From the previous page's nextCursor. */

@@ -1,5 +1,5 @@
-import { clientChannel } from './keys.js';
-import type { RedisLike } from './types.js';
+import { clientChannel } from '../redis/keys.js';
+import type { RedisLike } from '../types.js';
 
 /** A push message on a client's channel (published by the Lua scripts). */
 export type ClientNotification =

@@ -1,6 +1,6 @@
-import { GLOBAL_KEYS } from './keys.js';
-import { agentHeartbeat, agentList } from './scripts.js';
-import type { RedisLike } from './types.js';
+import { GLOBAL_KEYS } from '../redis/keys.js';
+import { agentHeartbeat, agentList } from '../redis/scripts.js';
+import type { RedisLike } from '../types.js';
 
 export interface AgentRecord {
   agentId: string;

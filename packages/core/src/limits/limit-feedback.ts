@@ -1,5 +1,5 @@
-import { report432 } from './scripts.js';
-import { DEFAULT_MAILBOX_CONFIG, type RedisLike } from './types.js';
+import { report432 } from '../redis/scripts.js';
+import { DEFAULT_MAILBOX_CONFIG, type RedisLike } from '../types.js';
 
 export interface LimitFeedbackOptions {
   /** How long a cut lasts before the limit starts rising again. Default 120 000. */

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { AcquireAbortedError, InvalidArgumentError, type SlotsError } from './errors.js';
-import { incrementCounter } from './counters.js';
-import { publishEvent } from './events.js';
+import { AcquireAbortedError, InvalidArgumentError, type SlotsError } from '../errors.js';
+import { incrementCounter } from '../admin/counters.js';
+import { publishEvent } from '../events.js';
 import { HeldLease, type LeaseDriver } from './held-lease.js';
 import { ClientNotifier, type ClientNotification } from './notifier.js';
-import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, replyTime, type GrantReply, type SlotScriptContext, type WaitReply } from './scripts.js';
+import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, replyTime, type GrantReply, type SlotScriptContext, type WaitReply } from '../redis/scripts.js';
 import { ServerClock } from './server-clock.js';
-import type { HolderInfo, Lease, LeaseLostReason, RedisLike } from './types.js';
+import type { HolderInfo, Lease, LeaseLostReason, RedisLike } from '../types.js';
 import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 
 export interface SlotClientOptions {
@@ -40,7 +40,7 @@ export interface AcquireOptions {
   timeoutMs?: number;
 }
 
-export type { Lease } from './types.js';
+export type { Lease } from '../types.js';
 
 export interface SlotClientEvents {
   grant: [lease: Lease];

@@ -1,6 +1,6 @@
-import { InvalidArgumentError } from './errors.js';
-import { takeRateToken } from './scripts.js';
-import type { RedisLike } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
+import { takeRateToken } from '../redis/scripts.js';
+import type { RedisLike } from '../types.js';
 
 export interface RateDecision {
   allowed: boolean;

@@ -1,7 +1,7 @@
-import { asRedisError, scriptError } from './errors.js';
+import { asRedisError, scriptError } from '../errors.js';
 import { GLOBAL_KEYS, mailboxKeys, stateKeys } from './keys.js';
 import { loadLuaScripts } from './lua-loader.js';
-import type { RedisLike } from './types.js';
+import type { RedisLike } from '../types.js';
 
 /**
  * Typed wrappers, one per Lua script. Scripts are registered with ioredis `defineCommand`
