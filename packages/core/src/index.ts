@@ -1,5 +1,4 @@
 export type {
-  RedisLike,
   HolderInfo,
   MailboxConfig,
   MailboxSnapshot,
