@@ -131,6 +131,11 @@ describe('dashboard', () => {
       expect(await card.locator('[data-field="in-use"]').textContent()).toBe('3 in use');
       expect(await card.locator('[data-field="waiting"]').textContent()).toBe('3 waiting');
       for (const label of Object.values(expectedHolders(workers))) expect(await card.textContent()).toContain(label);
+      // Each held tile names the agent holding it, in its text (not only in the tooltip).
+      const agentOfHost: Record<string, string> = { 'web-1': 'agent-web-1', 'web-2': 'agent-web-2' };
+      for (const worker of workers.filter((w) => w.current)) {
+        expect(await card.locator(`li.slot[data-slot="${worker.current!.slot}"] .agent`).textContent()).toBe(agentOfHost[worker.host]);
+      }
 
       // 2. A release hands slot 2 to the head waiter; the page follows through the event, without
       // reloading. The page's periodic full refresh (the list endpoint) is held back meanwhile:
