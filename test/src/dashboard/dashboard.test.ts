@@ -191,6 +191,31 @@ describe('dashboard', () => {
     }
   });
 
+  it('says it is loading, not that no mailbox matches, until the list arrives', async () => {
+    const admin = new MailboxAdmin(redis);
+    await admin.ensureMailbox('loading@contoso.test', { limit: 1 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const lists = heldBack(page, (url) => url.pathname === '/api/mailboxes');
+    try {
+      await lists.hold();
+      await page.goto(coordinator.url, { waitUntil: 'domcontentloaded' });
+      // The page's script runs (its event stream is open) while the list is held back.
+      await page.waitForSelector('#live[data-state="live"]');
+      expect(await page.isVisible('#empty')).toBe(false);
+      expect(await page.isVisible('#loading')).toBe(true);
+      expect(await page.textContent('#summary-mailboxes')).toBe('loading mailboxes…');
+      await lists.letGo();
+      await page.waitForSelector('article[data-mailbox="loading@contoso.test"]');
+      expect(await page.isVisible('#loading')).toBe(false);
+      expect(await page.isVisible('#empty')).toBe(false);
+      await page.fill('#search', 'no-such-mailbox-anywhere');
+      await page.waitForSelector('#empty', { state: 'visible' });
+      expect(await page.textContent('#empty')).toBe('No mailbox matches.');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('lists 500 mailboxes and narrows them with the filter', async () => {
     const admin = new MailboxAdmin(redis);
     const names = Array.from({ length: 500 }, (_, i) => `team${String(i).padStart(3, '0')}@fabrikam.test`);
