@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, SlotClient, type RedisLike,
+  pingWithin, RateLimiter, RecipientLedger, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -249,5 +249,3 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
     }),
   };
 }
-
-export type { RedisLike };

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '@smtp-slots/testkit';
-import { mailboxKeys } from './keys.js';
-import type { RedisClient } from './ha/connect.js';
-import { evalScript, randomMailbox, redisOlderThan, slotScripts } from './test-support/scripts.js';
-import { createTestRedis } from './test-support/test-redis.js';
+import { mailboxKeys } from '../redis/keys.js';
+import type { RedisClient } from '../redis/connect.js';
+import { evalScript, randomMailbox, redisOlderThan, slotScripts } from '../test-support/scripts.js';
+import { createTestRedis } from '../test-support/test-redis.js';
 
 // rate, recipient and 432 scripts called directly with explicit KEYS/ARGV.
 let redis: RedisClient;

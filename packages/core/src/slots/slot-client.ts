@@ -1,21 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { AcquireAbortedError, InvalidArgumentError, type SlotsError } from './errors.js';
-import { incrementCounter } from './counters.js';
-import { publishEvent } from './events.js';
+import { AcquireAbortedError, InvalidArgumentError, type SlotsError } from '../errors.js';
+import { incrementCounter } from '../admin/counters.js';
+import { publishEvent } from '../events.js';
 import { HeldLease, type LeaseDriver } from './held-lease.js';
 import { ClientNotifier, type ClientNotification } from './notifier.js';
-import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, replyTime, type GrantReply, type SlotScriptContext, type WaitReply } from './scripts.js';
+import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, replyTime, type GrantReply, type SlotScriptContext, type WaitReply } from '../redis/scripts.js';
 import { ServerClock } from './server-clock.js';
-import type { HolderInfo, Lease, LeaseLostReason, RedisLike } from './types.js';
+import type { HolderInfo, Lease, LeaseLostReason } from '../types.js';
 import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface SlotClientOptions {
   /** Command connection (the caller owns it). */
-  redis: RedisLike;
+  redis: RedisClient;
   /** Connection used only for SUBSCRIBE; defaults to `redis.duplicate()` (then owned and closed by the client). */
-  subscriber?: RedisLike;
+  subscriber?: RedisClient;
   holder: Omit<HolderInfo, 'worker'>;
   /** Lease time-to-live in Redis. Default 15 000. */
   leaseTtlMs?: number;
@@ -40,7 +41,7 @@ export interface AcquireOptions {
   timeoutMs?: number;
 }
 
-export type { Lease } from './types.js';
+export type { Lease } from '../types.js';
 
 export interface SlotClientEvents {
   grant: [lease: Lease];
@@ -65,7 +66,7 @@ export interface SlotClientEvents {
 export class SlotClient extends EventEmitter<SlotClientEvents> {
   /** Random id of this client; names its notification channel. */
   readonly clientId = randomBytes(8).toString('hex');
-  private readonly redis: RedisLike;
+  private readonly redis: RedisClient;
   private readonly holder: Omit<HolderInfo, 'worker'>;
   private readonly timings: { leaseTtlMs: number; renewIntervalMs: number; safetyMarginMs: number };
   private readonly safetyPollMs: number;

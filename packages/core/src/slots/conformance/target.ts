@@ -1,4 +1,4 @@
-import type { SlotBackend } from '../ha/slot-backend.js';
+import type { SlotBackend } from '../slot-backend.js';
 
 /** How the conformance suite creates backends for one deployment (standalone, Sentinel, Cluster, quorum). */
 export interface ConformanceTarget {

@@ -1,6 +1,6 @@
-import { InvalidArgumentError } from './errors.js';
-import { takeRateToken } from './scripts.js';
-import type { RedisLike } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
+import { takeRateToken } from '../redis/scripts.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface RateDecision {
   allowed: boolean;
@@ -14,7 +14,7 @@ export interface RateDecision {
  * holds more than perMinute messages (no 2x bursts at window edges).
  */
 export class RateLimiter {
-  constructor(readonly redis: RedisLike, readonly options: { burst?: number } = {}) {}
+  constructor(readonly redis: RedisClient, readonly options: { burst?: number } = {}) {}
 
   async take(mailbox: string, perMinute: number): Promise<RateDecision> {
     const burst = this.options.burst ?? 1;

@@ -1,5 +1,6 @@
-import { report432 } from './scripts.js';
-import { DEFAULT_MAILBOX_CONFIG, type RedisLike } from './types.js';
+import { report432 } from '../redis/scripts.js';
+import { DEFAULT_MAILBOX_CONFIG } from '../types.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface LimitFeedbackOptions {
   /** How long a cut lasts before the limit starts rising again. Default 120 000. */
@@ -19,7 +20,7 @@ export interface LimitFeedbackOptions {
  * min(limit, effective limit).
  */
 export class LimitFeedback {
-  constructor(readonly redis: RedisLike, readonly options: LimitFeedbackOptions = {}) {}
+  constructor(readonly redis: RedisClient, readonly options: LimitFeedbackOptions = {}) {}
 
   async report432(mailbox: string): Promise<{ effectiveLimit: number }> {
     const effectiveLimit = await report432(this.redis, mailbox, this.options.defaultLimit ?? DEFAULT_MAILBOX_CONFIG.limit, {

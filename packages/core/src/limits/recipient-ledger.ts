@@ -1,6 +1,6 @@
-import { InvalidArgumentError } from './errors.js';
-import { reserveRecipients } from './scripts.js';
-import type { RedisLike } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
+import { reserveRecipients } from '../redis/scripts.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface RecipientDecision {
   allowed: boolean;
@@ -15,7 +15,7 @@ export interface RecipientDecision {
  * Counted in one-minute buckets that leave the window a minute late, never early.
  */
 export class RecipientLedger {
-  constructor(readonly redis: RedisLike) {}
+  constructor(readonly redis: RedisClient) {}
 
   /** Reserves the recipients of one message, or says when to retry. LimitExceededError if recipients > perDay. */
   async reserve(mailbox: string, recipients: number, perDay: number): Promise<RecipientDecision> {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CountingServer, waitFor } from '@smtp-slots/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AcquireAbortedError, AcquireTimeoutError } from '../errors.js';
-import type { SlotBackend } from '../ha/slot-backend.js';
-import type { Lease } from '../types.js';
+import { AcquireAbortedError, AcquireTimeoutError } from '../../errors.js';
+import type { SlotBackend } from '../slot-backend.js';
+import type { Lease } from '../../types.js';
 import type { ConformanceTarget } from './target.js';
 import { UpstreamLoad } from './upstream-load.js';
 

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CountingServer, RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
-import { MailboxAdmin } from './mailbox-admin.js';
+import { MailboxAdmin } from '../admin/mailbox-admin.js';
 import { SlotClient } from './slot-client.js';
-import { randomMailbox } from './test-support/scripts.js';
-import { createRedisClient, type RedisConnectionConfig } from './ha/connect.js';
-import { onCluster, testRedisConfig } from './test-support/test-redis.js';
-import { WorkerProcess } from './test-support/worker-processes.js';
+import { randomMailbox } from '../test-support/scripts.js';
+import { createRedisClient, type RedisConnectionConfig } from '../redis/connect.js';
+import { onCluster, testRedisConfig } from '../test-support/test-redis.js';
+import { WorkerProcess } from '../test-support/worker-processes.js';
 
 // Short leases so that faults play out in seconds: TTL 2 s, local deadline 1.5 s after a confirmed renewal.
 const TTL = 2000;

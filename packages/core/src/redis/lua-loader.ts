@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** src/lua under vitest and tsx, dist/lua once built (copied by `build:assets`). */
-const LUA_DIR = new URL('./lua/', import.meta.url);
+const LUA_DIR = new URL('../lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w-]+)"\s*$/gm;
 
 export interface LuaScript {

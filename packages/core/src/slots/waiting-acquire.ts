@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { AcquireAbortedError, AcquireTimeoutError, RedisUnavailableError, WaiterGoneError } from './errors.js';
-import type { GrantReply, WaitReply } from './scripts.js';
-import type { Lease } from './types.js';
+import { AcquireAbortedError, AcquireTimeoutError, RedisUnavailableError, WaiterGoneError } from '../errors.js';
+import type { GrantReply, WaitReply } from '../redis/scripts.js';
+import type { Lease } from '../types.js';
 
 /** What a queued acquire needs from its client. */
 export interface WaiterDriver {

@@ -1,8 +1,8 @@
 import { guardPort, RedisProcess } from '@smtp-slots/testkit';
 import type { Redis } from 'ioredis';
-import { createQuorumClients, waitForMajority } from '../ha/quorum-clients.js';
-import { QuorumSlots } from '../ha/quorum-slots.js';
-import type { SlotBackend } from '../ha/slot-backend.js';
+import { createQuorumClients, waitForMajority } from '../../ha/quorum-clients.js';
+import { QuorumSlots } from '../../ha/quorum-slots.js';
+import type { SlotBackend } from '../slot-backend.js';
 import { describeSlotBackendConformance } from './suite.js';
 
 let masters: RedisProcess[] = [];

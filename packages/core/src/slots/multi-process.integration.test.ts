@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CountingServer } from '@smtp-slots/testkit';
-import { MailboxAdmin } from './mailbox-admin.js';
-import { randomMailbox } from './test-support/scripts.js';
-import { createTestRedis, testRedisConfig } from './test-support/test-redis.js';
-import { WorkerProcess } from './test-support/worker-processes.js';
+import { MailboxAdmin } from '../admin/mailbox-admin.js';
+import { randomMailbox } from '../test-support/scripts.js';
+import { createTestRedis, testRedisConfig } from '../test-support/test-redis.js';
+import { WorkerProcess } from '../test-support/worker-processes.js';
 
 const processes: WorkerProcess[] = [];
 afterAll(async () => {

@@ -1,7 +1,7 @@
-import { asRedisError, scriptError } from './errors.js';
+import { asRedisError, scriptError } from '../errors.js';
 import { GLOBAL_KEYS, mailboxKeys, stateKeys } from './keys.js';
 import { loadLuaScripts } from './lua-loader.js';
-import type { RedisLike } from './types.js';
+import type { RedisClient } from './connect.js';
 
 /**
  * Typed wrappers, one per Lua script. Scripts are registered with ioredis `defineCommand`
@@ -15,7 +15,7 @@ const COMMAND_PREFIX = 'smtpSlots_';
 let loaded: ReturnType<typeof loadLuaScripts> | undefined;
 const registered = new WeakSet<object>();
 
-function command(redis: RedisLike, name: string): Command {
+function command(redis: RedisClient, name: string): Command {
   if (!registered.has(redis)) {
     loaded ??= loadLuaScripts();
     for (const script of loaded) {
@@ -28,7 +28,7 @@ function command(redis: RedisLike, name: string): Command {
   return fn;
 }
 
-async function run(redis: RedisLike, name: string, keys: readonly string[], args: Arg[]): Promise<Arg[]> {
+async function run(redis: RedisClient, name: string, keys: readonly string[], args: Arg[]): Promise<Arg[]> {
   try {
     return (await command(redis, name).apply(redis, [...keys, ...args])) as Arg[];
   } catch (error) {
@@ -102,7 +102,7 @@ export interface AcquireArgs {
   ticket: number;
 }
 
-export async function acquireSlot(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, a: AcquireArgs): Promise<WaitReply> {
+export async function acquireSlot(redis: RedisClient, mailbox: string, ctx: SlotScriptContext, a: AcquireArgs): Promise<WaitReply> {
   const r = await run(redis, 'acquire', slotKeys(mailbox), [
     ...ctxArgs(ctx), a.id, JSON.stringify(a.holder), a.leaseTtlMs, a.waiterTtlMs, a.waitMs, a.ticket,
   ]);
@@ -110,7 +110,7 @@ export async function acquireSlot(redis: RedisLike, mailbox: string, ctx: SlotSc
   return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: Number(r[3]), now: Number(r[4]) } };
 }
 
-export async function checkWaiter(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, id: string, leaseTtlMs: number): Promise<WaitReply> {
+export async function checkWaiter(redis: RedisClient, mailbox: string, ctx: SlotScriptContext, id: string, leaseTtlMs: number): Promise<WaitReply> {
   const r = await run(redis, 'check', slotKeys(mailbox), [...ctxArgs(ctx), id, leaseTtlMs]);
   if (statusOf(r, mailbox) === 1) return { granted: grantFrom(r) };
   return { queued: { position: Number(r[1]), nextCheckMs: Number(r[2]), ticket: 0, now: Number(r[3]) } };
@@ -129,7 +129,7 @@ export function replyTime(reply: WaitReply): number {
 }
 
 /** Resolves with the new expiry (Redis ms); rejects with LeaseLostError when the lease is gone. */
-export async function renewLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: LeaseRef, leaseTtlMs: number): Promise<number> {
+export async function renewLease(redis: RedisClient, mailbox: string, ctx: SlotScriptContext, lease: LeaseRef, leaseTtlMs: number): Promise<number> {
   const r = await run(redis, 'renew', slotKeys(mailbox), [...ctxArgs(ctx), lease.id, lease.slot, lease.token, leaseTtlMs, lease.epoch]);
   statusOf(r, mailbox, lease.slot);
   return Number(r[1]);
@@ -151,7 +151,7 @@ export interface HandOff {
  * is written first. Nothing depends on this order: it only shortens a hand-off (about 0.1 ms
  * here), and costs the releaser a pipeline, so it is worth it only when somebody waits.
  */
-export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>, waitersLikely = false): Promise<{ released: boolean; handedOff: number; handOffs: HandOff[] }> {
+export async function releaseLease(redis: RedisClient, mailbox: string, ctx: SlotScriptContext, lease: Omit<LeaseRef, 'epoch'>, waitersLikely = false): Promise<{ released: boolean; handedOff: number; handOffs: HandOff[] }> {
   const args = [...slotKeys(mailbox), ctx.defaultLimit, ctx.graceMs, lease.id, lease.slot, lease.token];
   let r: Arg[];
   if (waitersLikely) {
@@ -180,12 +180,12 @@ export async function releaseLease(redis: RedisLike, mailbox: string, ctx: SlotS
 }
 
 /** 'dequeued', 'released' (it had been granted meanwhile) or 'unknown'. */
-export async function cancelWaiter(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, id: string): Promise<'dequeued' | 'released' | 'unknown'> {
+export async function cancelWaiter(redis: RedisClient, mailbox: string, ctx: SlotScriptContext, id: string): Promise<'dequeued' | 'released' | 'unknown'> {
   const r = await run(redis, 'cancel', slotKeys(mailbox), [...ctxArgs(ctx), id]);
   return (['unknown', 'dequeued', 'released'] as const)[Number(r[0])] ?? 'unknown';
 }
 
-export async function forceReleaseSlot(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, slot: number): Promise<boolean> {
+export async function forceReleaseSlot(redis: RedisClient, mailbox: string, ctx: SlotScriptContext, slot: number): Promise<boolean> {
   const r = await run(redis, 'forceRelease', stateKeys(mailbox), [...ctxArgs(ctx), slot]);
   return Number(r[0]) === 1;
 }
@@ -199,16 +199,16 @@ export interface ConfigPatch {
 }
 
 /** Returns the config hash after the change. */
-export async function setMailboxConfig(redis: RedisLike, mailbox: string, ctx: SlotScriptContext, patch: ConfigPatch): Promise<Record<string, string>> {
+export async function setMailboxConfig(redis: RedisClient, mailbox: string, ctx: SlotScriptContext, patch: ConfigPatch): Promise<Record<string, string>> {
   const r = await run(redis, 'setConfig', stateKeys(mailbox), [...ctxArgs(ctx), JSON.stringify(patch)]);
   return pairs(r.slice(1));
 }
 
-export async function ensureMailboxConfig(redis: RedisLike, mailbox: string, defaults: ConfigPatch): Promise<Record<string, string>> {
+export async function ensureMailboxConfig(redis: RedisClient, mailbox: string, defaults: ConfigPatch): Promise<Record<string, string>> {
   return pairs(await run(redis, 'ensureMailbox', [mailboxKeys(mailbox).config], [JSON.stringify(defaults)]));
 }
 
-export async function takeRateToken(redis: RedisLike, mailbox: string, perMinute: number, burst: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
+export async function takeRateToken(redis: RedisClient, mailbox: string, perMinute: number, burst: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
   const r = await run(redis, 'rateTake', [mailboxKeys(mailbox).rate], [perMinute, burst]);
   return { allowed: Number(r[0]) === 1, retryAfterMs: Number(r[1]) };
 }
@@ -216,21 +216,21 @@ export async function takeRateToken(redis: RedisLike, mailbox: string, perMinute
 export const RECIPIENT_BUCKET_MS = 60_000;
 export const RECIPIENT_WINDOW_MS = 86_400_000;
 
-export async function reserveRecipients(redis: RedisLike, mailbox: string, recipients: number, perDay: number): Promise<{ allowed: boolean; retryAfterMs: number; used: number }> {
+export async function reserveRecipients(redis: RedisClient, mailbox: string, recipients: number, perDay: number): Promise<{ allowed: boolean; retryAfterMs: number; used: number }> {
   const k = mailboxKeys(mailbox);
   const r = await run(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [recipients, perDay, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS]);
   if (Number(r[0]) < 0) throw scriptError(Number(r[0]), { mailbox, detail: `${recipients} recipients` });
   return { allowed: Number(r[0]) === 1, retryAfterMs: Number(r[1]), used: Number(r[2]) };
 }
 
-export async function report432(redis: RedisLike, mailbox: string, defaultLimit: number, o: { cooldownMs: number; raiseEveryMs: number; debounceMs: number }): Promise<number> {
+export async function report432(redis: RedisClient, mailbox: string, defaultLimit: number, o: { cooldownMs: number; raiseEveryMs: number; debounceMs: number }): Promise<number> {
   const k = mailboxKeys(mailbox);
   const r = await run(redis, 'report432', [k.config, k.feedback, k.stats], [defaultLimit, o.cooldownMs, o.raiseEveryMs, o.debounceMs]);
   return Number(r[0]);
 }
 
 /** Raw snapshot JSON (see snapshot-15.lua); MailboxAdmin shapes it. */
-export async function readSnapshot(redis: RedisLike, mailbox: string, defaultLimit: number): Promise<unknown> {
+export async function readSnapshot(redis: RedisClient, mailbox: string, defaultLimit: number): Promise<unknown> {
   const k = mailboxKeys(mailbox);
   try {
     const json = await command(redis, 'snapshot').call(redis, ...stateKeys(mailbox), k.rate, k.recipients, k.recipientCounts, defaultLimit, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS);
@@ -240,11 +240,11 @@ export async function readSnapshot(redis: RedisLike, mailbox: string, defaultLim
   }
 }
 
-export async function agentHeartbeat(redis: RedisLike, agentId: string, record: object, ttlMs: number): Promise<number> {
+export async function agentHeartbeat(redis: RedisClient, agentId: string, record: object, ttlMs: number): Promise<number> {
   return Number(await command(redis, 'agentHeartbeat').call(redis, GLOBAL_KEYS.agents, agentId, JSON.stringify(record), ttlMs).catch((e: unknown) => { throw asRedisError(e); }));
 }
 
-export async function agentList(redis: RedisLike): Promise<{ now: number; records: Map<string, string> }> {
+export async function agentList(redis: RedisClient): Promise<{ now: number; records: Map<string, string> }> {
   const r = await run(redis, 'agentList', [GLOBAL_KEYS.agents], []);
   return { now: Number(r[0]), records: new Map(Object.entries(pairs(r.slice(1)))) };
 }

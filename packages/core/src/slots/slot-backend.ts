@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { AcquireOptions, Lease, SlotClientEvents } from '../slot-client.js';
+import type { AcquireOptions, Lease, SlotClientEvents } from './slot-client.js';
 
 /**
  * What a sender needs from a slot semaphore. SlotClient (standalone, Sentinel or Cluster Redis)

@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
-import { AcquireAbortedError, AcquireTimeoutError, LeaseLostError, MailboxPausedError } from './errors.js';
-import { MailboxAdmin } from './mailbox-admin.js';
+import { AcquireAbortedError, AcquireTimeoutError, LeaseLostError, MailboxPausedError } from '../errors.js';
+import { MailboxAdmin } from '../admin/mailbox-admin.js';
 import { SlotClient, type Lease, type SlotClientOptions } from './slot-client.js';
-import type { RedisClient } from './ha/connect.js';
-import { randomMailbox } from './test-support/scripts.js';
-import { createTestRedis, onCluster } from './test-support/test-redis.js';
-import type { LeaseLostReason } from './types.js';
+import type { RedisClient } from '../redis/connect.js';
+import { randomMailbox } from '../test-support/scripts.js';
+import { createTestRedis, onCluster } from '../test-support/test-redis.js';
+import type { LeaseLostReason } from '../types.js';
 
 let redis: RedisClient;
 let admin: MailboxAdmin;

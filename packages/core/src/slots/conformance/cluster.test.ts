@@ -1,5 +1,5 @@
 import { RedisCluster } from '@smtp-slots/testkit';
-import { mailboxKeys } from '../keys.js';
+import { mailboxKeys } from '../../redis/keys.js';
 import { slotClientTarget } from './slot-client-target.js';
 import { describeSlotBackendConformance } from './suite.js';
 

@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { CountingServer } from '@smtp-slots/testkit';
-import type { SlotBackend } from '../ha/slot-backend.js';
-import type { Lease } from '../types.js';
+import type { SlotBackend } from '../slot-backend.js';
+import type { Lease } from '../../types.js';
 
 /**
  * Holds a lease the way the agent does: connect upstream only while the lease is valid, close

@@ -1,8 +1,8 @@
-import { mailboxKeys } from '../keys.js';
-import { MailboxAdmin } from '../mailbox-admin.js';
+import { mailboxKeys } from '../../redis/keys.js';
+import { MailboxAdmin } from '../../admin/mailbox-admin.js';
 import { SlotClient } from '../slot-client.js';
-import { createRedisClient, type RedisClient, type RedisConnectionConfig } from '../ha/connect.js';
-import type { SlotBackend } from '../ha/slot-backend.js';
+import { createRedisClient, type RedisClient, type RedisConnectionConfig } from '../../redis/connect.js';
+import type { SlotBackend } from '../slot-backend.js';
 import type { ConformanceTarget } from './target.js';
 
 /** A Redis deployment the default backend (SlotClient) runs on. */

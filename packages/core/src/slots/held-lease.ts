@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { LeaseLostError } from './errors.js';
-import type { GrantReply, LeaseRef } from './scripts.js';
-import type { Lease, LeaseLostReason } from './types.js';
+import { LeaseLostError } from '../errors.js';
+import type { GrantReply, LeaseRef } from '../redis/scripts.js';
+import type { Lease, LeaseLostReason } from '../types.js';
 
 export interface LeaseTimings {
   leaseTtlMs: number;

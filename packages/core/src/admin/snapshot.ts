@@ -1,5 +1,5 @@
 import { parseMailboxConfig } from './mailbox-config.js';
-import type { HolderInfo, LeaseView, MailboxSnapshot, WaiterView } from './types.js';
+import type { HolderInfo, LeaseView, MailboxSnapshot, WaiterView } from '../types.js';
 
 /** JSON produced by snapshot-15.lua (cjson turns empty arrays into `{}`). */
 export interface RawSnapshot {

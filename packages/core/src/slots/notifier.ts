@@ -1,5 +1,5 @@
-import { clientChannel } from './keys.js';
-import type { RedisLike } from './types.js';
+import { clientChannel } from '../redis/keys.js';
+import type { RedisClient } from '../redis/connect.js';
 
 /** A push message on a client's channel (published by the Lua scripts). */
 export type ClientNotification =
@@ -12,7 +12,7 @@ export type ClientNotification =
  * check (INFO) is answered; the check then fails in subscriber mode and the connection is reset,
  * losing the subscription and with it every push until the next subscribe.
  */
-function whenReady(connection: RedisLike): Promise<void> {
+function whenReady(connection: RedisClient): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onReady = () => {
@@ -35,7 +35,7 @@ function whenReady(connection: RedisLike): Promise<void> {
  */
 export class ClientNotifier {
   readonly channel: string;
-  private subscriber: RedisLike | undefined;
+  private subscriber: RedisClient | undefined;
   private subscribing: Promise<void> | undefined;
   private subscribed = false;
   private readonly onMessage = (channel: string, message: string) => {
@@ -48,8 +48,8 @@ export class ClientNotifier {
   };
 
   constructor(
-    private readonly source: RedisLike,
-    private readonly given: RedisLike | undefined,
+    private readonly source: RedisClient,
+    private readonly given: RedisClient | undefined,
     clientId: string,
     private readonly deliver: (notification: ClientNotification) => void,
     private readonly onError: (error: Error) => void,

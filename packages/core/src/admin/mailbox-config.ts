@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from './errors.js';
-import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig } from './types.js';
+import { InvalidArgumentError } from '../errors.js';
+import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig } from '../types.js';
 
 /** Reads a config hash as stored in Redis (missing fields take the defaults). */
 export function parseMailboxConfig(hash: Record<string, string>, defaults: Partial<MailboxConfig> = {}): MailboxConfig {

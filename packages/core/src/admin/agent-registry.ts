@@ -1,6 +1,6 @@
-import { GLOBAL_KEYS } from './keys.js';
-import { agentHeartbeat, agentList } from './scripts.js';
-import type { RedisLike } from './types.js';
+import { GLOBAL_KEYS } from '../redis/keys.js';
+import { agentHeartbeat, agentList } from '../redis/scripts.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface AgentRecord {
   agentId: string;
@@ -22,7 +22,7 @@ export interface AgentStatus extends AgentRecord {
 
 /** Agent heartbeats in `ss:agents`, judged with Redis TIME. Agents silent for a day are forgotten. */
 export class AgentRegistry {
-  constructor(readonly redis: RedisLike) {}
+  constructor(readonly redis: RedisClient) {}
 
   async heartbeat(record: AgentRecord, ttlMs: number): Promise<void> {
     await agentHeartbeat(this.redis, record.agentId, record, ttlMs);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '@smtp-slots/testkit';
-import type { RedisClient } from './ha/connect.js';
-import { randomMailbox, redisOlderThan, slotScripts } from './test-support/scripts.js';
-import { createTestRedis } from './test-support/test-redis.js';
+import type { RedisClient } from '../redis/connect.js';
+import { randomMailbox, redisOlderThan, slotScripts } from '../test-support/scripts.js';
+import { createTestRedis } from '../test-support/test-redis.js';
 
 // Every slot script called directly with explicit KEYS/ARGV against a real redis-server.
 let redis: RedisClient;

@@ -1,9 +1,10 @@
-import { InvalidArgumentError } from './errors.js';
-import { GLOBAL_KEYS, mailboxKeys } from './keys.js';
+import { InvalidArgumentError } from '../errors.js';
+import { GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
 import { parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
-import { ensureMailboxConfig, forceReleaseSlot, readSnapshot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from './scripts.js';
+import { ensureMailboxConfig, forceReleaseSlot, readSnapshot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from '../redis/scripts.js';
 import { shapeSnapshot, type RawSnapshot } from './snapshot.js';
-import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig, type MailboxSnapshot, type RedisLike } from './types.js';
+import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig, type MailboxSnapshot } from '../types.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface ListMailboxesOptions {
   /** From the previous page's nextCursor. */
@@ -30,7 +31,7 @@ export interface MailboxAdminOptions {
 export class MailboxAdmin {
   private readonly ctx: SlotScriptContext;
 
-  constructor(readonly redis: RedisLike, options: MailboxAdminOptions = {}) {
+  constructor(readonly redis: RedisClient, options: MailboxAdminOptions = {}) {
     // graceMs is not used: admin scripts never open an epoch (see begin_admin in state.lua).
     this.ctx = { defaultLimit: options.defaultLimit ?? DEFAULT_MAILBOX_CONFIG.limit, graceMs: 0 };
   }

@@ -1,15 +1,15 @@
 import { RedisCluster, waitFor } from '@smtp-slots/testkit';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentRegistry } from '../agent-registry.js';
-import { incrementCounter } from '../counters.js';
-import { publishEvent } from '../events.js';
-import { createRedisClient, type RedisClient } from '../ha/connect.js';
-import { EVENTS_CHANNEL, mailboxKeys } from '../keys.js';
-import { LimitFeedback } from '../limit-feedback.js';
-import { MailboxAdmin } from '../mailbox-admin.js';
-import { RateLimiter } from '../rate-limiter.js';
-import { RecipientLedger } from '../recipient-ledger.js';
+import { AgentRegistry } from '../../admin/agent-registry.js';
+import { incrementCounter } from '../../admin/counters.js';
+import { publishEvent } from '../../events.js';
+import { createRedisClient, type RedisClient } from '../../redis/connect.js';
+import { EVENTS_CHANNEL, mailboxKeys } from '../../redis/keys.js';
+import { LimitFeedback } from '../../limits/limit-feedback.js';
+import { MailboxAdmin } from '../../admin/mailbox-admin.js';
+import { RateLimiter } from '../../limits/rate-limiter.js';
+import { RecipientLedger } from '../../limits/recipient-ledger.js';
 import { SlotClient } from '../slot-client.js';
 
 /**
