@@ -42,4 +42,3 @@ export {
 } from './redis/connect.js';
 export { pingWithin } from './redis/ping-within.js';
 export { type SlotBackend } from './slots/slot-backend.js';
-export * from './ha/index.js';
