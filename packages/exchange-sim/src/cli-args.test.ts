@@ -46,10 +46,11 @@ describe('parseCliArgs', () => {
     const certPath = join(dir, 'app.pem');
     writeFileSync(certPath, 'PEM TEXT');
     const { options } = parseCliArgs([
-      '--apps', 'app-1:s3cret', '--app-certificates', `app-1:${certPath},app-2:${certPath}`,
+      '--mailboxes', 'm@x.test,N@x.test', '--apps', 'app-1:s3cret', '--app-certificates', `app-1:${certPath},app-2:${certPath}`,
       '--graph-concurrency', '2', '--graph-max-request-bytes', '1000', '--token-lifetime-seconds', '60',
     ]);
     expect(options).toEqual({
+      users: [{ address: 'm@x.test' }, { address: 'n@x.test' }],
       apps: [
         { clientId: 'app-1', clientSecret: 's3cret', certificates: ['PEM TEXT'] },
         { clientId: 'app-2', certificates: ['PEM TEXT'] },
@@ -60,6 +61,7 @@ describe('parseCliArgs', () => {
     });
     expect(() => parseCliArgs(['--apps', 'app-1'])).toThrow('invalid value "app-1" for --apps');
     expect(() => parseCliArgs(['--apps', 'app-1:'])).toThrow(CliUsageError);
+    expect(() => parseCliArgs(['--mailboxes', 'nobody'])).toThrow('invalid value "nobody" for --mailboxes');
     expect(() => parseCliArgs(['--app-certificates', 'app-1:/nonexistent.pem'])).toThrow('--app-certificates: cannot read /nonexistent.pem');
   });
 

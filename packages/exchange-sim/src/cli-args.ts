@@ -24,6 +24,7 @@ An Exchange Online SMTP AUTH submission double (432 at end of DATA, 30/min carry
   --recipients-per-day <n>   recipients per user per rolling 24 h (default 10000)
   --mailbox-quota-bytes <n>  bytes a user may submit before 554 5.2.2 (default: none)
   --users <list>             address:password,... users allowed to AUTH
+  --mailboxes <list>         address,... users without a password (OAuth2 and Graph only)
   --tokens <list>            address:token,... XOAUTH2 tokens accepted
   --apps <list>              clientId:secret,... app registrations for the token endpoint
   --app-certificates <list>  clientId:/path/cert.pem,... certificates that may sign client assertions
@@ -87,6 +88,16 @@ const FLAGS: Record<string, FlagSpec> = {
   '--recipients-per-day': int(1, MAX, (t, n) => (t.options.recipientsPerDay = n)),
   '--mailbox-quota-bytes': int(0, MAX, (t, n) => (t.options.mailboxQuotaBytes = n)),
   '--users': { kind: 'string', apply: (t, v) => addPairs(t, '--users', v, (user, secret) => (user.password = secret)) },
+  '--mailboxes': {
+    kind: 'string',
+    apply: (t, v) => {
+      for (const entry of v.split(',')) {
+        const address = entry.trim().toLowerCase();
+        if (!address.includes('@')) throw invalid('--mailboxes', entry, 'addresses separated by commas');
+        if (!t.users.has(address)) t.users.set(address, { address });
+      }
+    },
+  },
   '--tokens': {
     kind: 'string',
     apply: (t, v) => addPairs(t, '--tokens', v, (user, secret) => (user.tokens = [...(user.tokens ?? []), secret])),
