@@ -10,6 +10,7 @@ export type {
 } from './types.js';
 export { DEFAULT_MAILBOX_CONFIG } from './types.js';
 export {
+  ErrorCode,
   SlotsError,
   AcquireTimeoutError,
   AcquireAbortedError,
