@@ -28,5 +28,6 @@ export { RecipientLedger, type RecipientDecision } from './recipient-ledger.js';
 export { LimitFeedback, type LimitFeedbackOptions } from './limit-feedback.js';
 export { incrementCounter } from './counters.js';
 export { publishEvent, parseEvent } from './events.js';
+export { settlesWithin, closeRedisWithin } from './shutdown-deadline.js';
 export { AgentRegistry, type AgentRecord, type AgentStatus } from './agent-registry.js';
 export * from './ha/index.js';
