@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SlotClient, type RedisLike,
+  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
+import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
 import { AgentMetrics } from './metrics.js';
 import { RelayServer } from './relay/relay-server.js';
@@ -65,11 +65,11 @@ export interface Agent {
 
 /** Validates the config, opens the spool and starts the relay, senders, heartbeat and metrics. */
 export async function createAgent(input: AgentConfigInput | AgentConfig, options: CreateAgentOptions = {}): Promise<Agent> {
-  const parsed = agentConfigSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  const config = parsed.data;
+  const parsed = parseAgentConfig(input);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const config = parsed.config;
   const host = hostname();
-  const log = options.logger ?? createLogger(config.logLevel, { agentId: config.agentId });
+  const log = options.logger ?? createAgentLogger(config);
   const mailboxes = config.mailboxes.map((m) => m.address.toLowerCase());
 
   const { spool, recovered } = await Spool.open(config.spool.dir);
@@ -277,5 +277,3 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
     }),
   };
 }
-
-export type { RedisLike };

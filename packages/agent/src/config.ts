@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { redisConnectionSchema } from '@smtp-slots/core';
 import { mailboxLimitsShape } from '@smtp-slots/core/mailbox-limits';
+import { parseConfig, type ConfigResult } from '@smtp-slots/service-kit';
 import { z } from 'zod';
 
 // Env overrides arrive as strings: numbers and booleans accept their string spelling too.
@@ -219,11 +220,9 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
-export type ParseResult = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
+export type ParseResult = ConfigResult<AgentConfig>;
 
 /** Validates a config object (already merged with env and with secrets resolved) and applies defaults. */
 export function parseAgentConfig(input: unknown): ParseResult {
-  const parsed = agentConfigSchema.safeParse(input);
-  if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
+  return parseConfig(agentConfigSchema, input);
 }

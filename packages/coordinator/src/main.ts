@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { closeRedisWithin, createRedisClient, describeRedisConnection, settlesWithin } from '@smtp-slots/core';
+import { createServiceLogger } from '@smtp-slots/service-kit';
 import { createApp } from './app.js';
 import { loadConfig, type CoordinatorConfig } from './config.js';
 import { ConnectionTracker } from './http/connection-tracker.js';
@@ -81,7 +82,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     );
     return 0;
   }
-  const logger = pino({ level: result.config.logLevel, base: { service: 'smtp-slots-coordinator' } });
+  const logger = createServiceLogger({ service: 'smtp-slots-coordinator', level: result.config.logLevel });
   const coordinator = await startCoordinator(result.config, logger);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

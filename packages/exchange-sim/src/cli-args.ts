@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { SimApp } from './entra/app-directory.js';
 import type { ExchangeSimOptions, SimUser } from './options.js';
 
 /** A command-line mistake; the message names the flag and the offending value. */
@@ -22,7 +24,13 @@ An Exchange Online SMTP AUTH submission double (432 at end of DATA, 30/min carry
   --recipients-per-day <n>   recipients per user per rolling 24 h (default 10000)
   --mailbox-quota-bytes <n>  bytes a user may submit before 554 5.2.2 (default: none)
   --users <list>             address:password,... users allowed to AUTH
+  --mailboxes <list>         address,... users without a password (OAuth2 and Graph only)
   --tokens <list>            address:token,... XOAUTH2 tokens accepted
+  --apps <list>              clientId:secret,... app registrations for the token endpoint
+  --app-certificates <list>  clientId:/path/cert.pem,... certificates that may sign client assertions
+  --token-lifetime-seconds <n>  lifetime of issued access tokens (default 3599)
+  --graph-concurrency <n>    Graph sendMail requests in flight per mailbox before 429 (default 4)
+  --graph-max-request-bytes <n>  largest Graph request body before 413 (default 4194304)
   --any-user                 accept any user name with any password or token
   --oauth-only               refuse AUTH LOGIN/PLAIN with 550 5.7.30
   --starttls                 offer STARTTLS (self-signed certificate) and require it before AUTH
@@ -48,6 +56,7 @@ interface FlagSpec {
 interface CliSettings {
   options: ExchangeSimOptions;
   users: Map<string, SimUser>;
+  apps: Map<string, SimApp>;
   latencyMin?: number;
   latencyMax?: number;
 }
@@ -79,10 +88,28 @@ const FLAGS: Record<string, FlagSpec> = {
   '--recipients-per-day': int(1, MAX, (t, n) => (t.options.recipientsPerDay = n)),
   '--mailbox-quota-bytes': int(0, MAX, (t, n) => (t.options.mailboxQuotaBytes = n)),
   '--users': { kind: 'string', apply: (t, v) => addPairs(t, '--users', v, (user, secret) => (user.password = secret)) },
+  '--mailboxes': {
+    kind: 'string',
+    apply: (t, v) => {
+      for (const entry of v.split(',')) {
+        const address = entry.trim().toLowerCase();
+        if (!address.includes('@')) throw invalid('--mailboxes', entry, 'addresses separated by commas');
+        if (!t.users.has(address)) t.users.set(address, { address });
+      }
+    },
+  },
   '--tokens': {
     kind: 'string',
     apply: (t, v) => addPairs(t, '--tokens', v, (user, secret) => (user.tokens = [...(user.tokens ?? []), secret])),
   },
+  '--apps': { kind: 'string', apply: (t, v) => addApps(t, '--apps', v, (app, secret) => (app.clientSecret = secret)) },
+  '--app-certificates': {
+    kind: 'string',
+    apply: (t, v) => addApps(t, '--app-certificates', v, (app, path) => (app.certificates = [...(app.certificates ?? []), readCertificate(path)])),
+  },
+  '--token-lifetime-seconds': int(1, MAX, (t, n) => (t.options.tokenLifetimeSeconds = n)),
+  '--graph-concurrency': int(1, MAX, (t, n) => (t.options.graphConcurrency = n)),
+  '--graph-max-request-bytes': int(1, MAX, (t, n) => (t.options.graphMaxRequestBytes = n)),
   '--any-user': toggle((t) => (t.options.anyUser = true)),
   '--oauth-only': toggle((t) => (t.options.oauthOnly = true)),
   '--starttls': toggle((t) => (t.options.starttls = true)),
@@ -103,7 +130,7 @@ const FLAGS: Record<string, FlagSpec> = {
 
 /** Parses `exchange-sim` arguments; throws CliUsageError naming the flag and value at fault. */
 export function parseCliArgs(argv: readonly string[]): { help: boolean; options: ExchangeSimOptions } {
-  const settings: CliSettings = { options: {}, users: new Map() };
+  const settings: CliSettings = { options: {}, users: new Map(), apps: new Map() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') return { help: true, options: {} };
@@ -138,6 +165,7 @@ function finish(settings: CliSettings): ExchangeSimOptions {
     options.faults = { ...options.faults, latencyMs: latencyMin };
   }
   if (settings.users.size > 0) options.users = [...settings.users.values()];
+  if (settings.apps.size > 0) options.apps = [...settings.apps.values()];
   return options;
 }
 
@@ -153,6 +181,26 @@ function addPairs(settings: CliSettings, flag: string, list: string, set: (user:
   }
 }
 
+function addApps(settings: CliSettings, flag: string, list: string, set: (app: SimApp, value: string) => void): void {
+  for (const entry of list.split(',')) {
+    const colon = entry.indexOf(':');
+    const clientId = colon > 0 ? entry.slice(0, colon).trim() : '';
+    const value = colon > 0 ? entry.slice(colon + 1) : '';
+    if (!clientId || !value) throw invalid(flag, entry, 'clientId:value pairs separated by commas');
+    const app = settings.apps.get(clientId) ?? { clientId };
+    set(app, value);
+    settings.apps.set(clientId, app);
+  }
+}
+
+function readCertificate(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliUsageError(`--app-certificates: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 function parseInteger(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) {
@@ -163,6 +211,6 @@ function parseInteger(flag: string, value: string, min: number, max: number): nu
 
 function invalid(flag: string, value: string, expected: string): CliUsageError {
   // Secrets in --users/--tokens stay out of error output.
-  const shown = flag === '--users' || flag === '--tokens' ? value.replace(/:.*/, ':***') : value;
+  const shown = flag === '--users' || flag === '--tokens' || flag === '--apps' ? value.replace(/:.*/, ':***') : value;
   return new CliUsageError(`invalid value ${JSON.stringify(shown)} for ${flag}: expected ${expected}`);
 }
