@@ -184,7 +184,11 @@ export const agentConfigSchema = z
       .prefault({}),
     /** Heartbeat interval into the agent registry (entries live 3 intervals). */
     heartbeatMs: int(100, 300_000).default(5_000),
-    /** On SIGTERM, in-flight messages get this long to finish before their sockets are destroyed. */
+    /**
+     * SIGTERM: the agent exits within this, even when Redis does not answer. In-flight messages get
+     * it less a reserve for releasing slots (a quarter, at most 2 s); then sockets are destroyed, and
+     * Redis calls still unanswered at the end are dropped (the slots expire after the lease TTL).
+     */
     shutdownTimeoutMs: int(0, 600_000).default(15_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     mailboxes: z

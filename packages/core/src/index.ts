@@ -28,6 +28,7 @@ export { RecipientLedger, type RecipientDecision } from './limits/recipient-ledg
 export { LimitFeedback, type LimitFeedbackOptions } from './limits/limit-feedback.js';
 export { incrementCounter } from './admin/counters.js';
 export { publishEvent, parseEvent } from './events.js';
+export { settlesWithin, closeRedisWithin } from './redis/shutdown-deadline.js';
 export { AgentRegistry, type AgentRecord, type AgentStatus } from './admin/agent-registry.js';
 export {
   createRedisClient,
