@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import { asRedisError, scriptError } from './errors.js';
 import { GLOBAL_KEYS, mailboxKeys, stateKeys } from './keys.js';
 import { loadLuaScripts } from './lua-loader.js';
@@ -253,4 +254,15 @@ function pairs(flat: Arg[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
   return out;
+}
+
+/**
+ * Queues a script on a pipeline of `redis` instead of sending it alone: writers that batch their
+ * per-message Redis work (trail, counters, history) pay one round trip for all of it.
+ */
+export function queueScript(redis: RedisLike, pipeline: ChainableCommander, name: string, keys: readonly string[], args: Arg[]): void {
+  command(redis, name);
+  const fn = (pipeline as unknown as Record<string, Command | undefined>)[COMMAND_PREFIX + name];
+  if (!fn) throw new Error(`Lua script ${name} is missing on the pipeline`);
+  void fn.apply(pipeline, [...keys, ...args]);
 }
