@@ -263,6 +263,12 @@ function pairs(flat: Arg[]): Record<string, string> {
 export function queueScript(redis: RedisLike, pipeline: ChainableCommander, name: string, keys: readonly string[], args: Arg[]): void {
   command(redis, name);
   const fn = (pipeline as unknown as Record<string, Command | undefined>)[COMMAND_PREFIX + name];
-  if (!fn) throw new Error(`Lua script ${name} is missing on the pipeline`);
-  void fn.apply(pipeline, [...keys, ...args]);
+  if (fn) {
+    void fn.apply(pipeline, [...keys, ...args]);
+    return;
+  }
+  // A pipeline made before the scripts were defined on `redis` lacks them: send the source once.
+  const script = loaded?.find((s) => s.name === name);
+  if (!script) throw new Error(`Lua script ${name} is missing`);
+  pipeline.eval(script.lua, keys.length, ...keys, ...args);
 }
