@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, createRedisClient, DEFAULT_TRAIL_SETTINGS, describeRedisConnection, LimitFeedback, MailboxAdmin, mailboxKeys,
-  pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, SlotClient, type RedisLike, type TrailSettings,
+  pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, SlotClient, type TrailSettings,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -274,8 +274,6 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
     }),
   };
 }
-
-export type { RedisLike };
 
 function trailSettings(config: AgentConfig['trail']): TrailSettings {
   return {

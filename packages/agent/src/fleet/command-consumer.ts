@@ -1,4 +1,4 @@
-import { AgentCommands, type AgentCommand, type CommandStatus, type RedisLike } from '@smtp-slots/core';
+import { AgentCommands, type AgentCommand, type CommandStatus, type RedisClient } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import type { Spool } from '../spool/spool.js';
 
@@ -18,9 +18,9 @@ export class CommandConsumer {
   private readonly commands: AgentCommands;
 
   constructor(
-    private readonly redis: RedisLike,
+    private readonly redis: RedisClient,
     /** A connection of its own: XREAD BLOCK holds it. */
-    private readonly blocking: RedisLike,
+    private readonly blocking: RedisClient,
     private readonly agentId: string,
     private readonly spool: Spool,
     private readonly log: Logger,

@@ -1,6 +1,6 @@
 import {
   DeadLetterIndex, protect, queueTrailStep,
-  type PublishedDeadLetter, type RedisLike, type TrailAttempt, type TrailPatch, type TrailSettings, type TrailStatus,
+  type PublishedDeadLetter, type RedisClient, type TrailAttempt, type TrailPatch, type TrailSettings, type TrailStatus,
 } from '@smtp-slots/core';
 import { toDeadLetter, type DeadLetter } from '../spool/dead-letters.js';
 import type { Attempt, SpoolHeader } from '../spool/spool-file.js';
@@ -18,7 +18,7 @@ export class TrailRecorder {
     private readonly agentId: string,
     private readonly settings: TrailSettings,
     private readonly batch: RedisWriteBatch,
-    private readonly redis: RedisLike,
+    private readonly redis: RedisClient,
   ) {}
 
   attach(spool: Spool): void {

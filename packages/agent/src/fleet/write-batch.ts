@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import type { RedisLike } from '@smtp-slots/core';
+import type { RedisClient } from '@smtp-slots/core';
 
 type Write = (pipeline: ChainableCommander) => void;
 
@@ -23,7 +23,7 @@ export class RedisWriteBatch {
   readonly stats: WriteBatchStats = { pipelines: 0, commands: 0 };
 
   constructor(
-    private readonly redis: RedisLike,
+    private readonly redis: RedisClient,
     /** A write failed (Redis away, a bug): counted and logged by the caller, never thrown. */
     private readonly onError: (error: Error) => void,
   ) {}

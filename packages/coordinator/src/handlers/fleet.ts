@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HISTORY_MAX_MINUTES, readHistory, TRAIL_STATUSES, type CommandAction, type RedisLike, type TrailStatus } from '@smtp-slots/core';
+import { HISTORY_MAX_MINUTES, readHistory, TRAIL_STATUSES, type CommandAction, type RedisClient, type TrailStatus } from '@smtp-slots/core';
 import { z } from 'zod';
 import { validate } from '../http/validate.js';
 import type { DeadLetterService } from '../services/dead-letter-service.js';
@@ -42,7 +42,7 @@ export interface FleetHandlers {
 }
 
 /** Handlers of the fleet-wide views: message trail, dead letters and per-minute history. */
-export function fleetHandlers(messages: MessageService, deadLetters: DeadLetterService, redis: RedisLike): FleetHandlers {
+export function fleetHandlers(messages: MessageService, deadLetters: DeadLetterService, redis: RedisClient): FleetHandlers {
   const act = (action: CommandAction): RequestHandler => async (req, res) => {
     const body = validate(selection, req.body ?? {}, 'body');
     res.status(202).json(await deadLetters.request(action, body));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { agentKeys } from '../keys.js';
-import type { RedisLike } from '../types.js';
+import { agentKeys } from '../redis/keys.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export type CommandAction = 'retry' | 'purge';
 
@@ -42,7 +42,7 @@ const STREAM_MAX_LENGTH = 10_000;
  * so commands sent while it is stopped wait in the stream and run when it returns.
  */
 export class AgentCommands {
-  constructor(private readonly redis: RedisLike) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Appends a command for `agentId`; its status is `pending` until the agent reports. */
   async send(input: Omit<AgentCommand, 'commandId' | 'requestedAt'>): Promise<CommandStatus> {
@@ -85,7 +85,7 @@ export class AgentCommands {
    * Waits up to `blockMs` for commands after `cursor`. Pass a connection of its own: XREAD BLOCK
    * holds it for the whole wait.
    */
-  static async read(blocking: RedisLike, agentId: string, cursor: string, blockMs: number): Promise<{ entryId: string; command: AgentCommand | undefined }[]> {
+  static async read(blocking: RedisClient, agentId: string, cursor: string, blockMs: number): Promise<{ entryId: string; command: AgentCommand | undefined }[]> {
     const reply = (await blocking.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', agentKeys(agentId).commands, cursor)) as [string, [string, string[]][]][] | null;
     const entries = reply?.[0]?.[1] ?? [];
     return entries.map(([entryId, fields]) => {

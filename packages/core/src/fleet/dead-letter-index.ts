@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
-import { agentKeys, GLOBAL_KEYS } from '../keys.js';
-import type { RedisLike } from '../types.js';
+import { agentKeys, GLOBAL_KEYS } from '../redis/keys.js';
+import type { RedisClient } from '../redis/connect.js';
 import type { TrailAttempt } from '../trail/trail-types.js';
 
 /** A dead letter as an agent publishes it for the fleet (the file stays on the agent's disk). */
@@ -26,7 +26,7 @@ export interface PublishedDeadLetter {
  * spool holds, so the index heals from anything missed while Redis was away.
  */
 export class DeadLetterIndex {
-  constructor(private readonly redis: RedisLike) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Replaces everything `agentId` published with `letters`. */
   async replace(agentId: string, letters: readonly PublishedDeadLetter[]): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
-import { historyKey } from '../keys.js';
-import type { RedisLike } from '../types.js';
+import { historyKey } from '../redis/keys.js';
+import type { RedisClient } from '../redis/connect.js';
 
 /** Per-minute counters of a mailbox's history. */
 export type HistoryCounter = 'sent' | 'deferred' | 'failed' | 'rejections432' | 'slotGrants' | 'slotWaitMs';
@@ -54,7 +54,7 @@ export function queueSpoolDepth(pipeline: ChainableCommander, mailbox: string, a
 }
 
 /** The last `minutes` minutes up to the one `nowMs` is in, oldest first, one point per minute. */
-export async function readHistory(redis: RedisLike, mailbox: string, minutes: number, nowMs: number): Promise<HistoryPoint[]> {
+export async function readHistory(redis: RedisClient, mailbox: string, minutes: number, nowMs: number): Promise<HistoryPoint[]> {
   const lastMinute = Math.floor(nowMs / MINUTE_MS);
   const firstMinute = lastMinute - minutes + 1;
   const hours: number[] = [];

@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
-import { GLOBAL_KEYS, mailboxKeys } from '../keys.js';
-import { queueScript } from '../scripts.js';
-import type { RedisLike } from '../types.js';
+import { GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
+import { queueScript } from '../redis/scripts.js';
+import type { RedisClient } from '../redis/connect.js';
 import { searchTerms } from './privacy.js';
 import type { TrailAttempt, TrailRecord, TrailSettings, TrailStatus } from './trail-types.js';
 
@@ -14,7 +14,7 @@ export type TrailPatch = Partial<Omit<TrailRecord, 'id' | 'attempts' | 'accepted
  * count in the same call.
  */
 export function queueTrailStep(
-  redis: RedisLike, pipeline: ChainableCommander, settings: TrailSettings,
+  redis: RedisClient, pipeline: ChainableCommander, settings: TrailSettings,
   step: { mailbox: string; id: string; patch: TrailPatch; attempt?: TrailAttempt },
 ): void {
   const k = mailboxKeys(step.mailbox);
@@ -36,7 +36,7 @@ const MAX_MAILBOXES_SEARCHED = 10_000;
 
 /** Reads trail records, newest update first. */
 export class MessageTrail {
-  constructor(private readonly redis: RedisLike) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async search(query: TrailQuery): Promise<TrailRecord[]> {
     const mailboxes = query.mailbox !== undefined ? [query.mailbox] : await this.allMailboxes();

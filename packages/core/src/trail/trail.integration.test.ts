@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mailboxKeys } from '../keys.js';
-import type { RedisClient } from '../ha/connect.js';
+import { mailboxKeys } from '../redis/keys.js';
+import type { RedisClient } from '../redis/connect.js';
 import { randomMailbox } from '../test-support/scripts.js';
 import { createTestRedis } from '../test-support/test-redis.js';
 import { queueHistory, queueSpoolDepth, readHistory } from './history.js';

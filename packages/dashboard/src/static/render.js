@@ -36,10 +36,10 @@ export function renderTiles(entry, now, admin, actions) {
     }
     const h = tile.holder;
     return el('li', {
-      class: `slot ${tile.state}`, 'data-slot': tile.slot, 'data-state': tile.state, 'data-holder': tile.label, 'data-token': h.token,
-      title: `agent ${h.agent} · pid ${h.pid} · fencing token ${h.token} · expires in ${formatDuration(tile.expiresInMs)}`,
+      class: `slot ${tile.state}`, 'data-slot': tile.slot, 'data-state': tile.state, 'data-holder': tile.label, 'data-agent': h.agent, 'data-token': h.token,
+      title: `agent ${h.agent} on ${h.host} · worker ${h.worker} · pid ${h.pid} · fencing token ${h.token} · expires in ${formatDuration(tile.expiresInMs)}`,
     },
-    el('span', { class: 'slot-no' }, `#${tile.slot}`),
+    el('span', { class: 'slot-head' }, el('span', { class: 'slot-no' }, `#${tile.slot}`), el('span', { class: 'agent', 'data-field': 'agent' }, h.agent)),
     el('span', { class: 'who' }, tile.label),
     el('span', { class: 'for' }, tile.state === 'expiring' ? `expiring ${formatDuration(tile.expiresInMs)}` : `for ${formatDuration(tile.heldForMs)}`),
     admin ? el('button', { class: 'release', title: `force-release slot ${tile.slot}`, 'aria-label': `release slot ${tile.slot}`, onclick: () => actions.release(tile.slot) }, '×') : null);
