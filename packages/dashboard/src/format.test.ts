@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './static/format.js';
+import { formatCount, formatDuration, groupByMailbox, historyColumns, messagesPerMinute, ratePressure, rejections, share, slotTiles, timeAgo } from './static/format.js';
 
 const holder = (slot: number, token: number, expiresInMs = 15_000) => ({ slot, token, host: 'web-1', worker: `w${slot}`, heldForMs: 2_000, expiresInMs });
 
@@ -43,5 +43,30 @@ describe('figures', () => {
     expect([share(5, 10), share(20, 10), share(1, 0)]).toEqual([0.5, 1, 0]);
     expect(ratePressure({ perMinute: 30, availableNow: 0, nextFreeInMs: 1000 })).toBe(0.5);
     expect(ratePressure({ perMinute: 30, availableNow: 1, nextFreeInMs: 0 })).toBe(0);
+  });
+});
+
+describe('fleet views', () => {
+  it('turns history points into chart columns, spool gaps kept as null', () => {
+    const point = (at: string, sent: number, spoolDepth: number | null) => ({ at, sent, deferred: 1, failed: 0, rejections432: 2, slotGrants: 3, slotWaitSeconds: 0.5, spoolDepth });
+    const columns = historyColumns([point('2026-01-01T10:00:00.000Z', 4, 7), point('2026-01-01T10:01:00.000Z', 0, null)]);
+    expect(columns.x).toEqual([1767261600, 1767261660]);
+    expect(columns.sent).toEqual([4, 0]);
+    expect(columns.rejections432).toEqual([2, 2]);
+    expect(columns.slotWaitSeconds).toEqual([0.5, 0.5]);
+    expect(columns.spoolDepth).toEqual([7, null]);
+  });
+
+  it('groups dead letters by mailbox, newest first', () => {
+    const letter = (mailbox: string, failedAt: string) => ({ mailbox, failedAt });
+    expect(groupByMailbox([letter('b@x', '2026-01-01T10:00:00Z'), letter('a@x', '2026-01-01T09:00:00Z'), letter('b@x', '2026-01-01T11:00:00Z')])).toEqual([
+      ['a@x', [letter('a@x', '2026-01-01T09:00:00Z')]],
+      ['b@x', [letter('b@x', '2026-01-01T11:00:00Z'), letter('b@x', '2026-01-01T10:00:00Z')]],
+    ]);
+  });
+
+  it('tells the age of an ISO time', () => {
+    expect(timeAgo('2026-01-01T10:00:00.000Z', Date.parse('2026-01-01T10:02:05.000Z'))).toBe('2m 5s ago');
+    expect(timeAgo('not a time', 0)).toBe('–');
   });
 });

@@ -95,3 +95,38 @@ export function ratePressure(rate) {
   if (!(rate.perMinute > 0)) return 0;
   return share(rate.nextFreeInMs, 60_000 / rate.perMinute);
 }
+
+/** "12m 3s ago" for an ISO time, counted from `now` (local ms). */
+export function timeAgo(iso, now) {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? '–' : `${formatDuration(now - at)} ago`;
+}
+
+/**
+ * The history API's per-minute points as the columns a chart takes: `x` in Unix seconds, then
+ * one array per figure. Spool depth stays null for minutes no agent reported in (a gap, not 0).
+ */
+export function historyColumns(points) {
+  const columns = { x: [], sent: [], failed: [], deferred: [], rejections432: [], slotWaitSeconds: [], spoolDepth: [] };
+  for (const point of points) {
+    columns.x.push(Math.floor(Date.parse(point.at) / 1000));
+    columns.sent.push(point.sent);
+    columns.failed.push(point.failed);
+    columns.deferred.push(point.deferred);
+    columns.rejections432.push(point.rejections432);
+    columns.slotWaitSeconds.push(point.slotWaitSeconds);
+    columns.spoolDepth.push(point.spoolDepth);
+  }
+  return columns;
+}
+
+/** Dead letters by mailbox (sorted by address), newest failure first within each. */
+export function groupByMailbox(deadLetters) {
+  const groups = new Map();
+  for (const letter of deadLetters) {
+    if (!groups.has(letter.mailbox)) groups.set(letter.mailbox, []);
+    groups.get(letter.mailbox).push(letter);
+  }
+  for (const letters of groups.values()) letters.sort((a, b) => b.failedAt.localeCompare(a.failedAt));
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
