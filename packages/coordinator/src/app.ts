@@ -1,10 +1,11 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { AgentRegistry, MailboxAdmin, type RedisClient } from '@smtp-slots/core';
+import { AgentCommands, AgentRegistry, DeadLetterIndex, MailboxAdmin, MessageTrail, type RedisClient } from '@smtp-slots/core';
 import { dashboardDir, vendorDir } from '@smtp-slots/dashboard';
 import type { CoordinatorConfig } from './config.js';
 import { RouteNotFoundError } from './errors.js';
+import { fleetHandlers } from './handlers/fleet.js';
 import { healthHandlers } from './handlers/health.js';
 import { mailboxHandlers } from './handlers/mailboxes.js';
 import { agentsHandler, eventsHandler, metricsHandler } from './handlers/misc.js';
@@ -15,8 +16,10 @@ import { registerClusterMetrics } from './metrics/cluster-metrics.js';
 import { CoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { routeTable } from './routes.js';
 import { AgentService } from './services/agent-service.js';
+import { DeadLetterService } from './services/dead-letter-service.js';
 import { EventHub } from './services/event-hub.js';
 import { MailboxService } from './services/mailbox-service.js';
+import { MessageService } from './services/message-service.js';
 import { SseStreams } from './services/sse-streams.js';
 
 export interface CreateAppOptions {
@@ -59,6 +62,8 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     },
   });
 
+  const deadLetterIndex = new DeadLetterIndex(redis);
+  const deadLetters = new DeadLetterService(deadLetterIndex, new AgentCommands(redis), agentRegistry);
   const mailboxes = mailboxHandlers(new MailboxService(admin), config.api);
   const health = healthHandlers(redis);
   const routes = routeTable({
@@ -68,6 +73,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     events: eventsHandler(streams),
     agents: agentsHandler(new AgentService(agentRegistry)),
     mailboxes,
+    fleet: fleetHandlers(new MessageService(new MessageTrail(redis)), deadLetters, redis),
   });
 
   const app = express();
