@@ -75,10 +75,12 @@ export function historyView(root, { mailboxes, notice }) {
     for (const chart of CHARTS) {
       const figure = figures.get(chart.id);
       const data = [columns.x, ...chart.lines.map(([column]) => columns[column])];
-      // What the chart holds, for people reading the page source and for tests.
-      const values = data.slice(1).flat().filter((v) => v !== null);
+      // What the chart holds, readable without the canvas (tests, scripts): points, and per
+      // line its total over the range (data-total-sent, …) and its last minute above zero.
       figure.dataset.points = String(columns.x.length);
-      figure.dataset.total = String(values.reduce((sum, v) => sum + v, 0));
+      for (const [column] of chart.lines) {
+        figure.dataset[`total${column[0].toUpperCase()}${column.slice(1)}`] = String(columns[column].reduce((sum, v) => sum + (v ?? 0), 0));
+      }
       figure.dataset.lastNonZero = lastNonZero(columns.x, data.slice(1));
       const existing = state.plots.get(chart.id);
       if (existing) existing.setData(data);
