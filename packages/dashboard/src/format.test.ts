@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDuration, groupByMailbox, historyColumns, messagesPerMinute, ratePressure, rejections, share, slotTiles, timeAgo } from './static/format.js';
+import { decodeHeaderWords, formatCount, formatDuration, groupByMailbox, historyColumns, messagesPerMinute, ratePressure, rejections, share, slotTiles, timeAgo } from './static/format.js';
 
 const holder = (slot: number, token: number, expiresInMs = 15_000) => ({ slot, token, host: 'web-1', worker: `w${slot}`, heldForMs: 2_000, expiresInMs });
 
@@ -63,6 +63,14 @@ describe('fleet views', () => {
       ['a@x', [letter('a@x', '2026-01-01T09:00:00Z')]],
       ['b@x', [letter('b@x', '2026-01-01T11:00:00Z'), letter('b@x', '2026-01-01T10:00:00Z')]],
     ]);
+  });
+
+  it('decodes RFC 2047 encoded words in a subject, leaving plain and broken text alone', () => {
+    expect(decodeHeaderWords('=?UTF-8?Q?Rechnung_f=C3=BCr_M=C3=A4rz?=')).toBe('Rechnung für März');
+    expect(decodeHeaderWords('=?utf-8?B?0J/RgNC40LLQtdGC?= =?UTF-8?Q?_world?=')).toBe('Привет world');
+    expect(decodeHeaderWords('=?ISO-8859-1?Q?Caf=E9?= au lait')).toBe('Café au lait');
+    expect(decodeHeaderWords('Q3 report =?x-unknown?Q?abc?=')).toBe('Q3 report =?x-unknown?Q?abc?=');
+    expect(decodeHeaderWords('plain <b>text</b>')).toBe('plain <b>text</b>');
   });
 
   it('tells the age of an ISO time', () => {

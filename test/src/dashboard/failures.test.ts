@@ -17,6 +17,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
+const MARKUP_SUBJECT = '<img src="x" data-injected="yes"> Q3 <b>report</b>';
+
 interface DeadLetterJson { id: string; agentId: string; messageId: string; reason: string }
 
 /** Whether the page scrolls sideways at its current width. */
@@ -50,7 +52,8 @@ describe('dashboard: failures, message trail and history against real agents', (
     await s.waitForDelivery(good.accepted);
     // Then one the upstream refuses at the end of DATA: a dead letter on the agent.
     s.sim.setFaults({ contentRejected: true }, from);
-    const bad = await s.submit({ count: 1, threads: 1, runId: `${s.run}-bad` });
+    // Its subject is markup: the page must show it as text, not build elements from it.
+    const bad = await s.submit({ count: 1, threads: 1, runId: `${s.run}-bad`, subject: () => MARKUP_SUBJECT });
     const messageId = bad.accepted[0]!;
     const dead = await waitFor(async () => {
       const { body } = await api.call('GET', `/api/dead-letters?mailbox=${encodeURIComponent(from)}`);
@@ -66,6 +69,7 @@ describe('dashboard: failures, message trail and history against real agents', (
       const card = page.locator(`article[data-mailbox="${from}"]`);
       await card.locator('[data-field="dead-letters"]').waitFor();
       expect(await card.locator('[data-field="dead-letters"]').textContent()).toBe('1 dead');
+      await screenshotsAtBothWidths(page, 'dashboard-overview');
       await card.locator('[data-field="dead-letters"]').click();
       const row = page.locator(`#view-failures tr[data-dead-letter="${dead.id}"]`);
       await row.waitFor();
@@ -73,6 +77,8 @@ describe('dashboard: failures, message trail and history against real agents', (
       expect(dead.reason).toMatch(/^554 5\.6\.0 /);
       expect(await row.locator('td[data-label="agent"]').textContent()).toContain(dead.agentId);
       expect(await row.locator('td[data-label="Message-ID"]').textContent()).toBe(messageId);
+      expect(await row.locator('td[data-label="subject"]').textContent()).toBe(MARKUP_SUBJECT);
+      expect(await page.locator('[data-injected]').count()).toBe(0);
       // Without the admin token there is nothing to click.
       expect(await page.locator('#view-failures button.retry').count()).toBe(0);
       await screenshotsAtBothWidths(page, 'dashboard-failures');
@@ -81,6 +87,13 @@ describe('dashboard: failures, message trail and history against real agents', (
       s.sim.setFaults({ contentRejected: null }, from);
       await page.fill('#admin-token', E2E_ADMIN_TOKEN);
       await page.click('#admin-form button[type="submit"]');
+      // Purge asks first; cancelled, nothing is sent and the dead letter stays.
+      await row.locator('button.purge').click();
+      await page.locator('dialog#confirm').waitFor();
+      await page.locator('dialog#confirm button[value="cancel"]').click();
+      await page.locator('dialog#confirm').waitFor({ state: 'detached' });
+      expect((await api.call('GET', '/api/dead-letters/commands')).body.commands).toEqual([]);
+      expect(await row.count()).toBe(1);
       await row.locator('button.retry').click();
       const dialog = page.locator('dialog#confirm');
       await dialog.waitFor();

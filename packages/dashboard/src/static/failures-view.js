@@ -4,7 +4,7 @@
 import { purgeDeadLetters, retryDeadLetters } from './api.js';
 import { confirmAction } from './confirm.js';
 import { dataTable, el } from './dom.js';
-import { groupByMailbox, timeAgo } from './format.js';
+import { decodeHeaderWords, groupByMailbox, timeAgo } from './format.js';
 import { viewHash } from './router.js';
 
 const ACTIONS = {
@@ -48,7 +48,7 @@ export function failuresView(root, ctx) {
       { label: 'agent', cell: (l) => [l.agentId, l.agentOnline === false ? el('span', { class: 'badge offline', title: 'no recent heartbeat: commands wait for it' }, 'offline') : null] },
       { label: 'Message-ID', cell: (l) => el('code', { class: 'message-id' }, l.messageId), class: () => 'wrap' },
       { label: 'recipients', cell: (l) => (l.recipients?.length ? l.recipients.join(', ') : '–'), class: () => 'wrap' },
-      { label: 'subject', cell: (l) => l.subject || '–', class: () => 'wrap' },
+      { label: 'subject', cell: (l) => (l.subject ? decodeHeaderWords(l.subject) : '–'), title: (l) => l.subject, class: () => 'wrap' },
       { label: 'reason', cell: (l) => el('span', { 'data-field': 'reason' }, l.reason), class: () => 'reason wrap' },
       { label: 'attempts', cell: (l) => String(l.attempts?.length ?? 0), title: (l) => (l.attempts ?? []).map((a) => `${a.at} ${a.outcome}: ${a.reply}`).join('\n') },
       { label: 'state', cell: (l) => (l.pending ? el('span', { class: 'badge pending', title: `requested ${l.pending.requestedAt}` }, `${l.pending.action} pending`) : 'dead') },

@@ -15,3 +15,4 @@ export interface HistoryColumns { x: number[]; sent: number[]; failed: number[];
 export function timeAgo(iso: string, now: number): string;
 export function historyColumns(points: HistoryPointLike[]): HistoryColumns;
 export function groupByMailbox<T extends { mailbox: string; failedAt: string }>(deadLetters: T[]): Array<[string, T[]]>;
+export function decodeHeaderWords(text: string): string;

@@ -1,3 +1,4 @@
+/* global atob, TextDecoder */
 // Pure helpers shared by the page and its unit tests (no DOM access here).
 
 /** Below this share of the longest remaining time seen for a lease, its tile shows "expiring". */
@@ -129,4 +130,36 @@ export function groupByMailbox(deadLetters) {
   }
   for (const letters of groups.values()) letters.sort((a, b) => b.failedAt.localeCompare(a.failedAt));
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+const ENCODED_WORD = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g;
+
+/**
+ * A header as people read it: RFC 2047 encoded words (`=?UTF-8?Q?Rechnung_f=C3=BCr?=`) decoded.
+ * The agents store the Subject as written; a word that cannot be decoded is left as it is.
+ */
+export function decodeHeaderWords(text) {
+  // Whitespace between two adjacent encoded words is not part of the text (RFC 2047, 6.2).
+  return text.replace(/(\?=)\s+(?==\?)/g, '$1').replace(ENCODED_WORD, (word, charset, encoding, data) => {
+    try {
+      const bytes = encoding.toUpperCase() === 'B' ? Uint8Array.from(atob(data), (c) => c.charCodeAt(0)) : quotedBytes(data);
+      return new TextDecoder(charset.split('*')[0]).decode(bytes);
+    } catch {
+      return word;
+    }
+  });
+}
+
+/** The bytes of a "Q"-encoded word: `_` is a space, `=XX` a byte in hex. */
+function quotedBytes(data) {
+  const bytes = [];
+  for (let i = 0; i < data.length; i++) {
+    const hex = data.slice(i + 1, i + 3);
+    if (data[i] === '_') bytes.push(0x20);
+    else if (data[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(data.charCodeAt(i));
+  }
+  return Uint8Array.from(bytes);
 }

@@ -2,7 +2,7 @@
 // The message search: a Message-ID or a recipient, across the fleet's trail, with every attempt.
 import { searchMessages } from './api.js';
 import { el } from './dom.js';
-import { timeAgo } from './format.js';
+import { decodeHeaderWords, timeAgo } from './format.js';
 import { viewHash } from './router.js';
 
 const STATUSES = ['queued', 'deferred', 'sending', 'sent', 'dead', 'purged'];
@@ -55,7 +55,7 @@ function renderMessage(m) {
       fact('accepted', el('time', { datetime: m.acceptedAt, title: m.acceptedAt }, timeAgo(m.acceptedAt, now))),
       fact('updated', el('time', { datetime: m.updatedAt, title: m.updatedAt }, timeAgo(m.updatedAt, now))),
       m.recipients?.length ? fact('recipients', m.recipients.join(', ')) : null,
-      m.subject ? fact('subject', m.subject) : null,
+      m.subject ? fact('subject', decodeHeaderWords(m.subject)) : null,
       m.queueId ? fact('upstream queue id', m.queueId) : null),
     el('ol', { class: 'attempts' }, m.attempts.map((a) => el('li', { 'data-outcome': a.outcome },
       el('time', { datetime: a.at, title: a.at }, new Date(a.at).toLocaleString()),
