@@ -45,6 +45,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
   const logger = options.logger ?? pino({ level: 'silent' });
   const admin = new MailboxAdmin(redis);
   const agentRegistry = new AgentRegistry(redis);
+  const deadLetterIndex = new DeadLetterIndex(redis);
 
   const registry = new Registry();
   const hub = new EventHub(subscriber, logger);
@@ -54,7 +55,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
   watchConnection(subscriber, 'events', logger, () => metrics.error('redis_connection'));
   hub.on('event', (event) => metrics.eventReceived(event.type));
   hub.on('malformed', () => metrics.error('event_malformed'));
-  registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry), {
+  registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry, deadLetterIndex), {
     maxMailboxes: config.metrics.maxMailboxes,
     onReadError: (error) => {
       metrics.error('redis_read');
@@ -62,7 +63,6 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     },
   });
 
-  const deadLetterIndex = new DeadLetterIndex(redis);
   const deadLetters = new DeadLetterService(deadLetterIndex, new AgentCommands(redis), agentRegistry);
   const mailboxes = mailboxHandlers(new MailboxService(admin), config.api);
   const health = healthHandlers(redis);

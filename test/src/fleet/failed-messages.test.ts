@@ -93,5 +93,18 @@ describe('fleet: failed messages are visible and resendable from the coordinator
       [messageB, 'sent', ['ok@fabrikam.example', 'gone@fabrikam.example']],
     ]);
     expect(found.find((m) => m.recipients.length === 1)).toMatchObject({ id: deadB.id, splitFrom: expect.any(String) });
+
+    // The agents' per-minute history: every coordinator reads the same points from Redis.
+    const history = await api.call('GET', `/api/mailboxes/${encodeURIComponent(from)}/history?minutes=10`);
+    expect(history.status).toBe(200);
+    expect(history.body).toMatchObject({ mailbox: from, minutes: 10 });
+    const points = history.body.points as { at: string; sent: number; failed: number; slotGrants: number; spoolDepth: number | null }[];
+    expect(points).toHaveLength(10);
+    const total = (key: 'sent' | 'failed' | 'slotGrants') => points.reduce((sum, p) => sum + p[key], 0);
+    expect(total('sent')).toBe(4); // B to ok@, then A, B's copy to gone@, and C, retried
+    expect(total('failed')).toBe(3); // A and C at DATA, gone@ at RCPT
+    expect(total('slotGrants')).toBeGreaterThanOrEqual(4);
+    expect(points.some((p) => p.spoolDepth !== null)).toBe(true);
+    expect((await api.call('GET', `/api/mailboxes/${encodeURIComponent(from)}/history?minutes=2881`)).body.error.message).toMatch(/minutes: must be an integer between 1 and 2880 \(got "2881"\)/);
   });
 });
