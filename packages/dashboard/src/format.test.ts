@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHeaderWords, formatCount, formatDuration, groupByMailbox, historyColumns, messagesPerMinute, ratePressure, rejections, share, slotTiles, timeAgo } from './static/format.js';
+import { counterTotal, decodeHeaderWords, formatCount, formatDuration, groupByMailbox, historyColumns, messagesPerMinute, ratePressure, rejections, share, slotTiles, timeAgo } from './static/format.js';
 
 const holder = (slot: number, token: number, expiresInMs = 15_000) => ({ slot, token, host: 'web-1', worker: `w${slot}`, heldForMs: 2_000, expiresInMs });
 
@@ -30,6 +30,11 @@ describe('slot tiles', () => {
 describe('figures', () => {
   it('splits 432s from other rejections', () => {
     expect(rejections({ sent: 9, 'rejections:432': 3, 'rejections:421': 1, 'rejections:554': 2 })).toEqual({ code432: 3, other: 3 });
+  });
+
+  it('sums a counter over its reply codes', () => {
+    expect(counterTotal({ sent: 9, failed: 1, 'failed:554': 2, 'failed:550': 1, failedish: 5 }, 'failed')).toBe(4);
+    expect(counterTotal(undefined, 'failed')).toBe(0);
   });
 
   it('computes messages per minute once samples span 5 s', () => {

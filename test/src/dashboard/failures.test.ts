@@ -69,6 +69,7 @@ describe('dashboard: failures, message trail and history against real agents', (
       const card = page.locator(`article[data-mailbox="${from}"]`);
       await card.locator('[data-field="dead-letters"]').waitFor();
       expect(await card.locator('[data-field="dead-letters"]').textContent()).toBe('1 dead');
+      await waitFor(async () => (await card.locator('[data-field="failed"]').textContent()) === '1', { message: 'the failed counter on the card' });
       await screenshotsAtBothWidths(page, 'dashboard-overview');
       await card.locator('[data-field="dead-letters"]').click();
       const row = page.locator(`#view-failures tr[data-dead-letter="${dead.id}"]`);

@@ -6,6 +6,7 @@ export const EXPIRING_SHARE: number;
 export function formatDuration(ms: number): string;
 export function formatCount(value: number): string;
 export function slotTiles(mailbox: MailboxLike, fetchedAt: number, now: number, longestExpiry?: Map<number, number>): Tile[];
+export function counterTotal(counters: Record<string, number> | undefined, name: string): number;
 export function rejections(counters: Record<string, number> | undefined): { code432: number; other: number };
 export function messagesPerMinute(samples: Array<{ at: number; sent: number }>, minSpanMs?: number): number | null;
 export function share(used: number, total: number): number;

@@ -69,6 +69,13 @@ export function rejections(counters) {
   return { code432, other };
 }
 
+/** A counter summed over its codes: `failed` plus every `failed:<code>`. */
+export function counterTotal(counters, name) {
+  let total = 0;
+  for (const [key, value] of Object.entries(counters ?? {})) if (key === name || key.startsWith(`${name}:`)) total += value;
+  return total;
+}
+
 /**
  * Messages per minute from (local ms, sent counter) samples, oldest first. Null until the
  * samples span at least `minSpanMs`.

@@ -1,6 +1,6 @@
 import { dataTable, el } from './dom.js';
 import { viewHash } from './router.js';
-import { formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './format.js';
+import { counterTotal, formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './format.js';
 
 const FREE_TILE_TEXT = {
   free: ['free', 'free'],
@@ -38,6 +38,7 @@ export function renderTiles(entry, now, admin, actions) {
 export function renderMailbox(entry, now, admin, actions, deadLetters = 0) {
   const m = entry.data;
   const { code432, other } = rejections(m.counters);
+  const failed = counterTotal(m.counters, 'failed');
   const perMinute = messagesPerMinute(entry.samples);
   const rateNote = m.rate.nextFreeInMs > 0 ? `next in ${(m.rate.nextFreeInMs / 1000).toFixed(1)}s` : 'ready';
   const limitNote = m.effectiveLimit === m.limit ? `limit ${m.limit}` : `limit ${m.effectiveLimit} of ${m.limit} (432 cool-down)`;
@@ -56,6 +57,7 @@ export function renderMailbox(entry, now, admin, actions, deadLetters = 0) {
     el('dl', { class: 'stats' },
       stat('msgs/min', perMinute === null ? '–' : perMinute.toFixed(1), 'msgs-per-min'),
       stat('sent', formatCount(m.counters.sent ?? 0), 'sent'),
+      stat('failed', formatCount(failed), 'failed', failed > 0 ? 'warn' : ''),
       stat('432s', formatCount(code432), 'rejections-432', code432 > 0 ? 'warn' : ''),
       stat('other rejections', formatCount(other), 'rejections-other', other > 0 ? 'warn' : '')),
     bar('rate', `${m.rate.perMinute}/min · ${rateNote}`, ratePressure(m.rate)),
