@@ -52,6 +52,11 @@ export const coordinatorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * SIGTERM/SIGINT: the coordinator exits within this, even when Redis does not answer
+     * (requests still open get half of it, then their sockets are closed).
+     */
+    shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -67,7 +72,7 @@ export type ConfigResult =
 
 export const USAGE = `Usage: smtp-slots-coordinator [--config <file.yaml|file.json>] [--redis <url>] [--port <port>] [--host <host>]
 
-  --config <file>   YAML or JSON config (keys: redis.*, http.host, http.port, api.*, events.*, metrics.*, logLevel);
+  --config <file>   YAML or JSON config (keys: redis.*, http.host, http.port, api.*, events.*, metrics.*, shutdownTimeoutMs, logLevel);
                     \${NAME} in a string is replaced by the environment variable NAME, \${file:/path} and
                     a whole value file:/path by the file's content
   --redis <url>     Redis URL, replaces the file's redis section (default redis://127.0.0.1:6379)

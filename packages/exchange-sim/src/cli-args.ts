@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { SimApp } from './entra/app-directory.js';
 import type { ExchangeSimOptions, SimUser } from './options.js';
 
 /** A command-line mistake; the message names the flag and the offending value. */
@@ -24,7 +26,13 @@ An Exchange Online SMTP AUTH submission double (432 at end of DATA, 30/min carry
   --recipients-per-day <n>   recipients per user per rolling 24 h (default 10000)
   --mailbox-quota-bytes <n>  bytes a user may submit before 554 5.2.2 (default: none)
   --users <list>             address:password,... users allowed to AUTH
+  --mailboxes <list>         address,... users without a password (OAuth2 and Graph only)
   --tokens <list>            address:token,... XOAUTH2 tokens accepted
+  --apps <list>              clientId:secret,... app registrations for the token endpoint
+  --app-certificates <list>  clientId:/path/cert.pem,... certificates that may sign client assertions
+  --token-lifetime-seconds <n>  lifetime of issued access tokens (default 3599)
+  --graph-concurrency <n>    Graph sendMail requests in flight per mailbox before 429 (default 4)
+  --graph-max-request-bytes <n>  largest Graph request body before 413 (default 4194304)
   --any-user                 accept any user name with any password or token
   --oauth-only               refuse AUTH LOGIN/PLAIN with 550 5.7.30
   --starttls                 offer STARTTLS (self-signed certificate) and require it before AUTH
@@ -46,19 +54,36 @@ const integer = (min: number, max = MAX) =>
     .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, max === MAX ? `an integer >= ${min}` : `an integer from ${min} to ${max}`)
     .transform(Number);
 
-/** `address:secret,...` (the secret may contain colons); a bad entry is reported on its own. */
-const pairs = z.array(z.string()).transform((lists, ctx) =>
-  lists.flatMap((list) =>
-    list.split(',').flatMap((entry) => {
-      const colon = entry.indexOf(':');
-      const address = colon > 0 ? entry.slice(0, colon).trim().toLowerCase() : '';
-      const secret = colon > 0 ? entry.slice(colon + 1) : '';
-      if (address.includes('@') && secret) return [{ address, secret }];
-      ctx.issues.push({ code: 'custom', message: 'address:secret pairs separated by commas', input: entry });
-      return [];
-    }),
-  ),
-);
+/** Comma-separated entries from every use of a repeatable flag; a bad entry is reported on its own. */
+const entries = <T>(parse: (entry: string) => T | undefined, expected: string) =>
+  z.array(z.string()).transform((lists, ctx) =>
+    lists.flatMap((list) =>
+      list.split(',').flatMap((entry) => {
+        const value = parse(entry);
+        if (value !== undefined) return [value];
+        ctx.issues.push({ code: 'custom', message: expected, input: entry });
+        return [];
+      }),
+    ),
+  );
+
+/** `key:value` (the value may contain colons). */
+function splitPair(entry: string): { key: string; value: string } | undefined {
+  const colon = entry.indexOf(':');
+  const key = colon > 0 ? entry.slice(0, colon).trim() : '';
+  const value = colon > 0 ? entry.slice(colon + 1) : '';
+  return key && value ? { key, value } : undefined;
+}
+
+const userPairs = entries((entry) => {
+  const pair = splitPair(entry);
+  return pair && pair.key.includes('@') ? { address: pair.key.toLowerCase(), secret: pair.value } : undefined;
+}, 'address:secret pairs separated by commas');
+const appPairs = entries(splitPair, 'clientId:value pairs separated by commas');
+const addresses = entries((entry) => {
+  const address = entry.trim().toLowerCase();
+  return address.includes('@') ? address : undefined;
+}, 'addresses separated by commas');
 
 /** What each flag's text must be, and the value it becomes. Switches are booleans already. */
 const flagsSchema = z
@@ -71,8 +96,14 @@ const flagsSchema = z
     'rate-per-minute': integer(1).optional(),
     'recipients-per-day': integer(1).optional(),
     'mailbox-quota-bytes': integer(0).optional(),
-    users: pairs.optional(),
-    tokens: pairs.optional(),
+    users: userPairs.optional(),
+    mailboxes: addresses.optional(),
+    tokens: userPairs.optional(),
+    apps: appPairs.optional(),
+    'app-certificates': appPairs.optional(),
+    'token-lifetime-seconds': integer(1).optional(),
+    'graph-concurrency': integer(1).optional(),
+    'graph-max-request-bytes': integer(1).optional(),
     'any-user': z.boolean().optional(),
     'oauth-only': z.boolean().optional(),
     starttls: z.boolean().optional(),
@@ -96,7 +127,9 @@ const flagsSchema = z
 type Flags = z.output<typeof flagsSchema>;
 
 const SWITCHES = ['any-user', 'oauth-only', 'starttls', 'allow-any-sender'] as const;
-const REPEATABLE = new Set(['users', 'tokens']);
+const REPEATABLE = new Set(['users', 'mailboxes', 'tokens', 'apps', 'app-certificates']);
+/** Flags whose values carry secrets, kept out of error output. */
+const SECRET_FLAGS = new Set(['users', 'tokens', 'apps']);
 const OPTIONS = Object.fromEntries([
   ...Object.keys(flagsSchema.shape).map((name) => [
     name,
@@ -140,6 +173,10 @@ function toOptions(flags: Flags): ExchangeSimOptions {
   set('recipientsPerDay', flags['recipients-per-day']);
   set('mailboxQuotaBytes', flags['mailbox-quota-bytes']);
   set('users', users(flags));
+  set('apps', apps(flags));
+  set('tokenLifetimeSeconds', flags['token-lifetime-seconds']);
+  set('graphConcurrency', flags['graph-concurrency']);
+  set('graphMaxRequestBytes', flags['graph-max-request-bytes']);
   if (flags['any-user']) options.anyUser = true;
   if (flags['oauth-only']) options.oauthOnly = true;
   if (flags.starttls) options.starttls = true;
@@ -160,6 +197,7 @@ function users(flags: Flags): SimUser[] | undefined {
   const byAddress = new Map<string, SimUser>();
   const user = (address: string) => byAddress.get(address) ?? byAddress.set(address, { address }).get(address)!;
   for (const { address, secret } of flags.users ?? []) user(address).password = secret;
+  for (const address of flags.mailboxes ?? []) user(address);
   for (const { address, secret } of flags.tokens ?? []) {
     const entry = user(address);
     entry.tokens = [...(entry.tokens ?? []), secret];
@@ -167,10 +205,29 @@ function users(flags: Flags): SimUser[] | undefined {
   return byAddress.size > 0 ? [...byAddress.values()] : undefined;
 }
 
+/** App registrations from `--apps` (client secrets) and `--app-certificates` (PEM files). */
+function apps(flags: Flags): SimApp[] | undefined {
+  const byId = new Map<string, SimApp>();
+  const app = (clientId: string) => byId.get(clientId) ?? byId.set(clientId, { clientId }).get(clientId)!;
+  for (const { key, value } of flags.apps ?? []) app(key).clientSecret = value;
+  for (const { key, value } of flags['app-certificates'] ?? []) {
+    const entry = app(key);
+    entry.certificates = [...(entry.certificates ?? []), readCertificate(value)];
+  }
+  return byId.size > 0 ? [...byId.values()] : undefined;
+}
+
+function readCertificate(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliUsageError(`--app-certificates: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 function invalid(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
   const flag = String(issue.path[0]);
   const given = 'input' in issue && typeof issue.input === 'string' ? issue.input : String(values[flag]);
-  // Secrets in --users/--tokens stay out of error output.
-  const shown = REPEATABLE.has(flag) ? given.replace(/:.*/, ':***') : given;
+  const shown = SECRET_FLAGS.has(flag) ? given.replace(/:.*/, ':***') : given;
   return `invalid value ${JSON.stringify(shown)} for --${flag}: expected ${issue.message}`;
 }
