@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions } from 'smtp-server';
 import { EMAIL_PATTERN, isLoopback, type AgentConfig } from '../config.js';
+import { SpoolWriteError } from '../errors.js';
 import { checkRelayUser } from './relay-auth.js';
 
 /** Longest command line the relay reads (generous beyond RFC 5321's 512 for AUTH PLAIN). */
@@ -21,7 +22,10 @@ export interface RelayedMessage {
 }
 
 /** Why the relay refused something (a bounded set, for metrics). */
-export type RelayRejection = 'unknown_sender' | 'bad_address' | 'too_big' | 'too_many_recipients' | 'auth_failed' | 'spool_error' | 'stopping';
+export type RelayRejection = 'unknown_sender' | 'bad_address' | 'too_big' | 'too_many_recipients' | 'auth_failed' | 'spool_full' | 'spool_error' | 'stopping';
+
+/** RFC 3463 4.3.1 "mail system full": the client keeps the message and retries later. */
+const SPOOL_FULL_REPLY = '4.3.1 Insufficient system storage, try again later';
 
 export interface RelayServerOptions {
   relay: AgentConfig['relay'];
@@ -31,6 +35,8 @@ export interface RelayServerOptions {
   name: string;
   /** Stores the message; the relay answers 250 only after this resolves. Returns the spool id. */
   store: (message: RelayedMessage) => Promise<string>;
+  /** False while the spool cannot store mail: MAIL FROM is answered 452 before any data is sent. */
+  spoolWritable?: () => boolean;
 }
 
 /**
@@ -81,6 +87,10 @@ export class RelayServer extends EventEmitter {
       },
       onMailFrom: (address, _session, callback) => {
         if (!this.accepting) return callback(smtpError(421, '4.3.2 Relay is shutting down, try again later'));
+        if (this.options.spoolWritable && !this.options.spoolWritable()) {
+          this.emit('rejected', 'spool_full', 'spool unwritable');
+          return callback(smtpError(452, SPOOL_FULL_REPLY));
+        }
         if (!EMAIL_PATTERN.test(address.address)) {
           this.emit('rejected', 'bad_address', 'sender');
           return callback(smtpError(553, `5.1.7 Bad sender address syntax: <${address.address}>`));
@@ -137,6 +147,10 @@ export class RelayServer extends EventEmitter {
       return id;
     } catch (error) {
       // Nothing was promised: the client keeps the message and retries.
+      if (error instanceof SpoolWriteError && error.diskFull) {
+        this.emit('rejected', 'spool_full', error.message);
+        throw smtpError(452, SPOOL_FULL_REPLY);
+      }
       this.emit('rejected', 'spool_error', (error as Error).message);
       throw smtpError(451, '4.3.0 Could not store the message, try again later');
     }
