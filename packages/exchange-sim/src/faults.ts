@@ -17,6 +17,12 @@ export interface Faults {
   latencyMs: Latency;
   /** A session that drops without QUIT keeps counting toward the user's concurrency this long. */
   ghostMs: number;
+  /** AUTH LOGIN/PLAIN is answered `550 5.7.30` (the tenant turned Basic authentication off); XOAUTH2 still works. */
+  basicAuthDisabled: boolean;
+  /** Every AUTH is answered `535 5.7.139` (SMTP AUTH disabled for the tenant or mailbox). */
+  smtpAuthDisabled: boolean;
+  /** Graph sendMail requests another client of the same app keeps in flight for the mailbox (they count toward MailboxConcurrency). */
+  graphOutsideInFlight: number;
 }
 
 /** A change to the faults; `null` removes a user's override (or restores the global default). */
@@ -29,6 +35,9 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   dropAfterAcceptNext: 0,
   latencyMs: 0,
   ghostMs: 0,
+  basicAuthDisabled: false,
+  smtpAuthDisabled: false,
+  graphOutsideInFlight: 0,
 });
 
 const FAULT_KEYS = Object.keys(NO_FAULTS) as (keyof Faults)[];
@@ -52,7 +61,9 @@ export function parseFaultPatch(input: unknown, code: 'INVALID_OPTION' | 'INVALI
 function checkFault(key: keyof Faults, value: unknown, code: 'INVALID_OPTION' | 'INVALID_REQUEST'): unknown {
   switch (key) {
     case 'mailboxFull':
-      if (typeof value !== 'boolean') throw new ExchangeSimError(code, `mailboxFull must be a boolean, got ${JSON.stringify(value)}`);
+    case 'basicAuthDisabled':
+    case 'smtpAuthDisabled':
+      if (typeof value !== 'boolean') throw new ExchangeSimError(code, `${key} must be a boolean, got ${JSON.stringify(value)}`);
       return value;
     case 'transientRate':
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {

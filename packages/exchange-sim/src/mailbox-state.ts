@@ -1,3 +1,4 @@
+import { GraphMailbox, type GraphStats } from './graph/graph-mailbox.js';
 import { MessageLog } from './message-log.js';
 import type { ResolvedUser } from './options.js';
 import { RecipientLedger } from './recipient-ledger.js';
@@ -48,6 +49,8 @@ export interface UserStats {
   droppedAfterAccept: number;
   rejectedSender: number;
   authFailures: number;
+  /** Graph sendMail figures (in flight, throttling, refusals). */
+  graph: GraphStats;
 }
 
 export type CounterName =
@@ -79,6 +82,7 @@ export class MailboxState {
   readonly schedule: ReleaseSchedule;
   readonly recipients: RecipientLedger;
   readonly log = new MessageLog();
+  readonly graph = new GraphMailbox();
   counters = zeroCounters();
 
   constructor(
@@ -128,6 +132,7 @@ export class MailboxState {
       droppedAfterAccept: this.counters.droppedAfterAccept,
       rejectedSender: this.counters.rejectedSender,
       authFailures: this.counters.authFailures,
+      graph: this.graph.snapshot(),
     };
   }
 
@@ -138,5 +143,6 @@ export class MailboxState {
     this.schedule.reset();
     this.recipients.reset();
     this.ranking.resetPeaks();
+    this.graph.reset();
   }
 }

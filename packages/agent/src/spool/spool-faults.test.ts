@@ -13,7 +13,7 @@ const MAILBOX = 'faults@contoso.example';
 const opened: Spool[] = [];
 const newDir = () => mkdtempSync(join(tmpdir(), 'agent-spool-faults-'));
 const files = (dir: string, state: string) => readdirSync(join(dir, state)).filter((n) => !n.startsWith('.')).sort();
-const attempt = (code: number, response: string): Attempt => ({ at: new Date().toISOString(), kind: 'test', code, response });
+const attempt = (code: number, response: string): Attempt => ({ at: new Date().toISOString(), kind: 'temporary', code, response });
 const errno = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
 
 afterEach(async () => {

@@ -30,7 +30,7 @@ const io = new SpoolIo((step: SpoolStep, path: string) => {
 });
 
 const attempt = (code: number, response: string, recipients?: string[]): Attempt => ({
-  at: new Date().toISOString(), kind: 'test', code, response, ...(recipients ? { recipients } : {}),
+  at: new Date().toISOString(), kind: 'temporary', code, response, ...(recipients ? { recipients } : {}),
 });
 
 async function claim(spool: Spool, n: number): Promise<SpoolMessage> {
