@@ -15,6 +15,7 @@ import { ioErrorCode, isDiskFull, plainSpoolIo, type SpoolIo } from './spool-io.
 import { SpoolLock } from './spool-lock.js';
 import { quarantine, recoverSpool, type RecoveryReport } from './spool-recovery.js';
 import { isSpoolId, newSpoolId, SpoolPaths } from './spool-paths.js';
+import { subjectOf } from './subject.js';
 
 /** A message taken for sending: its header and bytes. */
 export interface SpoolMessage {
@@ -32,6 +33,8 @@ export interface SettledEvent {
   bounced?: string[];
   /** Recipients still pending: the message goes on for them (deferred, same id). */
   deferredCopy?: { id: string; recipients: string[] };
+  /** The upstream's 250 reply (sent). */
+  reply?: string;
 }
 
 export interface SpoolOptions {
@@ -51,7 +54,12 @@ const PROBE_BYTES = 64 * 1024;
  * fails with an I/O error after the outcome is known is retried until it succeeds (PendingMoves).
  *
  * Events: 'accepted' (header), 'ready' (mailbox: it may have a message to send now),
- * 'settled' (SettledEvent), 'warning' (an unreadable file was set aside, an I/O error).
+ * 'claimed' (header: taken for sending), 'deferred' (header, attempt: waits for its next try,
+ * also the rest of a message after some recipients were accepted), 'dead' (header: a file
+ * entered dead/, whole message or the refused recipients' copy), 'requeued' (headers of dead
+ * letters retried), 'purged' ({id, mailbox}[]), 'settled' (SettledEvent), 'warning' (an
+ * unreadable file was set aside, an I/O error). The fleet trail and the dead-letter index are
+ * built from these events; each is emitted once its move is durable.
  */
 export class Spool extends EventEmitter {
   private readonly entries = new SpoolEntries();
@@ -112,9 +120,11 @@ export class Spool extends EventEmitter {
   async accept(input: { mailbox: string; envelope: SpoolEnvelope; raw: Buffer; messageId: string; origin: 'relay' | 'api' }): Promise<SpoolHeader> {
     const id = newSpoolId();
     const now = Date.now();
+    const subject = subjectOf(input.raw);
     const header: SpoolHeader = {
       id, rev: 0, mailbox: input.mailbox, envelope: input.envelope, messageId: input.messageId, size: input.raw.length,
       receivedAt: now, lifetimeStart: now, origin: input.origin, attempts: [], failures: 0,
+      ...(subject !== undefined ? { subject } : {}),
     };
     // Until the entry exists, a rescan must not pick the new file up as someone else's.
     this.moving.add(id);
@@ -165,7 +175,9 @@ export class Spool extends EventEmitter {
       try {
         await this.io.rename(this.paths.file(from, id), this.paths.file('sending', id));
         const data = await this.io.readFile(this.paths.file('sending', id));
-        return decodeSpoolFile(this.paths.file('sending', id), data);
+        const message = decodeSpoolFile(this.paths.file('sending', id), data);
+        this.emit('claimed', message.header);
+        return message;
       } catch (error) {
         if (!isGoneOrCorrupt(error)) {
           // A passing I/O error (EMFILE, EIO) says nothing about the message: keep it where it was.
@@ -186,14 +198,15 @@ export class Spool extends EventEmitter {
   }
 
   /** The upstream accepted the message for every recipient (but `bounced`): it leaves the spool. */
-  async delivered(message: SpoolMessage, bounced?: { recipients: string[]; attempt: Attempt }): Promise<void> {
+  async delivered(message: SpoolMessage, bounced?: { recipients: string[]; attempt: Attempt }, reply?: string): Promise<void> {
     const { header } = message;
     const bounceId = bounced && bounced.recipients.length > 0 ? newSpoolId() : undefined;
     await this.settle(header.id, async () => {
-      if (bounceId && bounced) await this.writeSplit(bounceId, message, bounced.recipients, bounced.attempt);
+      const copy = bounceId && bounced ? await this.writeSplit(bounceId, message, bounced.recipients, bounced.attempt) : undefined;
       // The unlink commits the outcome: before it, a crash retries the whole message.
       await this.drop('sending', header.id);
-      this.emit('settled', { id: header.id, messageId: header.messageId, status: 'sent', header, bounced: bounced?.recipients } satisfies SettledEvent);
+      if (copy) this.emit('dead', copy);
+      this.emit('settled', { id: header.id, messageId: header.messageId, status: 'sent', header, bounced: bounced?.recipients, ...(reply !== undefined ? { reply } : {}) } satisfies SettledEvent);
     });
   }
 
@@ -206,6 +219,7 @@ export class Spool extends EventEmitter {
     message: SpoolMessage,
     pending: { recipients: string[]; attempt: Attempt; nextAttemptAt: number },
     bounced?: { recipients: string[]; attempt: Attempt },
+    reply?: string,
   ): Promise<void> {
     const { header: parent } = message;
     const bounceId = bounced && bounced.recipients.length > 0 ? newSpoolId() : undefined;
@@ -218,13 +232,16 @@ export class Spool extends EventEmitter {
       nextAttemptAt: pending.nextAttemptAt,
     };
     await this.settle(parent.id, async () => {
-      if (bounceId && bounced) await this.writeSplit(bounceId, message, bounced.recipients, bounced.attempt);
+      const copy = bounceId && bounced ? await this.writeSplit(bounceId, message, bounced.recipients, bounced.attempt) : undefined;
       await this.rewrite('sending', 'deferred', header, message.raw);
       this.queues.add(header.mailbox, header.id, pending.nextAttemptAt);
+      if (copy) this.emit('dead', copy);
       this.emit('settled', {
         id: parent.id, messageId: parent.messageId, status: 'sent', header: parent, bounced: bounced?.recipients,
-        deferredCopy: { id: parent.id, recipients: pending.recipients },
+        deferredCopy: { id: parent.id, recipients: pending.recipients }, ...(reply !== undefined ? { reply } : {}),
       } satisfies SettledEvent);
+      // After 'settled': the message's last word is that it waits for the pending recipients.
+      this.emit('deferred', header, pending.attempt);
     });
   }
 
@@ -261,6 +278,7 @@ export class Spool extends EventEmitter {
     await this.settle(header.id, async () => {
       await this.rewrite('sending', 'deferred', header, message.raw);
       this.queues.add(header.mailbox, header.id, nextAttemptAt);
+      this.emit('deferred', header, attempt);
     });
     return header;
   }
@@ -276,6 +294,7 @@ export class Spool extends EventEmitter {
     delete header.nextAttemptAt;
     await this.settle(header.id, async () => {
       await this.rewrite('sending', 'dead', header, message.raw);
+      this.emit('dead', header);
       this.emit('settled', { id: header.id, messageId: header.messageId, status: 'dead', header } satisfies SettledEvent);
     });
     return header;
@@ -287,7 +306,9 @@ export class Spool extends EventEmitter {
    */
   async bounceRecipients(message: SpoolMessage, recipients: string[], attempt: Attempt): Promise<void> {
     const id = newSpoolId();
-    await this.settle(message.header.id, () => this.writeSplit(id, message, recipients, attempt).then(() => undefined));
+    await this.settle(message.header.id, async () => {
+      this.emit('dead', await this.writeSplit(id, message, recipients, attempt));
+    });
   }
 
   // ---- dead letters ----------------------------------------------------------------------------
@@ -303,12 +324,15 @@ export class Spool extends EventEmitter {
       this.entries.record(header.id, 'queued', header);
       this.queues.add(header.mailbox, header.id);
     }
+    if (moved.length > 0) this.emit('requeued', moved);
     return moved.map((h) => h.id);
   }
 
   async purgeDead(ids?: string[]): Promise<string[]> {
     const removed = await this.deadLetters.purge(ids);
+    const gone = removed.map((id) => ({ id, mailbox: this.entries.get(id)?.mailbox ?? '' }));
     for (const id of removed) this.entries.forget(id);
+    if (gone.length > 0) this.emit('purged', gone);
     return removed;
   }
 
