@@ -30,6 +30,7 @@ export const ErrorCode = Object.freeze({
   NOT_FOUND: 'NOT_FOUND',
   MAILBOX_NOT_FOUND: 'MAILBOX_NOT_FOUND',
   LEASE_NOT_FOUND: 'LEASE_NOT_FOUND',
+  DEAD_LETTER_NOT_FOUND: 'DEAD_LETTER_NOT_FOUND',
   INTERNAL: 'INTERNAL',
 });
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
