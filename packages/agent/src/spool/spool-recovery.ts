@@ -6,6 +6,8 @@ import { isSpoolId, type SpoolPaths } from './spool-paths.js';
 /** What start-up found: messages that were in flight, files set aside as unreadable. */
 export interface RecoveryReport {
   requeued: number;
+  /** The mailbox of each requeued message (each is a possible duplicate). */
+  requeuedMailboxes: string[];
   /** One line per file moved to corrupt/. */
   corrupt: string[];
 }
@@ -46,6 +48,7 @@ export async function recoverSpool(paths: SpoolPaths): Promise<{ messages: Recov
   }
   const messages: RecoveredMessage[] = [];
   let requeued = 0;
+  const requeuedMailboxes: string[] = [];
   for (const [id, copies] of [...found].sort(([a], [b]) => a.localeCompare(b))) {
     copies.sort((a, b) => b.header.rev - a.header.rev || Number(a.state === 'sending') - Number(b.state === 'sending'));
     const [winner, ...stale] = copies as [{ state: SpoolState; header: SpoolHeader }, ...Array<{ state: SpoolState; header: SpoolHeader }>];
@@ -61,9 +64,10 @@ export async function recoverSpool(paths: SpoolPaths): Promise<{ messages: Recov
       await unlink(paths.file('sending', id));
       state = 'queued';
       requeued += 1;
+      requeuedMailboxes.push(header.mailbox);
     }
     messages.push({ id, state, header: winner.header });
   }
   for (const state of SPOOL_STATES) await new DirSync(paths.dir(state)).sync();
-  return { messages, report: { requeued, corrupt } };
+  return { messages, report: { requeued, requeuedMailboxes, corrupt } };
 }
