@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SlotClient,
+  AgentRegistry, closeRedisWithin, createRedisClient, DEFAULT_TRAIL_SETTINGS, describeRedisConnection, LimitFeedback, MailboxAdmin,
+  mailboxKeys, pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, settlesWithin, SlotClient, type TrailSettings,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -19,6 +19,10 @@ import { Spool, type SettledEvent } from './spool/spool.js';
 import { reclaimStaleLeases } from './stale-leases.js';
 import { StatusServer } from './status-server.js';
 import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
+import { CommandConsumer } from './fleet/command-consumer.js';
+import { HistoryObserver } from './fleet/history-observer.js';
+import { TrailRecorder } from './fleet/trail-recorder.js';
+import { RedisWriteBatch } from './fleet/write-batch.js';
 
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -108,8 +112,14 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     recipients24h: (mailbox) => recipients.get(mailbox),
     redisUp: () => redisUp,
   });
-  const count = (mailbox: string, name: string) => void incrementCounter(redis, mailbox, name).catch(() => undefined);
-  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: metrics, log, count };
+  // Counters, trail, history and dead-letter index of one outcome share one pipeline.
+  const batch = new RedisWriteBatch(redis, (error) => log.debug({ err: error.message }, 'fleet record not written (best effort)'));
+  const count = (mailbox: string, name: string) => batch.add(mailbox, (p) => p.hincrby(mailboxKeys(mailbox).stats, name, 1));
+  const observer = new HistoryObserver(metrics, (mailbox, increments) => batch.add(mailbox, (p) => queueHistory(p, mailbox, Date.now(), increments)));
+  const trail = new TrailRecorder(config.agentId, trailSettings(config.trail), batch, redis);
+  trail.attach(spool);
+  const publishDeadLetters = () => void trail.publishDeadLetters(spool).catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
+  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer, log, count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
     const sender = new MailboxSender(services, {
@@ -188,15 +198,28 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const registry = new AgentRegistry(redis);
   const startedAt = Date.now();
   const beat = async () => {
-    await spool.rescanIfRequested().catch((error: Error) => log.warn({ err: error.message }, 'spool rescan failed'));
+    const rescanned = await spool.rescanIfRequested().catch((error: Error) => void log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
+    if (rescanned) publishDeadLetters();
+    const now = Date.now();
+    const stats = spool.stats();
+    for (const mailbox of mailboxes) {
+      const s = stats.get(mailbox);
+      batch.add(mailbox, (p) => queueSpoolDepth(p, mailbox, config.agentId, now, s ? s.queued + s.sending + s.deferred : 0));
+    }
     await registry.heartbeat({ agentId: config.agentId, host, pid: process.pid, version: AGENT_VERSION, spoolDepth: spool.depth(), mailboxes, startedAt }, config.heartbeatMs * 3).catch(() => undefined);
     for (const mailbox of mailboxes) {
       const used = await ledger.used(mailbox).catch(() => undefined);
       if (used !== undefined) recipients.set(mailbox, used);
     }
   };
-  redis.on('ready', () => void beat());
+  redis.on('ready', () => {
+    void beat();
+    publishDeadLetters();
+  });
+  // Retry/purge requests from the coordinator, on a connection of their own (XREAD BLOCK).
+  const commands = new CommandConsumer(redis, redis.duplicate(), config.agentId, spool, log);
+  commands.start();
   timers.push(setInterval(() => void beat(), config.heartbeatMs));
   log.info({ relayPort, metricsPort, mailboxes, spoolDepth: spool.depth(), redis: redisWhere, version: AGENT_VERSION }, 'agent started');
 
@@ -214,7 +237,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
         relay?.close(),
         ...[...senders.values()].map((s) => s.stop(socketDeadlineMs(config.shutdownTimeoutMs))),
       ]);
+      await settlesWithin(commands.stop(), left());
       const released = await slots.closeWithin(left());
+      if (redisUp) await settlesWithin(batch.flush(), left());
       if (released && redisUp) await settlesWithin(registry.remove(config.agentId), left());
     })();
     if (!(await settlesWithin(orderly, left()))) {
@@ -278,5 +303,16 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
       tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
       clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
     }),
+  };
+}
+
+function trailSettings(config: AgentConfig['trail']): TrailSettings {
+  return {
+    ...DEFAULT_TRAIL_SETTINGS,
+    enabled: config.enabled,
+    maxAgeMs: config.maxAgeHours * 3_600_000,
+    maxPerMailbox: config.maxPerMailbox,
+    recipients: config.recipients,
+    subject: config.subject,
   };
 }

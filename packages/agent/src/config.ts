@@ -182,6 +182,22 @@ export const agentConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The fleet-wide message trail in Redis (envelope data only; see the agent README). */
+    trail: z
+      .object({
+        /** Record each message's life (accepted, attempts with replies, sent, dead, retried, purged). */
+        enabled: bool().default(true),
+        /** Entries not updated for this long are dropped (default 7 days). */
+        maxAgeHours: int(1, 90 * 24).default(168),
+        /** At most this many entries per mailbox; the oldest go first. */
+        maxPerMailbox: int(100, 1_000_000).default(10_000),
+        /** `plain`, `hashed` (SHA-256 of the lower-cased address; searches still work) or `off`. */
+        recipients: z.enum(['plain', 'hashed', 'off']).default('plain'),
+        /** Same choices for the Subject header. */
+        subject: z.enum(['plain', 'hashed', 'off']).default('plain'),
+      })
+      .strict()
+      .prefault({}),
     /** Heartbeat interval into the agent registry (entries live 3 intervals). */
     heartbeatMs: int(100, 300_000).default(5_000),
     /**

@@ -44,7 +44,7 @@ function describeIssue(issue: Issue, options: FormatIssuesOptions, path: Propert
       return describeUnion(issue, options, path) ?? [at(path, issue.message === PLAIN_UNION_MESSAGE ? 'matches none of the allowed forms' : issue.message, inputOf(issue))];
     case 'invalid_type':
       // zod's default text for an absent value; a schema's own message is kept.
-      return [at(path, issue.message.endsWith('received undefined') ? 'required' : issue.message)];
+      return [issue.message.endsWith('received undefined') ? at(path, 'required') : at(path, issue.message, inputOf(issue))];
     default:
       return [at(path, issue.message, inputOf(issue))];
   }

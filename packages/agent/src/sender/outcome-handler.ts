@@ -49,10 +49,10 @@ export class OutcomeHandler {
       const bounced = bounce.length > 0 ? { recipients: bounce.map((r) => r.recipient), attempt: refusalAttempt(bounce) } : undefined;
       if (retry.length > 0) {
         const failures = message.header.failures + 1;
-        await this.spool.partiallyDelivered(message, { recipients: retry.map((r) => r.recipient), attempt: refusalAttempt(retry), nextAttemptAt: Date.now() + backoffDelay(failures, this.retry) }, bounced);
+        await this.spool.partiallyDelivered(message, { recipients: retry.map((r) => r.recipient), attempt: refusalAttempt(retry), nextAttemptAt: Date.now() + backoffDelay(failures, this.retry) }, bounced, result.response);
         this.observer.deferred(this.mailbox, codeOf(retry));
       } else {
-        await this.spool.delivered(message, bounced);
+        await this.spool.delivered(message, bounced, result.response);
       }
       if (bounced) this.observer.failed(this.mailbox, codeOf(bounce));
       this.observer.sent(this.mailbox);

@@ -39,6 +39,8 @@ export interface SpoolHeader {
   messageId: string;
   /** Raw message size in bytes. */
   size: number;
+  /** The Subject header as written (unfolded, not decoded), for the fleet trail and dead-letter lists. */
+  subject?: string;
   /** Local epoch ms when the relay or API accepted it. */
   receivedAt: number;
   /** Retry lifetime starts here (receivedAt, or the last manual retry of a dead letter). */

@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import { asRedisError, scriptError } from '../errors.js';
 import { GLOBAL_KEYS, mailboxKeys, stateKeys } from './keys.js';
 import { loadLuaScripts } from './lua-loader.js';
@@ -259,4 +260,21 @@ function pairs(flat: Arg[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
   return out;
+}
+
+/**
+ * Queues a script on a pipeline of `redis` instead of sending it alone: writers that batch their
+ * per-message Redis work (trail, counters, history) pay one round trip for all of it.
+ */
+export function queueScript(redis: RedisClient, pipeline: ChainableCommander, name: string, keys: readonly string[], args: Arg[]): void {
+  command(redis, name);
+  const fn = (pipeline as unknown as Record<string, Command | undefined>)[COMMAND_PREFIX + name];
+  if (fn) {
+    void fn.apply(pipeline, [...keys, ...args]);
+    return;
+  }
+  // A pipeline made before the scripts were defined on `redis` lacks them: send the source once.
+  const script = loaded?.find((s) => s.name === name);
+  if (!script) throw new Error(`Lua script ${name} is missing`);
+  pipeline.eval(script.lua, keys.length, ...keys, ...args);
 }
