@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '@smtp-slots/testkit';
-import { mailboxKeys } from '../redis/keys.js';
+import { EVENTS_CHANNEL, mailboxKeys } from '../redis/keys.js';
 import type { RedisClient } from '../redis/connect.js';
 import { evalScript, randomMailbox, redisOlderThan, slotScripts } from '../test-support/scripts.js';
 import { createTestRedis } from '../test-support/test-redis.js';
@@ -73,10 +73,10 @@ describe('rcptReserve-2 (rolling window)', () => {
   });
 });
 
-describe('report432-3 (feedback)', () => {
+describe('report432-2 (feedback)', () => {
   const report = (mailbox: string, o: { cooldown: number; every: number; debounce: number }) => {
     const k = mailboxKeys(mailbox);
-    return evalScript(redis, 'report432', [k.config, k.feedback, k.stats], [3, o.cooldown, o.every, o.debounce]) as Promise<number[]>;
+    return evalScript(redis, 'report432', [k.state, k.stats], [mailbox, EVENTS_CHANNEL, 3, o.cooldown, o.every, o.debounce]) as Promise<number[]>;
   };
 
   it('cuts the effective limit by one, debounces, and the slot scripts honour it until it rises back', async () => {
