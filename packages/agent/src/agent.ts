@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, SlotClient,
+  pingWithin, RateLimiter, RecipientLedger, SLOT_CONNECTION_OPTIONS, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -77,7 +77,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
   spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
 
-  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2 } });
+  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2, ...SLOT_CONNECTION_OPTIONS } });
   const redisWhere = describeRedisConnection(config.redis);
   let redisUp = false;
   let redisErrors = 0;

@@ -73,6 +73,34 @@ describe('rcptReserve-2 (rolling window)', () => {
   });
 });
 
+describe('messageTake-3 (rate token and recipients in one call)', () => {
+  const take = (mailbox: string, perMinute: number, n: number, perDay: number) => {
+    const k = mailboxKeys(mailbox);
+    return evalScript(redis, 'messageTake', [k.rate, k.recipients, k.recipientCounts], [perMinute, 1, n, perDay, 100, 1000]) as Promise<number[]>;
+  };
+  const reserve = (mailbox: string, n: number, perDay: number) => {
+    const k = mailboxKeys(mailbox);
+    return evalScript(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [n, perDay, 100, 1000]) as Promise<number[]>;
+  };
+
+  it('takes both or neither: a message held back by one limit spends nothing of the other', async () => {
+    const mailbox = randomMailbox();
+    expect(await take(mailbox, 1, 3, 5)).toEqual([1, 3]);
+    const [status, retryAfter, used] = await take(mailbox, 1, 1, 5); // the next token is a minute away
+    expect([status, used]).toEqual([0, 3]);
+    expect(retryAfter).toBeGreaterThan(50_000);
+    expect(await reserve(mailbox, 0, 5)).toEqual([1, 0, 3]); // its recipient was not counted
+
+    const full = randomMailbox();
+    expect(await reserve(full, 2, 2)).toEqual([1, 0, 2]);
+    const [held, wait] = await take(full, 1, 1, 2);
+    expect(held).toBe(2); // the recipients must wait
+    expect(wait).toBeGreaterThan(0);
+    expect(await take(full, 1, 1, 3)).toEqual([1, 3]); // the rate token was still there
+    expect(await take(randomMailbox(), 1, 4, 3)).toEqual([-7, 0]); // more than a whole day
+  });
+});
+
 describe('report432-2 (feedback)', () => {
   const report = (mailbox: string, o: { cooldown: number; every: number; debounce: number }) => {
     const k = mailboxKeys(mailbox);

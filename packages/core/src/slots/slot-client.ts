@@ -9,6 +9,7 @@ import { ClientNotifier, type ClientNotification } from './notifier.js';
 import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, replyTime, type GrantReply, type SlotScriptContext, type WaitReply } from '../redis/scripts.js';
 import { ServerClock } from './server-clock.js';
 import type { HolderInfo, Lease, LeaseLostReason } from '../types.js';
+import { RunIdClaim } from './run-id-claim.js';
 import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 import type { RedisClient } from '../redis/connect.js';
 
@@ -72,6 +73,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
   private readonly safetyPollMs: number;
   private readonly waiterTtlMs: number;
   private readonly ctx: SlotScriptContext;
+  private readonly runIdClaim: RunIdClaim;
   private readonly notifier: ClientNotifier;
   private readonly waiters = new Map<string, WaitingAcquire>();
   private readonly leases = new Map<string, HeldLease>();
@@ -100,7 +102,8 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     this.safetyPollMs = options.safetyPollMs ?? 1000;
     this.waiterTtlMs = options.waiterTtlMs ?? Math.max(3 * this.safetyPollMs, 3000);
     if (this.waiterTtlMs <= this.safetyPollMs) throw new InvalidArgumentError('waiterTtlMs must exceed safetyPollMs');
-    this.ctx = { defaultLimit: options.defaultLimit ?? 3, graceMs: options.epochGraceMs ?? leaseTtlMs };
+    this.runIdClaim = new RunIdClaim(options.redis);
+    this.ctx = { defaultLimit: options.defaultLimit ?? 3, graceMs: options.epochGraceMs ?? leaseTtlMs, runIdClaim: () => this.runIdClaim.current() };
     this.notifier = new ClientNotifier(options.redis, options.subscriber, this.clientId, (n) => this.onNotification(n), (e) => this.emitError(e));
     this.leaseDriver = {
       renew: async (lease) => {
@@ -156,6 +159,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     for (const waiter of waiters) waiter.abort(new AcquireAbortedError(waiter.mailbox, { cause: new Error('client closed') }));
     await Promise.all([...waiters.map((w) => w.settled), ...[...this.leases.values()].map((lease) => lease.release())]);
     await this.notifier.close();
+    this.runIdClaim.dispose();
   }
 
   /** Leases this client holds right now. */
