@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  AgentRegistry, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, SLOT_CONNECTION_OPTIONS, SlotClient,
+  AgentRegistry, closeRedisWithin, createRedisClient, DEFAULT_TRAIL_SETTINGS, describeRedisConnection, LimitFeedback, MailboxAdmin,
+  mailboxKeys, pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
+  type TrailSettings,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
+import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
 import { AgentMetrics } from './metrics.js';
 import { RelayServer } from './relay/relay-server.js';
@@ -19,6 +20,10 @@ import { Spool, type SettledEvent } from './spool/spool.js';
 import { reclaimStaleLeases } from './stale-leases.js';
 import { StatusServer } from './status-server.js';
 import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
+import { CommandConsumer } from './fleet/command-consumer.js';
+import { HistoryObserver } from './fleet/history-observer.js';
+import { TrailRecorder } from './fleet/trail-recorder.js';
+import { RedisWriteBatch } from './fleet/write-batch.js';
 
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -65,11 +70,11 @@ export interface Agent {
 
 /** Validates the config, opens the spool and starts the relay, senders, heartbeat and metrics. */
 export async function createAgent(input: AgentConfigInput | AgentConfig, options: CreateAgentOptions = {}): Promise<Agent> {
-  const parsed = agentConfigSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  const config = parsed.data;
+  const parsed = parseAgentConfig(input);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const config = parsed.config;
   const host = hostname();
-  const log = options.logger ?? createLogger(config.logLevel, { agentId: config.agentId });
+  const log = options.logger ?? createAgentLogger(config);
   const mailboxes = config.mailboxes.map((m) => m.address.toLowerCase());
 
   const { spool, recovered } = await Spool.open(config.spool.dir);
@@ -77,7 +82,10 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
   spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
 
-  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2, ...SLOT_CONNECTION_OPTIONS } });
+  const redis = createRedisClient(config.redis, {
+    connectionName: `smtp-slots-agent:${config.agentId}`,
+    redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...SLOT_CONNECTION_OPTIONS },
+  });
   const redisWhere = describeRedisConnection(config.redis);
   let redisUp = false;
   let redisErrors = 0;
@@ -108,8 +116,14 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     recipients24h: (mailbox) => recipients.get(mailbox),
     redisUp: () => redisUp,
   });
-  const count = (mailbox: string, name: string) => void incrementCounter(redis, mailbox, name).catch(() => undefined);
-  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: metrics, log, count };
+  // Counters, trail, history and dead-letter index of one outcome share one pipeline.
+  const batch = new RedisWriteBatch(redis, (error) => log.debug({ err: error.message }, 'fleet record not written (best effort)'));
+  const count = (mailbox: string, name: string) => batch.add(mailbox, (p) => p.hincrby(mailboxKeys(mailbox).stats, name, 1));
+  const observer = new HistoryObserver(metrics, (mailbox, increments) => batch.add(mailbox, (p) => queueHistory(p, mailbox, Date.now(), increments)));
+  const trail = new TrailRecorder(config.agentId, trailSettings(config.trail), batch, redis);
+  trail.attach(spool);
+  const publishDeadLetters = () => void trail.publishDeadLetters(spool).catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
+  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer, log, count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
     const sender = new MailboxSender(services, {
@@ -185,28 +199,57 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const registry = new AgentRegistry(redis);
   const startedAt = Date.now();
   const beat = async () => {
-    await spool.rescanIfRequested().catch((error: Error) => log.warn({ err: error.message }, 'spool rescan failed'));
+    const rescanned = await spool.rescanIfRequested().catch((error: Error) => void log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
+    if (rescanned) publishDeadLetters();
+    const now = Date.now();
+    const stats = spool.stats();
+    for (const mailbox of mailboxes) {
+      const s = stats.get(mailbox);
+      batch.add(mailbox, (p) => queueSpoolDepth(p, mailbox, config.agentId, now, s ? s.queued + s.sending + s.deferred : 0));
+    }
     await registry.heartbeat({ agentId: config.agentId, host, pid: process.pid, version: AGENT_VERSION, spoolDepth: spool.depth(), mailboxes, startedAt }, config.heartbeatMs * 3).catch(() => undefined);
     for (const mailbox of mailboxes) {
       const used = await ledger.used(mailbox).catch(() => undefined);
       if (used !== undefined) recipients.set(mailbox, used);
     }
   };
-  redis.on('ready', () => void beat());
+  redis.on('ready', () => {
+    void beat();
+    publishDeadLetters();
+  });
+  // Retry/purge requests from the coordinator, on a connection of their own (XREAD BLOCK).
+  const commands = new CommandConsumer(redis, redis.duplicate(), config.agentId, spool, log);
+  commands.start();
   timers.push(setInterval(() => void beat(), config.heartbeatMs));
   log.info({ relayPort, metricsPort, mailboxes, spoolDepth: spool.depth(), redis: redisWhere, version: AGENT_VERSION }, 'agent started');
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
+    // One deadline for the whole stop: a Redis that stops answering keeps its TCP connection
+    // open and never fails a command, so every Redis wait below is bounded by what is left.
+    const deadline = performance.now() + config.shutdownTimeoutMs;
+    const left = () => Math.max(0, deadline - performance.now());
     accepting.value = false;
     log.info({ spoolDepth: spool.depth() }, 'stopping: no new mail; finishing messages in flight');
     for (const timer of timers) clearInterval(timer);
-    await relay?.close();
-    await Promise.all([...senders.values()].map((s) => s.stop(config.shutdownTimeoutMs)));
-    await slots.close().catch(() => undefined);
-    if (redisUp) await registry.remove(config.agentId).catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
+    const orderly = (async () => {
+      await Promise.allSettled([
+        relay?.close(),
+        ...[...senders.values()].map((s) => s.stop(socketDeadlineMs(config.shutdownTimeoutMs))),
+      ]);
+      await settlesWithin(commands.stop(), left());
+      const released = await slots.closeWithin(left());
+      if (redisUp) await settlesWithin(batch.flush(), left());
+      if (released && redisUp) await settlesWithin(registry.remove(config.agentId), left());
+    })();
+    if (!(await settlesWithin(orderly, left()))) {
+      log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs, redis: redisWhere }, 'shutdown deadline reached with Redis calls unanswered: connections dropped; held slots expire after the lease TTL');
+    }
+    // Dropping the connections fails whatever still waits for Redis: the workers finish now.
+    await closeRedisWithin(redis, left());
+    await slots.closeWithin(0);
+    await settlesWithin(orderly, DROPPED_REDIS_GRACE_MS);
     tracker.stopped();
     await status?.close();
     await spool.close();
@@ -237,6 +280,20 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   };
 }
 
+/** A dropped connection whose server does not answer the close is destroyed after this (ioredis waits 2 s). */
+const DISCONNECT_TIMEOUT_MS = 200;
+
+/** After the shutdown deadline dropped the Redis connections: time for workers to record what their last calls did. */
+const DROPPED_REDIS_GRACE_MS = 1_000;
+
+/**
+ * When, within `shutdownTimeoutMs`, sockets still open are destroyed: the rest of the time is
+ * kept for releasing slots and leaving the registry (a quarter of it, at most 2 s).
+ */
+function socketDeadlineMs(shutdownTimeoutMs: number): number {
+  return shutdownTimeoutMs - Math.min(2_000, shutdownTimeoutMs / 4);
+}
+
 function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: Record<string, AccessTokenProvider>): { tokenProvider?: AccessTokenProvider } {
   const auth = settings.upstream.auth;
   if (auth?.type !== 'oauth2') return {};
@@ -247,5 +304,16 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
       tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
       clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
     }),
+  };
+}
+
+function trailSettings(config: AgentConfig['trail']): TrailSettings {
+  return {
+    ...DEFAULT_TRAIL_SETTINGS,
+    enabled: config.enabled,
+    maxAgeMs: config.maxAgeHours * 3_600_000,
+    maxPerMailbox: config.maxPerMailbox,
+    recipients: config.recipients,
+    subject: config.subject,
   };
 }

@@ -10,6 +10,7 @@ export type {
 } from './types.js';
 export { DEFAULT_MAILBOX_CONFIG } from './types.js';
 export {
+  ErrorCode,
   SlotsError,
   AcquireTimeoutError,
   AcquireAbortedError,
@@ -29,6 +30,7 @@ export { MessageBudget, type MessageDecision } from './limits/message-budget.js'
 export { LimitFeedback, type LimitFeedbackOptions } from './limits/limit-feedback.js';
 export { incrementCounter } from './admin/counters.js';
 export { publishEvent, parseEvent } from './events.js';
+export { settlesWithin, closeRedisWithin } from './redis/shutdown-deadline.js';
 export { AgentRegistry, type AgentRecord, type AgentStatus } from './admin/agent-registry.js';
 export {
   createRedisClient,
@@ -44,3 +46,10 @@ export {
 } from './redis/connect.js';
 export { pingWithin } from './redis/ping-within.js';
 export { type SlotBackend } from './slots/slot-backend.js';
+export { historyKey, agentKeys, type AgentKeys } from './redis/keys.js';
+export { TRAIL_STATUSES, DEFAULT_TRAIL_SETTINGS, type TrailStatus, type TrailAttempt, type TrailRecord, type TrailSettings, type PrivacyMode } from './trail/trail-types.js';
+export { protect, digest, searchTerms } from './trail/privacy.js';
+export { MessageTrail, queueTrailStep, type TrailPatch, type TrailQuery } from './trail/message-trail.js';
+export { queueHistory, queueSpoolDepth, readHistory, HISTORY_MAX_MINUTES, HISTORY_RETENTION_MS, type HistoryCounter, type HistoryPoint } from './trail/history.js';
+export { DeadLetterIndex, type PublishedDeadLetter } from './fleet/dead-letter-index.js';
+export { AgentCommands, type AgentCommand, type CommandAction, type CommandStatus } from './fleet/agent-commands.js';

@@ -17,6 +17,16 @@ export interface Faults {
   latencyMs: Latency;
   /** A session that drops without QUIT keeps counting toward the user's concurrency this long. */
   ghostMs: number;
+  /** AUTH LOGIN/PLAIN is answered `550 5.7.30` (the tenant turned Basic authentication off); XOAUTH2 still works. */
+  basicAuthDisabled: boolean;
+  /** Every AUTH is answered `535 5.7.139` (SMTP AUTH disabled for the tenant or mailbox). */
+  smtpAuthDisabled: boolean;
+  /** Graph sendMail requests another client of the same app keeps in flight for the mailbox (they count toward MailboxConcurrency). */
+  graphOutsideInFlight: number;
+  /** Every message is refused at the end of DATA with `554 5.6.0` (content Exchange cannot convert). */
+  contentRejected: boolean;
+  /** These recipient addresses (case-insensitive) are refused at RCPT TO with `550 5.1.1`. */
+  unknownRecipients: readonly string[];
 }
 
 /** A change to the faults; `null` removes a user's override (or restores the global default). */
@@ -29,6 +39,11 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   dropAfterAcceptNext: 0,
   latencyMs: 0,
   ghostMs: 0,
+  basicAuthDisabled: false,
+  smtpAuthDisabled: false,
+  graphOutsideInFlight: 0,
+  contentRejected: false,
+  unknownRecipients: [],
 });
 
 const FAULT_KEYS = Object.keys(NO_FAULTS) as (keyof Faults)[];
@@ -51,9 +66,17 @@ export function parseFaultPatch(input: unknown, code: 'INVALID_OPTION' | 'INVALI
 
 function checkFault(key: keyof Faults, value: unknown, code: 'INVALID_OPTION' | 'INVALID_REQUEST'): unknown {
   switch (key) {
+    case 'contentRejected':
     case 'mailboxFull':
-      if (typeof value !== 'boolean') throw new ExchangeSimError(code, `mailboxFull must be a boolean, got ${JSON.stringify(value)}`);
+    case 'basicAuthDisabled':
+    case 'smtpAuthDisabled':
+      if (typeof value !== 'boolean') throw new ExchangeSimError(code, `${key} must be a boolean, got ${JSON.stringify(value)}`);
       return value;
+    case 'unknownRecipients':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
+        throw new ExchangeSimError(code, `unknownRecipients must be an array of addresses, got ${JSON.stringify(value)}`);
+      }
+      return value.map((v: string) => v.toLowerCase());
     case 'transientRate':
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
         throw new ExchangeSimError(code, `transientRate must be a number from 0 to 1, got ${JSON.stringify(value)}`);
@@ -132,6 +155,11 @@ export class FaultState {
   rollTransient(user: string): boolean {
     const rate = this.get(user).transientRate;
     return rate > 0 && this.#random() < rate;
+  }
+
+  /** Whether `recipient` is refused at RCPT TO for sessions of `user`. */
+  isUnknownRecipient(user: string, recipient: string): boolean {
+    return this.get(user).unknownRecipients.includes(recipient.toLowerCase());
   }
 
   takeDisconnect(user: string): boolean {

@@ -1,3 +1,4 @@
+import { GraphMailbox, type GraphStats } from './graph/graph-mailbox.js';
 import { MessageLog } from './message-log.js';
 import type { ResolvedUser } from './options.js';
 import { RecipientLedger } from './recipient-ledger.js';
@@ -43,11 +44,15 @@ export interface UserStats {
   rejected432: number;
   rejectedQuota: number;
   rejectedMailboxFull: number;
+  rejectedContent: number;
+  rejectedRecipients: number;
   transient451: number;
   disconnected421: number;
   droppedAfterAccept: number;
   rejectedSender: number;
   authFailures: number;
+  /** Graph sendMail figures (in flight, throttling, refusals). */
+  graph: GraphStats;
 }
 
 export type CounterName =
@@ -55,6 +60,8 @@ export type CounterName =
   | 'rejected432'
   | 'rejectedQuota'
   | 'rejectedMailboxFull'
+  | 'rejectedContent'
+  | 'rejectedRecipients'
   | 'transient451'
   | 'disconnected421'
   | 'droppedAfterAccept'
@@ -66,6 +73,8 @@ const zeroCounters = (): Record<CounterName, number> => ({
   rejected432: 0,
   rejectedQuota: 0,
   rejectedMailboxFull: 0,
+  rejectedContent: 0,
+  rejectedRecipients: 0,
   transient451: 0,
   disconnected421: 0,
   droppedAfterAccept: 0,
@@ -79,6 +88,7 @@ export class MailboxState {
   readonly schedule: ReleaseSchedule;
   readonly recipients: RecipientLedger;
   readonly log = new MessageLog();
+  readonly graph = new GraphMailbox();
   counters = zeroCounters();
 
   constructor(
@@ -123,11 +133,14 @@ export class MailboxState {
       rejected432: this.counters.rejected432,
       rejectedQuota: this.counters.rejectedQuota,
       rejectedMailboxFull: this.counters.rejectedMailboxFull,
+      rejectedContent: this.counters.rejectedContent,
+      rejectedRecipients: this.counters.rejectedRecipients,
       transient451: this.counters.transient451,
       disconnected421: this.counters.disconnected421,
       droppedAfterAccept: this.counters.droppedAfterAccept,
       rejectedSender: this.counters.rejectedSender,
       authFailures: this.counters.authFailures,
+      graph: this.graph.snapshot(),
     };
   }
 
@@ -138,5 +151,6 @@ export class MailboxState {
     this.schedule.reset();
     this.recipients.reset();
     this.ranking.resetPeaks();
+    this.graph.reset();
   }
 }

@@ -1,15 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentRegistry, MailboxAdmin, SlotClient } from '@smtp-slots/core';
 import { parseConfig, startCoordinator, type MailboxDetail, type RunningCoordinator } from '@smtp-slots/coordinator';
 import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { launchChromium, pageErrors as collectPageErrors, saveScreenshot } from './chromium.js';
 import { LoadWorker } from './load-worker.js';
 
 const ADMIN_TOKEN = 'dashboard-admin-token-7f3a9c';
-const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
 const MAILBOX = 'sales@contoso.test';
 const BACKGROUND = 'alerts@contoso.test';
 
@@ -25,10 +23,7 @@ beforeAll(async () => {
   const config = parseConfig({ redis: { url: redisServer.url }, http: { port: 0 }, adminToken: ADMIN_TOKEN, logLevel: 'silent' });
   if (!config.ok || config.help) throw new Error('bad coordinator config');
   coordinator = await startCoordinator(config.config);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -105,13 +100,7 @@ describe('dashboard', () => {
     await waitFor(() => workers.filter((w) => w.current).length === 3, { message: 'three held slots' });
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    // Script errors and Content-Security-Policy violations; refused API calls (the wrong-token
-    // step) are expected and logged by Chromium as failed resources.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-    });
+    const pageErrors = collectPageErrors(page);
     const detailRequests: string[] = [];
     page.on('request', (request) => {
       if (request.url().includes(`/api/mailboxes/${encodeURIComponent(MAILBOX)}`)) detailRequests.push(request.url());
@@ -131,6 +120,11 @@ describe('dashboard', () => {
       expect(await card.locator('[data-field="in-use"]').textContent()).toBe('3 in use');
       expect(await card.locator('[data-field="waiting"]').textContent()).toBe('3 waiting');
       for (const label of Object.values(expectedHolders(workers))) expect(await card.textContent()).toContain(label);
+      // Each held tile names the agent holding it, in its text (not only in the tooltip).
+      const agentOfHost: Record<string, string> = { 'web-1': 'agent-web-1', 'web-2': 'agent-web-2' };
+      for (const worker of workers.filter((w) => w.current)) {
+        expect(await card.locator(`li.slot[data-slot="${worker.current!.slot}"] .agent`).textContent()).toBe(agentOfHost[worker.host]);
+      }
 
       // 2. A release hands slot 2 to the head waiter; the page follows through the event, without
       // reloading. The page's periodic full refresh (the list endpoint) is held back meanwhile:
@@ -152,8 +146,7 @@ describe('dashboard', () => {
       expect(await card.locator('li.slot[data-slot="2"]').getAttribute('data-token')).toBe(String(successor.current!.token));
       await fullRefreshes.letGo();
 
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard');
 
       // 3. Admin actions: a wrong token is refused, the right one pauses the mailbox.
       expect(await card.locator('button.pause').count()).toBe(0);
@@ -175,7 +168,7 @@ describe('dashboard', () => {
       }, { message: 'the API to report the mailbox paused' });
       expect(paused.pauseReason).toBe('paused from the dashboard');
       await page.waitForSelector(`article[data-mailbox="${MAILBOX}"] .badge.paused`);
-      await page.screenshot({ path: `${ARTIFACTS}dashboard-paused.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard-paused');
 
       // The token is never rendered into the page.
       expect(await page.content()).not.toContain(ADMIN_TOKEN);
@@ -183,6 +176,52 @@ describe('dashboard', () => {
     } finally {
       await page.close();
       await Promise.all([...workers, ...background].map((worker) => worker.stop()));
+    }
+  });
+
+  it('says it is loading, not that no mailbox matches, until the list arrives', async () => {
+    const admin = new MailboxAdmin(redis);
+    await admin.ensureMailbox('loading@contoso.test', { limit: 1 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const lists = heldBack(page, (url) => url.pathname === '/api/mailboxes');
+    try {
+      await lists.hold();
+      await page.goto(coordinator.url, { waitUntil: 'domcontentloaded' });
+      // The page's script runs (its event stream is open) while the list is held back.
+      await page.waitForSelector('#live[data-state="live"]');
+      expect(await page.isVisible('#empty')).toBe(false);
+      expect(await page.isVisible('#loading')).toBe(true);
+      expect(await page.textContent('#summary-mailboxes')).toBe('loading mailboxes…');
+      await lists.letGo();
+      await page.waitForSelector('article[data-mailbox="loading@contoso.test"]');
+      expect(await page.isVisible('#loading')).toBe(false);
+      expect(await page.isVisible('#empty')).toBe(false);
+      await page.fill('#search', 'no-such-mailbox-anywhere');
+      await page.waitForSelector('#empty', { state: 'visible' });
+      expect(await page.textContent('#empty')).toBe('No mailbox matches.');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('fits a 400 px wide screen: no sideways scrolling, agents stacked', async () => {
+    const admin = new MailboxAdmin(redis);
+    await admin.ensureMailbox('narrow@contoso.test', { limit: 3 });
+    const registry = new AgentRegistry(redis);
+    const agentId = 'agent-frontend-westeurope-0042';
+    await registry.heartbeat({ agentId, host: 'web-frontend-westeurope-0042.contoso.internal', pid: 48213, version: '0.1.0', spoolDepth: 7, mailboxes: ['narrow@contoso.test'], startedAt: Date.now() }, 60_000);
+    const page = await browser.newPage({ viewport: { width: 400, height: 800 } });
+    try {
+      await page.goto(coordinator.url);
+      await page.waitForSelector(`table.agents tr[data-agent="${agentId}"]`);
+      await page.waitForSelector('article[data-mailbox="narrow@contoso.test"]');
+      expect(await page.$eval('html', (root) => root.scrollWidth)).toBeLessThanOrEqual(400);
+      const agents = (await page.locator('table.agents').boundingBox())!;
+      expect(agents.x + agents.width).toBeLessThanOrEqual(400);
+      // Stacked, each value keeps its column's name.
+      expect(await page.textContent(`table.agents tr[data-agent="${agentId}"] td[data-label="spool"]`)).toBe('7');
+    } finally {
+      await page.close();
     }
   });
 

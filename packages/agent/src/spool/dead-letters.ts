@@ -15,7 +15,10 @@ export interface DeadLetter {
   from: string;
   to: string[];
   size: number;
+  subject?: string;
   receivedAt: string;
+  /** ISO time of the last attempt (the one that made it dead), or receivedAt without one. */
+  failedAt: string;
   reason: string;
   attempts: SpoolHeader['attempts'];
 }
@@ -28,7 +31,9 @@ export function toDeadLetter(header: SpoolHeader): DeadLetter {
     from: header.envelope.from,
     to: header.envelope.to,
     size: header.size,
+    ...(header.subject !== undefined ? { subject: header.subject } : {}),
     receivedAt: new Date(header.receivedAt).toISOString(),
+    failedAt: header.attempts.at(-1)?.at ?? new Date(header.receivedAt).toISOString(),
     reason: header.deadReason ?? 'unknown',
     attempts: header.attempts,
   };

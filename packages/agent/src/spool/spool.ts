@@ -13,6 +13,7 @@ import { SpoolEntries, type MailboxSpoolStats } from './spool-entries.js';
 import { SpoolLock } from './spool-lock.js';
 import { quarantine, recoverSpool, type RecoveryReport } from './spool-recovery.js';
 import { isSpoolId, newSpoolId, SpoolPaths } from './spool-paths.js';
+import { subjectOf } from './subject.js';
 
 /** A message taken for sending: its header and bytes. */
 export interface SpoolMessage {
@@ -30,6 +31,8 @@ export interface SettledEvent {
   bounced?: string[];
   /** Recipients still pending in a split copy (its id). */
   deferredCopy?: { id: string; recipients: string[] };
+  /** The upstream's 250 reply (sent). */
+  reply?: string;
 }
 
 /**
@@ -38,7 +41,11 @@ export interface SettledEvent {
  * rewrites go tmp → fsync → rename → fsync(dir) before the old copy is removed.
  *
  * Events: 'accepted' (header), 'ready' (mailbox: it may have a message to send now),
- * 'settled' (SettledEvent), 'warning' (an unreadable file was set aside).
+ * 'claimed' (header: taken for sending), 'deferred' (header, attempt: waits for its next try,
+ * also a split copy for the recipients still pending), 'dead' (header: a file entered dead/,
+ * whole message or the refused recipients' copy), 'requeued' (headers of dead letters retried),
+ * 'purged' ({id, mailbox}[]), 'settled' (SettledEvent), 'warning' (an unreadable file was set aside).
+ * The fleet trail and the dead-letter index are built from these events.
  */
 export class Spool extends EventEmitter {
   private readonly entries = new SpoolEntries();
@@ -83,9 +90,11 @@ export class Spool extends EventEmitter {
   async accept(input: { mailbox: string; envelope: SpoolEnvelope; raw: Buffer; messageId: string; origin: 'relay' | 'api' }): Promise<SpoolHeader> {
     const id = newSpoolId();
     const now = Date.now();
+    const subject = subjectOf(input.raw);
     const header: SpoolHeader = {
       id, rev: 0, mailbox: input.mailbox, envelope: input.envelope, messageId: input.messageId, size: input.raw.length,
       receivedAt: now, lifetimeStart: now, origin: input.origin, attempts: [], failures: 0,
+      ...(subject !== undefined ? { subject } : {}),
     };
     await writeDurably(this.paths.tmp(id), this.paths.file('queued', id), encodeSpoolFile(header, input.raw));
     await this.sync('queued');
@@ -123,7 +132,9 @@ export class Spool extends EventEmitter {
       try {
         await rename(this.paths.file(from, id), this.paths.file('sending', id));
         const data = await readFile(this.paths.file('sending', id));
-        return decodeSpoolFile(this.paths.file('sending', id), data);
+        const message = decodeSpoolFile(this.paths.file('sending', id), data);
+        this.emit('claimed', message.header);
+        return message;
       } catch (error) {
         if (!isGoneOrCorrupt(error)) {
           // A passing I/O error (EMFILE, EIO) says nothing about the message: keep it where it was.
@@ -143,11 +154,11 @@ export class Spool extends EventEmitter {
   }
 
   /** The upstream accepted the message for every recipient: it leaves the spool. */
-  async delivered(message: SpoolMessage, bounced?: { recipients: string[]; attempt: Attempt }): Promise<void> {
+  async delivered(message: SpoolMessage, bounced?: { recipients: string[]; attempt: Attempt }, reply?: string): Promise<void> {
     const { header } = message;
     if (bounced && bounced.recipients.length > 0) await this.writeSplit(message, 'dead', bounced.recipients, bounced.attempt);
     await this.drop('sending', header.id);
-    this.emit('settled', { id: header.id, messageId: header.messageId, status: 'sent', header, bounced: bounced?.recipients } satisfies SettledEvent);
+    this.emit('settled', { id: header.id, messageId: header.messageId, status: 'sent', header, bounced: bounced?.recipients, ...(reply !== undefined ? { reply } : {}) } satisfies SettledEvent);
   }
 
   /**
@@ -158,6 +169,7 @@ export class Spool extends EventEmitter {
     message: SpoolMessage,
     pending: { recipients: string[]; attempt: Attempt; nextAttemptAt: number },
     bounced?: { recipients: string[]; attempt: Attempt },
+    reply?: string,
   ): Promise<void> {
     const { header } = message;
     if (bounced && bounced.recipients.length > 0) await this.writeSplit(message, 'dead', bounced.recipients, bounced.attempt);
@@ -165,7 +177,7 @@ export class Spool extends EventEmitter {
     await this.drop('sending', header.id);
     this.emit('settled', {
       id: header.id, messageId: header.messageId, status: 'sent', header, bounced: bounced?.recipients,
-      deferredCopy: { id: copy.id, recipients: pending.recipients },
+      deferredCopy: { id: copy.id, recipients: pending.recipients }, ...(reply !== undefined ? { reply } : {}),
     } satisfies SettledEvent);
   }
 
@@ -201,6 +213,7 @@ export class Spool extends EventEmitter {
     };
     await this.rewrite('sending', 'deferred', header, message.raw);
     this.queues.add(header.mailbox, header.id, nextAttemptAt);
+    this.emit('deferred', header, attempt);
     return header;
   }
 
@@ -214,6 +227,7 @@ export class Spool extends EventEmitter {
     };
     delete header.nextAttemptAt;
     await this.rewrite('sending', 'dead', header, message.raw);
+    this.emit('dead', header);
     this.emit('settled', { id: header.id, messageId: header.messageId, status: 'dead', header } satisfies SettledEvent);
     return header;
   }
@@ -236,12 +250,15 @@ export class Spool extends EventEmitter {
       this.setEntry(header.id, 'queued', header);
       this.queues.add(header.mailbox, header.id);
     }
+    if (moved.length > 0) this.emit('requeued', moved);
     return moved.map((h) => h.id);
   }
 
   async purgeDead(ids?: string[]): Promise<string[]> {
     const removed = await this.deadLetters.purge(ids);
+    const gone = removed.map((id) => ({ id, mailbox: this.entries.get(id)?.mailbox ?? '' }));
     for (const id of removed) this.entries.delete(id);
+    if (gone.length > 0) this.emit('purged', gone);
     return removed;
   }
 
@@ -339,7 +356,12 @@ export class Spool extends EventEmitter {
     await writeDurably(this.paths.tmp(id), this.paths.file(state, id), encodeSpoolFile(header, message.raw));
     await this.sync(state);
     this.setEntry(id, state, header);
-    if (state === 'deferred') this.queues.add(header.mailbox, id, nextAttemptAt ?? 0);
+    if (state === 'deferred') {
+      this.queues.add(header.mailbox, id, nextAttemptAt ?? 0);
+      this.emit('deferred', header, attempt);
+    } else {
+      this.emit('dead', header);
+    }
     return header;
   }
 

@@ -27,6 +27,12 @@ export interface MailboxKeys {
   recipients: string;
   /** hash: bucket start → recipients, plus `total` */
   recipientCounts: string;
+  /** hash: trail entry id (spool id) → message trail record JSON */
+  trail: string;
+  /** zset: trail entry id scored by its last update (Redis ms); bounds the trail by age and count */
+  trailOrder: string;
+  /** zset, score 0: `<search term>\0<entry id>` (Message-ID, recipients as stored), read by lex range */
+  trailIndex: string;
 }
 
 /** `ss:{<mailbox>}:`, the start of every key of one mailbox. */
@@ -45,7 +51,35 @@ export function mailboxKeys(mailbox: string): MailboxKeys {
     rate: `${p}rate`,
     recipients: `${p}rcpt`,
     recipientCounts: `${p}rcptn`,
+    trail: `${p}trail`,
+    trailOrder: `${p}trailt`,
+    trailIndex: `${p}trailx`,
   };
+}
+
+/**
+ * hash of one hour of a mailbox's per-minute history: `<minute of hour>:<counter>` → value.
+ * `hour` is the epoch hour (ms / 3,600,000); each key expires on its own after the retention.
+ */
+export function historyKey(mailbox: string, hour: number): string {
+  return `${mailboxKeyPrefix(mailbox)}history:${hour}`;
+}
+
+/** Keys of one agent, hash-tagged by its id (the coordinator writes commands, the agent reads them). */
+export interface AgentKeys {
+  /** hash: spool id → published dead letter JSON (the spool file stays the source of truth) */
+  deadLetters: string;
+  /** stream: retry/purge commands for this agent */
+  commands: string;
+  /** string: id of the last command stream entry the agent carried out */
+  commandCursor: string;
+  /** hash: command id → command status JSON (pending, then the agent's result) */
+  commandResults: string;
+}
+
+export function agentKeys(agentId: string): AgentKeys {
+  const p = `${KEY_PREFIX}agent:{${agentId}}:`;
+  return { deadLetters: `${p}dead`, commands: `${p}commands`, commandCursor: `${p}cmdpos`, commandResults: `${p}cmdresults` };
 }
 
 /**
@@ -64,9 +98,16 @@ export const GLOBAL_KEYS = Object.freeze({
   agents: `${KEY_PREFIX}agents`,
   /** pub/sub channel for SlotEvent JSON */
   events: `${KEY_PREFIX}events`,
+  /** set of agent ids that have published dead letters (kept after the agent's heartbeat is gone) */
+  deadLetterAgents: `${KEY_PREFIX}deadletter-agents`,
 });
 
 export const EVENTS_CHANNEL = GLOBAL_KEYS.events;
+
+/** string: the redlock lock of a LeaderLease duty (ha/leader-lease.ts). */
+export function leaderKey(name: string): string {
+  return `${KEY_PREFIX}leader:{${name}}`;
+}
 
 /** Pub/sub channel of one SlotClient: grants and revocations for its waiters and leases. */
 export function clientChannel(clientId: string): string {

@@ -66,6 +66,7 @@ export const REPLY_SHAPES = {
     recipientsNotNow: { status: 2, fields: ['retryAfterMs', 'used'] },
     overBudget: { status: -7, fields: ['used'] },
   },
+  trailRecord: { trimmed: { fields: ['dropped'] } },
   agentHeartbeat: { recorded: { fields: ['now'] } },
   agentList: { agents: { fields: ['now'], rest: { name: 'agents', fields: ['id', 'record'] } } },
 } as const satisfies Record<string, Record<string, Shape>>;

@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import { asRedisError, scriptError } from '../errors.js';
 import { EVENTS_CHANNEL, GLOBAL_KEYS, mailboxKeys, stateKeys } from './keys.js';
 import { loadLuaScripts } from './lua-loader.js';
@@ -274,4 +275,21 @@ export async function agentHeartbeat(redis: RedisClient, agentId: string, record
 export async function agentList(redis: RedisClient): Promise<{ now: number; records: Map<string, string> }> {
   const r = await run(redis, 'agentList', [GLOBAL_KEYS.agents], []);
   return { now: Number(r.now), records: new Map(r.agents.map(({ id, record }) => [String(id), String(record)])) };
+}
+
+/**
+ * Queues a script on a pipeline of `redis` instead of sending it alone: writers that batch their
+ * per-message Redis work (trail, counters, history) pay one round trip for all of it.
+ */
+export function queueScript(redis: RedisClient, pipeline: ChainableCommander, name: ScriptName, keys: readonly string[], args: Arg[]): void {
+  command(redis, name);
+  const fn = (pipeline as unknown as Record<string, Command | undefined>)[COMMAND_PREFIX + name];
+  if (fn) {
+    void fn.apply(pipeline, [...keys, ...args]);
+    return;
+  }
+  // A pipeline made before the scripts were defined on `redis` lacks them: send the source once.
+  const script = loaded?.find((s) => s.name === name);
+  if (!script) throw new Error(`Lua script ${name} is missing`);
+  pipeline.eval(script.lua, keys.length, ...keys, ...args);
 }
