@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, closeRedisWithin, createRedisClient, DEFAULT_TRAIL_SETTINGS, describeRedisConnection, LimitFeedback, MailboxAdmin,
-  mailboxKeys, pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, settlesWithin, SlotClient, type TrailSettings,
+  mailboxKeys, pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
+  type TrailSettings,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -87,7 +88,10 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     else log.error({ code: problem?.code, operation: problem?.operation }, 'spool cannot store messages (disk full or I/O error): the relay answers 452/451 and /readyz 503 until a write succeeds');
   });
 
-  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS } });
+  const redis = createRedisClient(config.redis, {
+    connectionName: `smtp-slots-agent:${config.agentId}`,
+    redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...SLOT_CONNECTION_OPTIONS },
+  });
   const redisWhere = describeRedisConnection(config.redis);
   let redisUp = false;
   let redisErrors = 0;
