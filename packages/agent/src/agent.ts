@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  AgentRegistry, createRedisClient, DEFAULT_TRAIL_SETTINGS, describeRedisConnection, LimitFeedback, MailboxAdmin, mailboxKeys,
-  pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, SlotClient, type TrailSettings,
+  AgentRegistry, createRedisClient, describeRedisConnection, LimitFeedback, MailboxAdmin,
+  pingWithin, RateLimiter, RecipientLedger, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -20,9 +20,7 @@ import { reclaimStaleLeases } from './stale-leases.js';
 import { StatusServer } from './status-server.js';
 import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
 import { CommandConsumer } from './fleet/command-consumer.js';
-import { HistoryObserver } from './fleet/history-observer.js';
-import { TrailRecorder } from './fleet/trail-recorder.js';
-import { RedisWriteBatch } from './fleet/write-batch.js';
+import { createFleetRecords, trailSettings } from './fleet/fleet-records.js';
 
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -113,13 +111,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     redisUp: () => redisUp,
   });
   // Counters, trail, history and dead-letter index of one outcome share one pipeline.
-  const batch = new RedisWriteBatch(redis, (error) => log.debug({ err: error.message }, 'fleet record not written (best effort)'));
-  const count = (mailbox: string, name: string) => batch.add(mailbox, (p) => p.hincrby(mailboxKeys(mailbox).stats, name, 1));
-  const observer = new HistoryObserver(metrics, (mailbox, increments) => batch.add(mailbox, (p) => queueHistory(p, mailbox, Date.now(), increments)));
-  const trail = new TrailRecorder(config.agentId, trailSettings(config.trail), batch, redis);
-  trail.attach(spool);
-  const publishDeadLetters = () => void trail.publishDeadLetters(spool).catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
-  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer, log, count };
+  const fleet = createFleetRecords({ redis, agentId: config.agentId, trail: trailSettings(config.trail), spool, metrics, log });
+  const publishDeadLetters = () => void fleet.publishDeadLetters().catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
+  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
     const sender = new MailboxSender(services, {
@@ -198,12 +192,11 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     const rescanned = await spool.rescanIfRequested().catch((error: Error) => void log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
     if (rescanned) publishDeadLetters();
-    const now = Date.now();
     const stats = spool.stats();
-    for (const mailbox of mailboxes) {
-      const s = stats.get(mailbox);
-      batch.add(mailbox, (p) => queueSpoolDepth(p, mailbox, config.agentId, now, s ? s.queued + s.sending + s.deferred : 0));
-    }
+    fleet.spoolDepths(new Map(mailboxes.map((m) => {
+      const s = stats.get(m);
+      return [m, s ? s.queued + s.sending + s.deferred : 0];
+    })));
     await registry.heartbeat({ agentId: config.agentId, host, pid: process.pid, version: AGENT_VERSION, spoolDepth: spool.depth(), mailboxes, startedAt }, config.heartbeatMs * 3).catch(() => undefined);
     for (const mailbox of mailboxes) {
       const used = await ledger.used(mailbox).catch(() => undefined);
@@ -229,7 +222,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     await Promise.all([...senders.values()].map((s) => s.stop(config.shutdownTimeoutMs)));
     await slots.close().catch(() => undefined);
     await commands.stop();
-    await batch.flush();
+    await fleet.batch.flush();
     if (redisUp) await registry.remove(config.agentId).catch(() => undefined);
     await redis.quit().catch(() => redis.disconnect());
     tracker.stopped();
@@ -272,16 +265,5 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
       tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
       clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
     }),
-  };
-}
-
-function trailSettings(config: AgentConfig['trail']): TrailSettings {
-  return {
-    ...DEFAULT_TRAIL_SETTINGS,
-    enabled: config.enabled,
-    maxAgeMs: config.maxAgeHours * 3_600_000,
-    maxPerMailbox: config.maxPerMailbox,
-    recipients: config.recipients,
-    subject: config.subject,
   };
 }
