@@ -216,6 +216,27 @@ describe('dashboard', () => {
     }
   });
 
+  it('fits a 400 px wide screen: no sideways scrolling, agents stacked', async () => {
+    const admin = new MailboxAdmin(redis);
+    await admin.ensureMailbox('narrow@contoso.test', { limit: 3 });
+    const registry = new AgentRegistry(redis);
+    const agentId = 'agent-frontend-westeurope-0042';
+    await registry.heartbeat({ agentId, host: 'web-frontend-westeurope-0042.contoso.internal', pid: 48213, version: '0.1.0', spoolDepth: 7, mailboxes: ['narrow@contoso.test'], startedAt: Date.now() }, 60_000);
+    const page = await browser.newPage({ viewport: { width: 400, height: 800 } });
+    try {
+      await page.goto(coordinator.url);
+      await page.waitForSelector(`table.agents tr[data-agent="${agentId}"]`);
+      await page.waitForSelector('article[data-mailbox="narrow@contoso.test"]');
+      expect(await page.$eval('html', (root) => root.scrollWidth)).toBeLessThanOrEqual(400);
+      const agents = (await page.locator('table.agents').boundingBox())!;
+      expect(agents.x + agents.width).toBeLessThanOrEqual(400);
+      // Stacked, each value keeps its column's name.
+      expect(await page.textContent(`table.agents tr[data-agent="${agentId}"] td[data-label="spool"]`)).toBe('7');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('lists 500 mailboxes and narrows them with the filter', async () => {
     const admin = new MailboxAdmin(redis);
     const names = Array.from({ length: 500 }, (_, i) => `team${String(i).padStart(3, '0')}@fabrikam.test`);
