@@ -2,7 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { AgentCommands, AgentRegistry, DeadLetterIndex, MailboxAdmin, MessageTrail, type RedisClient } from '@smtp-slots/core';
-import { dashboardDir } from '@smtp-slots/dashboard';
+import { dashboardDir, vendorDir } from '@smtp-slots/dashboard';
 import type { CoordinatorConfig } from './config.js';
 import { RouteNotFoundError } from './errors.js';
 import { fleetHandlers } from './handlers/fleet.js';
@@ -88,6 +88,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     else app[route.method](route.path, route.handler);
   }
   app.use(express.static(dashboardDir, { index: 'index.html', maxAge: 0 }));
+  app.use('/vendor', express.static(vendorDir, { index: false, maxAge: 0 }));
   app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));
   app.use(errorHandler(logger));
 
