@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  AgentRegistry, createRedisClient, DEFAULT_TRAIL_SETTINGS, describeRedisConnection, LimitFeedback, MailboxAdmin, mailboxKeys,
-  pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, SlotClient, type TrailSettings,
+  AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, LimitFeedback, MailboxAdmin,
+  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
+import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
 import { AgentMetrics } from './metrics.js';
 import { RelayServer } from './relay/relay-server.js';
@@ -20,9 +20,7 @@ import { reclaimStaleLeases } from './stale-leases.js';
 import { StatusServer } from './status-server.js';
 import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
 import { CommandConsumer } from './fleet/command-consumer.js';
-import { HistoryObserver } from './fleet/history-observer.js';
-import { TrailRecorder } from './fleet/trail-recorder.js';
-import { RedisWriteBatch } from './fleet/write-batch.js';
+import { createFleetRecords, trailSettings } from './fleet/fleet-records.js';
 
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -69,11 +67,11 @@ export interface Agent {
 
 /** Validates the config, opens the spool and starts the relay, senders, heartbeat and metrics. */
 export async function createAgent(input: AgentConfigInput | AgentConfig, options: CreateAgentOptions = {}): Promise<Agent> {
-  const parsed = agentConfigSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  const config = parsed.data;
+  const parsed = parseAgentConfig(input);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const config = parsed.config;
   const host = hostname();
-  const log = options.logger ?? createLogger(config.logLevel, { agentId: config.agentId });
+  const log = options.logger ?? createAgentLogger(config);
   const mailboxes = config.mailboxes.map((m) => m.address.toLowerCase());
 
   const { spool, recovered } = await Spool.open(config.spool.dir);
@@ -81,7 +79,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
   spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
 
-  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2 } });
+  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS } });
   const redisWhere = describeRedisConnection(config.redis);
   let redisUp = false;
   let redisErrors = 0;
@@ -113,13 +111,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     redisUp: () => redisUp,
   });
   // Counters, trail, history and dead-letter index of one outcome share one pipeline.
-  const batch = new RedisWriteBatch(redis, (error) => log.debug({ err: error.message }, 'fleet record not written (best effort)'));
-  const count = (mailbox: string, name: string) => batch.add(mailbox, (p) => p.hincrby(mailboxKeys(mailbox).stats, name, 1));
-  const observer = new HistoryObserver(metrics, (mailbox, increments) => batch.add(mailbox, (p) => queueHistory(p, mailbox, Date.now(), increments)));
-  const trail = new TrailRecorder(config.agentId, trailSettings(config.trail), batch, redis);
-  trail.attach(spool);
-  const publishDeadLetters = () => void trail.publishDeadLetters(spool).catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
-  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer, log, count };
+  const fleet = createFleetRecords({ redis, agentId: config.agentId, trail: trailSettings(config.trail), spool, metrics, log });
+  const publishDeadLetters = () => void fleet.publishDeadLetters().catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
+  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
     const sender = new MailboxSender(services, {
@@ -198,12 +192,11 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     const rescanned = await spool.rescanIfRequested().catch((error: Error) => void log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
     if (rescanned) publishDeadLetters();
-    const now = Date.now();
     const stats = spool.stats();
-    for (const mailbox of mailboxes) {
-      const s = stats.get(mailbox);
-      batch.add(mailbox, (p) => queueSpoolDepth(p, mailbox, config.agentId, now, s ? s.queued + s.sending + s.deferred : 0));
-    }
+    fleet.spoolDepths(new Map(mailboxes.map((m) => {
+      const s = stats.get(m);
+      return [m, s ? s.queued + s.sending + s.deferred : 0];
+    })));
     await registry.heartbeat({ agentId: config.agentId, host, pid: process.pid, version: AGENT_VERSION, spoolDepth: spool.depth(), mailboxes, startedAt }, config.heartbeatMs * 3).catch(() => undefined);
     for (const mailbox of mailboxes) {
       const used = await ledger.used(mailbox).catch(() => undefined);
@@ -222,16 +215,30 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
+    // One deadline for the whole stop: a Redis that stops answering keeps its TCP connection
+    // open and never fails a command, so every Redis wait below is bounded by what is left.
+    const deadline = performance.now() + config.shutdownTimeoutMs;
+    const left = () => Math.max(0, deadline - performance.now());
     accepting.value = false;
     log.info({ spoolDepth: spool.depth() }, 'stopping: no new mail; finishing messages in flight');
     for (const timer of timers) clearInterval(timer);
-    await relay?.close();
-    await Promise.all([...senders.values()].map((s) => s.stop(config.shutdownTimeoutMs)));
-    await slots.close().catch(() => undefined);
-    await commands.stop();
-    await batch.flush();
-    if (redisUp) await registry.remove(config.agentId).catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
+    const orderly = (async () => {
+      await Promise.allSettled([
+        relay?.close(),
+        ...[...senders.values()].map((s) => s.stop(socketDeadlineMs(config.shutdownTimeoutMs))),
+      ]);
+      await settlesWithin(commands.stop(), left());
+      const released = await slots.closeWithin(left());
+      if (redisUp) await settlesWithin(fleet.batch.flush(), left());
+      if (released && redisUp) await settlesWithin(registry.remove(config.agentId), left());
+    })();
+    if (!(await settlesWithin(orderly, left()))) {
+      log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs, redis: redisWhere }, 'shutdown deadline reached with Redis calls unanswered: connections dropped; held slots expire after the lease TTL');
+    }
+    // Dropping the connections fails whatever still waits for Redis: the workers finish now.
+    await closeRedisWithin(redis, left());
+    await slots.closeWithin(0);
+    await settlesWithin(orderly, DROPPED_REDIS_GRACE_MS);
     tracker.stopped();
     await status?.close();
     await spool.close();
@@ -262,6 +269,20 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   };
 }
 
+/** A dropped connection whose server does not answer the close is destroyed after this (ioredis waits 2 s). */
+const DISCONNECT_TIMEOUT_MS = 200;
+
+/** After the shutdown deadline dropped the Redis connections: time for workers to record what their last calls did. */
+const DROPPED_REDIS_GRACE_MS = 1_000;
+
+/**
+ * When, within `shutdownTimeoutMs`, sockets still open are destroyed: the rest of the time is
+ * kept for releasing slots and leaving the registry (a quarter of it, at most 2 s).
+ */
+function socketDeadlineMs(shutdownTimeoutMs: number): number {
+  return shutdownTimeoutMs - Math.min(2_000, shutdownTimeoutMs / 4);
+}
+
 function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: Record<string, AccessTokenProvider>): { tokenProvider?: AccessTokenProvider } {
   const auth = settings.upstream.auth;
   if (auth?.type !== 'oauth2') return {};
@@ -272,16 +293,5 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
       tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
       clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
     }),
-  };
-}
-
-function trailSettings(config: AgentConfig['trail']): TrailSettings {
-  return {
-    ...DEFAULT_TRAIL_SETTINGS,
-    enabled: config.enabled,
-    maxAgeMs: config.maxAgeHours * 3_600_000,
-    maxPerMailbox: config.maxPerMailbox,
-    recipients: config.recipients,
-    subject: config.subject,
   };
 }

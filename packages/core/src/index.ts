@@ -10,6 +10,7 @@ export type {
 } from './types.js';
 export { DEFAULT_MAILBOX_CONFIG } from './types.js';
 export {
+  ErrorCode,
   SlotsError,
   AcquireTimeoutError,
   AcquireAbortedError,
@@ -27,6 +28,7 @@ export { RecipientLedger, type RecipientDecision } from './limits/recipient-ledg
 export { LimitFeedback, type LimitFeedbackOptions } from './limits/limit-feedback.js';
 export { incrementCounter } from './admin/counters.js';
 export { publishEvent, parseEvent } from './events.js';
+export { settlesWithin, closeRedisWithin } from './redis/shutdown-deadline.js';
 export { AgentRegistry, type AgentRecord, type AgentStatus } from './admin/agent-registry.js';
 export {
   createRedisClient,
@@ -42,7 +44,6 @@ export {
 } from './redis/connect.js';
 export { pingWithin } from './redis/ping-within.js';
 export { type SlotBackend } from './slots/slot-backend.js';
-export * from './ha/index.js';
 export { historyKey, agentKeys, type AgentKeys } from './redis/keys.js';
 export { TRAIL_STATUSES, DEFAULT_TRAIL_SETTINGS, type TrailStatus, type TrailAttempt, type TrailRecord, type TrailSettings, type PrivacyMode } from './trail/trail-types.js';
 export { protect, digest, searchTerms } from './trail/privacy.js';

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliUsageError, parseCliArgs } from './cli-args.js';
 
@@ -38,6 +41,30 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['--help']).help).toBe(true);
   });
 
+  it('registers apps with secrets and certificate files, and the Graph limits', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    const certPath = join(dir, 'app.pem');
+    writeFileSync(certPath, 'PEM TEXT');
+    const { options } = parseCliArgs([
+      '--mailboxes', 'm@x.test,N@x.test', '--apps', 'app-1:s3cret', '--app-certificates', `app-1:${certPath},app-2:${certPath}`,
+      '--graph-concurrency', '2', '--graph-max-request-bytes', '1000', '--token-lifetime-seconds', '60',
+    ]);
+    expect(options).toEqual({
+      users: [{ address: 'm@x.test' }, { address: 'n@x.test' }],
+      apps: [
+        { clientId: 'app-1', clientSecret: 's3cret', certificates: ['PEM TEXT'] },
+        { clientId: 'app-2', certificates: ['PEM TEXT'] },
+      ],
+      graphConcurrency: 2,
+      graphMaxRequestBytes: 1000,
+      tokenLifetimeSeconds: 60,
+    });
+    expect(() => parseCliArgs(['--apps', 'app-1'])).toThrow('invalid value "app-1" for --apps');
+    expect(() => parseCliArgs(['--apps', 'app-1:'])).toThrow(CliUsageError);
+    expect(() => parseCliArgs(['--mailboxes', 'nobody'])).toThrow('invalid value "nobody" for --mailboxes');
+    expect(() => parseCliArgs(['--app-certificates', 'app-1:/nonexistent.pem'])).toThrow('--app-certificates: cannot read /nonexistent.pem');
+  });
+
   it.each([
     [['--limit', 'abc'], 'invalid value "abc" for --limit: expected an integer >= 1'],
     [['--limit', '0'], 'invalid value "0" for --limit: expected an integer >= 1'],
@@ -48,6 +75,8 @@ describe('parseCliArgs', () => {
     [['--users', 'alice'], 'invalid value "alice" for --users'],
     [['--users', 'a@x.test:'], 'invalid value "a@x.test:***" for --users'],
     [['--hostname', 'bad host'], 'invalid value "bad host" for --hostname'],
+    [['--http-port', 'abc'], 'invalid value "abc" for --http-port: expected an integer from 0 to 65535 or "off"'],
+    [['--limit', '0', '--ghost-ms', 'x'], 'invalid value "0" for --limit: expected an integer >= 1\ninvalid value "x" for --ghost-ms'],
     [['--port'], 'missing value for --port'],
     [['--port', '--limit', '3'], 'missing value for --port'],
     [['--starttls=yes'], '--starttls takes no value'],

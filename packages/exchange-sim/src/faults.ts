@@ -17,6 +17,12 @@ export interface Faults {
   latencyMs: Latency;
   /** A session that drops without QUIT keeps counting toward the user's concurrency this long. */
   ghostMs: number;
+  /** AUTH LOGIN/PLAIN is answered `550 5.7.30` (the tenant turned Basic authentication off); XOAUTH2 still works. */
+  basicAuthDisabled: boolean;
+  /** Every AUTH is answered `535 5.7.139` (SMTP AUTH disabled for the tenant or mailbox). */
+  smtpAuthDisabled: boolean;
+  /** Graph sendMail requests another client of the same app keeps in flight for the mailbox (they count toward MailboxConcurrency). */
+  graphOutsideInFlight: number;
   /** Every message is refused at the end of DATA with `554 5.6.0` (content Exchange cannot convert). */
   contentRejected: boolean;
   /** These recipient addresses (case-insensitive) are refused at RCPT TO with `550 5.1.1`. */
@@ -33,6 +39,9 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   dropAfterAcceptNext: 0,
   latencyMs: 0,
   ghostMs: 0,
+  basicAuthDisabled: false,
+  smtpAuthDisabled: false,
+  graphOutsideInFlight: 0,
   contentRejected: false,
   unknownRecipients: [],
 });
@@ -59,6 +68,8 @@ function checkFault(key: keyof Faults, value: unknown, code: 'INVALID_OPTION' | 
   switch (key) {
     case 'contentRejected':
     case 'mailboxFull':
+    case 'basicAuthDisabled':
+    case 'smtpAuthDisabled':
       if (typeof value !== 'boolean') throw new ExchangeSimError(code, `${key} must be a boolean, got ${JSON.stringify(value)}`);
       return value;
     case 'unknownRecipients':

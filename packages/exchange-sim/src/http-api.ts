@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { handleTokenRequest, TOKEN_PATH } from './entra/token-endpoint.js';
 import { ExchangeSimError } from './errors.js';
+import { handleSendMail, SEND_MAIL_PATH } from './graph/send-mail.js';
+import { readBody, sendJson } from './http-io.js';
 import type { SimState } from './sim-state.js';
 
 interface RequestContext {
@@ -84,6 +87,11 @@ const routes: Route[] = [
   },
   {
     method: 'POST',
+    path: /^\/admin\/tokens\/revoke$/,
+    handle: (sim, { body }) => ({ revoked: sim.tokens.revoke(optionalString(body, 'clientId')) }),
+  },
+  {
+    method: 'POST',
     path: /^\/admin\/release$/,
     handle: (sim, { body }) => {
       const ids = body['ids'];
@@ -95,17 +103,36 @@ const routes: Route[] = [
   },
 ];
 
-/** Builds the stats/admin HTTP server for `sim` without listening. */
+/**
+ * Builds the HTTP server for `sim` without listening: the stats/admin API, the Entra ID token
+ * endpoint and the Graph sendMail double.
+ */
 export function createHttpApi(sim: SimState): Server {
   return createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://exchange-sim').pathname;
+    const tenant = TOKEN_PATH.exec(path)?.[1];
+    const graphUser = request.method === 'POST' ? SEND_MAIL_PATH.exec(path)?.[1] : undefined;
+    const service =
+      tenant !== undefined
+        ? handleTokenRequest(sim, request, response, decodeURIComponent(tenant), path)
+        : graphUser !== undefined
+          ? handleSendMail(sim, request, response, decodeURIComponent(graphUser))
+          : undefined;
+    if (service) {
+      service.catch(() => {
+        if (!response.headersSent) sendJson(response, 500, { error: { code: 'INTERNAL', message: 'simulator error' } });
+        else response.destroy();
+      });
+      return;
+    }
     handle(sim, request)
-      .then((result) => reply(response, 200, result))
+      .then((result) => sendJson(response, 200, result))
       .catch((error: unknown) => {
         const known = error instanceof ExchangeSimError;
         const status = known ? (error.code === 'NOT_FOUND' ? 404 : 400) : 500;
         const code = known ? error.code : 'INTERNAL';
         const message = error instanceof Error ? error.message : String(error);
-        reply(response, status, { error: { code, message } });
+        sendJson(response, status, { error: { code, message } });
       });
   });
 }
@@ -122,14 +149,9 @@ async function handle(sim: SimState, request: IncomingMessage): Promise<unknown>
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ExchangeSimError('INVALID_REQUEST', 'request body too large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const raw = await readBody(request, MAX_BODY_BYTES);
+  if (!raw) throw new ExchangeSimError('INVALID_REQUEST', 'request body too large');
+  const text = raw.toString('utf8').trim();
   if (!text) return {};
   let parsed: unknown;
   try {
@@ -141,10 +163,4 @@ async function readJsonBody(request: IncomingMessage): Promise<Record<string, un
     throw new ExchangeSimError('INVALID_REQUEST', 'request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
-}
-
-function reply(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
 }

@@ -5,6 +5,8 @@ export type { Faults, FaultPatch, Latency } from './faults.js';
 export { NO_FAULTS } from './faults.js';
 export type { SimStats, SimTotals, ConnectionStats, StatsOptions } from './sim-state.js';
 export type { UserStats } from './mailbox-state.js';
+export type { GraphStats } from './graph/graph-mailbox.js';
+export type { SimApp, AppPermission } from './entra/app-directory.js';
 export type { AcceptedMessage } from './message-log.js';
 export { ExchangeSimError, type ExchangeSimErrorCode } from './errors.js';
 export { Reply, ReplyCode } from './replies.js';

@@ -1,3 +1,4 @@
+import { GraphMailbox, type GraphStats } from './graph/graph-mailbox.js';
 import { MessageLog } from './message-log.js';
 import type { ResolvedUser } from './options.js';
 import { RecipientLedger } from './recipient-ledger.js';
@@ -50,6 +51,8 @@ export interface UserStats {
   droppedAfterAccept: number;
   rejectedSender: number;
   authFailures: number;
+  /** Graph sendMail figures (in flight, throttling, refusals). */
+  graph: GraphStats;
 }
 
 export type CounterName =
@@ -85,6 +88,7 @@ export class MailboxState {
   readonly schedule: ReleaseSchedule;
   readonly recipients: RecipientLedger;
   readonly log = new MessageLog();
+  readonly graph = new GraphMailbox();
   counters = zeroCounters();
 
   constructor(
@@ -136,6 +140,7 @@ export class MailboxState {
       droppedAfterAccept: this.counters.droppedAfterAccept,
       rejectedSender: this.counters.rejectedSender,
       authFailures: this.counters.authFailures,
+      graph: this.graph.snapshot(),
     };
   }
 
@@ -146,5 +151,6 @@ export class MailboxState {
     this.schedule.reset();
     this.recipients.reset();
     this.ranking.resetPeaks();
+    this.graph.reset();
   }
 }

@@ -14,6 +14,10 @@ export interface AcceptedMessage {
   releaseAt: number;
   /** How many times this Message-ID had been accepted before (0 for the first time). */
   previousCopies: number;
+  /** SMTP submission or Graph sendMail. */
+  via: 'smtp' | 'graph';
+  /** The app whose token sent it (Graph only). */
+  clientId?: string;
 }
 
 /** Accepted messages of one user, counted by Message-ID. */

@@ -1,3 +1,4 @@
+import { resolveApps, type ResolvedApp, type SimApp } from './entra/app-directory.js';
 import { ExchangeSimError, checkInteger } from './errors.js';
 import { NO_FAULTS, parseFaultPatch, type Faults } from './faults.js';
 
@@ -47,6 +48,16 @@ export interface ExchangeSimOptions {
   starttls?: boolean;
   /** Refuse a MAIL FROM other than the authenticated user with `550 5.7.60`. Default true. */
   enforceSender?: boolean;
+  /** App registrations the token endpoint (`/{tenant}/oauth2/v2.0/token`) serves. */
+  apps?: SimApp[];
+  /** Lifetime of issued access tokens. Default 3599 s (as Entra ID). */
+  tokenLifetimeSeconds?: number;
+  /** Graph sendMail requests in flight per mailbox before 429 MailboxConcurrency. Default 4. */
+  graphConcurrency?: number;
+  /** Graph requests per app and mailbox in any 10 minutes before 429 + Retry-After. Default 10,000. */
+  graphRequestsPerTenMinutes?: number;
+  /** Largest Graph request body; larger ones get 413. Default 4 MiB. */
+  graphMaxRequestBytes?: number;
   /** Initial faults (latency, 451 rate, ...). Default none. */
   faults?: Partial<Faults>;
   /** Idle timeout of an SMTP session. Default 60 s. */
@@ -80,6 +91,11 @@ export interface ResolvedOptions {
   anyUser: boolean;
   oauthOnly: boolean;
   validateToken: TokenValidator | undefined;
+  apps: ReadonlyMap<string, ResolvedApp>;
+  tokenLifetimeSeconds: number;
+  graphConcurrency: number;
+  graphRequestsPerTenMinutes: number;
+  graphMaxRequestBytes: number;
   starttls: boolean;
   enforceSender: boolean;
   faults: Faults;
@@ -139,6 +155,11 @@ export function resolveOptions(options: ExchangeSimOptions = {}): ResolvedOption
     anyUser: options.anyUser ?? false,
     oauthOnly: options.oauthOnly ?? false,
     validateToken: options.validateToken,
+    apps: resolveApps(options.apps ?? []),
+    tokenLifetimeSeconds: checkInteger('tokenLifetimeSeconds', options.tokenLifetimeSeconds ?? 3599, 1),
+    graphConcurrency: checkInteger('graphConcurrency', options.graphConcurrency ?? 4, 1),
+    graphRequestsPerTenMinutes: checkInteger('graphRequestsPerTenMinutes', options.graphRequestsPerTenMinutes ?? 10_000, 1),
+    graphMaxRequestBytes: checkInteger('graphMaxRequestBytes', options.graphMaxRequestBytes ?? 4 * 1024 * 1024, 1),
     starttls: options.starttls ?? false,
     enforceSender: options.enforceSender ?? true,
     faults,

@@ -11,6 +11,8 @@ export const Reply = {
     '5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded',
   authUnsuccessful: '5.7.3 Authentication unsuccessful',
   basicAuthDisabled: '5.7.30 Basic authentication is not supported for Client Submission.',
+  smtpAuthDisabled:
+    '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
   notAuthenticated: '5.7.57 Client not authenticated to send mail',
   sendAsDenied: '5.7.60 SMTP; Client does not have permissions to send as this sender',
   corruptContent: '5.6.0 Corrupt message content; STOREDRV.Submission.Exception:ConversionFailedException; Failed to process message due to a permanent exception',
@@ -29,6 +31,7 @@ export const ReplyCode = {
   mailboxFull: 554,
   authUnsuccessful: 535,
   basicAuthDisabled: 550,
+  smtpAuthDisabled: 535,
   sendAsDenied: 550,
   corruptContent: 554,
   recipientNotFound: 550,

@@ -1,3 +1,5 @@
+import type { ResolvedApp } from './entra/app-directory.js';
+import { IssuedTokens } from './entra/issued-tokens.js';
 import { ExchangeSimError, checkInteger } from './errors.js';
 import { FaultState, parseFaultPatch, type Faults } from './faults.js';
 import { MailboxState, type UserStats } from './mailbox-state.js';
@@ -40,6 +42,15 @@ export interface SimTotals extends Record<(typeof SUMMED)[number], number> {
   notAuthenticated: number;
   /** The highest `peakConcurrency` of any user. */
   peakConcurrency: number;
+  /** Graph sendMail requests, accepted ones, 429 MailboxConcurrency replies, and the highest `graph.peakInFlight` of any user. */
+  graphRequests: number;
+  graphAccepted: number;
+  graphThrottledConcurrency: number;
+  graphPeakInFlight: number;
+  /** Token endpoint: requests, tokens issued, clients refused (bad secret or assertion, unknown app). */
+  tokenRequests: number;
+  tokensIssued: number;
+  tokensRefused: number;
 }
 
 export interface SimStats {
@@ -59,6 +70,9 @@ export interface StatsOptions {
 /** The simulator's shared state: users, faults, counters. Both the SMTP side and the admin API use it. */
 export class SimState {
   readonly directory: UserDirectory;
+  /** Access tokens handed out by the token endpoint. */
+  readonly tokens: IssuedTokens;
+  readonly #token = { requests: 0, issued: 0, refused: 0 };
   readonly faults: FaultState;
   readonly connections: ConnectionStats = { open: 0, peak: 0, total: 0 };
   readonly startedAt = new Date();
@@ -68,8 +82,9 @@ export class SimState {
   #listeners = new Set<(message: AcceptedMessage) => void>();
 
   constructor(readonly options: ResolvedOptions) {
-    this.directory = new UserDirectory(options);
     this.faults = new FaultState(options.faults, options.random);
+    this.tokens = new IssuedTokens(options.now);
+    this.directory = new UserDirectory(options, this.faults, this.tokens);
     for (const user of this.directory.listed()) this.mailbox(user.address);
   }
 
@@ -89,6 +104,23 @@ export class SimState {
     const known = this.#mailboxes.get(username.trim().toLowerCase());
     if (known) known.count('authFailures');
     else this.#unknownAuthFailures++;
+  }
+
+  /** App registrations by client id. */
+  get apps(): ReadonlyMap<string, ResolvedApp> {
+    return this.options.apps;
+  }
+
+  countTokenRequest(): void {
+    this.#token.requests++;
+  }
+
+  countTokenIssued(): void {
+    this.#token.issued++;
+  }
+
+  countTokenRefused(): void {
+    this.#token.refused++;
   }
 
   countNotAuthenticated(): void {
@@ -113,12 +145,23 @@ export class SimState {
       uniqueMessageIds: 0,
       notAuthenticated: this.#notAuthenticated,
       peakConcurrency: 0,
+      graphRequests: 0,
+      graphAccepted: 0,
+      graphThrottledConcurrency: 0,
+      graphPeakInFlight: 0,
+      tokenRequests: this.#token.requests,
+      tokensIssued: this.#token.issued,
+      tokensRefused: this.#token.refused,
     };
     totals.authFailures = this.#unknownAuthFailures;
     for (const user of Object.values(users)) {
       for (const key of SUMMED) totals[key] += user[key];
       totals.uniqueMessageIds += user.accepted - user.withoutMessageId - user.duplicates;
       totals.peakConcurrency = Math.max(totals.peakConcurrency, user.peakConcurrency);
+      totals.graphRequests += user.graph.requests;
+      totals.graphAccepted += user.graph.accepted;
+      totals.graphThrottledConcurrency += user.graph.throttledConcurrency;
+      totals.graphPeakInFlight = Math.max(totals.graphPeakInFlight, user.graph.peakInFlight);
     }
     return {
       hostname: this.options.hostname,
@@ -138,6 +181,7 @@ export class SimState {
     for (const state of this.#mailboxes.values()) state.reset();
     this.#unknownAuthFailures = 0;
     this.#notAuthenticated = 0;
+    Object.assign(this.#token, { requests: 0, issued: 0, refused: 0 });
     this.connections.peak = this.connections.open;
     this.connections.total = 0;
   }

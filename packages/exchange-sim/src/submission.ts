@@ -68,6 +68,7 @@ export function decideSubmission(sim: SimState, mailbox: MailboxState, submissio
     acceptedAt: at,
     releaseAt,
     previousCopies,
+    via: 'smtp',
   });
   if (sim.faults.takeDropAfterAccept(user.address)) {
     mailbox.count('droppedAfterAccept');

@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { IssuedTokens } from './entra/issued-tokens.js';
+import type { FaultState } from './faults.js';
 import { defaultUser, type ResolvedOptions, type ResolvedUser } from './options.js';
 import { Reply, ReplyCode } from './replies.js';
 
@@ -15,14 +17,19 @@ export type AuthDecision =
   | { ok: false; responseCode: number; message: string };
 
 const UNSUCCESSFUL: AuthDecision = { ok: false, responseCode: ReplyCode.authUnsuccessful, message: Reply.authUnsuccessful };
+const SMTP_AUTH_DISABLED: AuthDecision = { ok: false, responseCode: ReplyCode.smtpAuthDisabled, message: Reply.smtpAuthDisabled };
 
 /** Knows who may authenticate and how; decides AUTH attempts. */
 export class UserDirectory {
   readonly #options: ResolvedOptions;
+  readonly #faults: FaultState;
+  readonly #tokens: IssuedTokens;
   readonly #permissive = new Map<string, ResolvedUser>();
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, faults: FaultState, tokens: IssuedTokens) {
     this.#options = options;
+    this.#faults = faults;
+    this.#tokens = tokens;
   }
 
   /** A listed user, or (with `anyUser`) a user with the server-wide limits. */
@@ -45,8 +52,15 @@ export class UserDirectory {
 
   async authenticate(credentials: Credentials): Promise<AuthDecision> {
     const user = this.find(credentials.username);
+    const faults = this.#faults.get(user?.address);
+    if (faults.smtpAuthDisabled) return SMTP_AUTH_DISABLED;
     if (credentials.method === 'XOAUTH2') {
       const token = credentials.accessToken ?? '';
+      // A token from the simulator's own token endpoint: valid for Exchange with SMTP.SendAsApp.
+      const grant = this.#tokens.find(token);
+      if (grant) {
+        return user && grant.audience === 'exchange' && grant.permissions.has('SMTP.SendAsApp') ? { ok: true, user } : UNSUCCESSFUL;
+      }
       const validate = this.#options.validateToken;
       if (validate) {
         if (!user) return UNSUCCESSFUL;
@@ -61,7 +75,7 @@ export class UserDirectory {
       return UNSUCCESSFUL;
     }
     // LOGIN and PLAIN: basic authentication.
-    if (this.#options.oauthOnly) {
+    if (this.#options.oauthOnly || faults.basicAuthDisabled) {
       return { ok: false, responseCode: ReplyCode.basicAuthDisabled, message: Reply.basicAuthDisabled };
     }
     if (!user) return UNSUCCESSFUL;

@@ -196,10 +196,10 @@ describe('docker-compose.yml', () => {
     const service = services['agent-1']!;
     const result = loadAgentConfig(repoPath(mountedFile(service, '/etc/smtp-slots/agent.yaml')), {});
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems.join('\n')).toMatch(/RELAY_PASSWORD|UPSTREAM_PASSWORD/);
+    if (!result.ok) expect(result.problems.join('\n')).toMatch(/RELAY_PASSWORD|UPSTREAM_CLIENT_SECRET/);
   });
 
-  it('the simulator accepts its compose command line, and the agents authenticate with the credentials compose gives them', async () => {
+  it('the simulator accepts its compose command line, refuses a password, and the agents sign in with OAuth2 as compose configures them', async () => {
     const simService = services['exchange-sim']!;
     // Same flags, but on loopback and free ports: this machine is not the compose network.
     const args = (simService.command ?? []).map(composeDefaults);
@@ -210,12 +210,25 @@ describe('docker-compose.yml', () => {
     const sim = spawn(process.execPath, [repoPath('packages/exchange-sim/dist/cli.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const [line] = (await once(createInterface({ input: sim.stdout! }), 'line')) as [string];
-      const { smtpPort } = JSON.parse(line) as { smtpPort: number };
+      const { smtpPort, httpPort } = JSON.parse(line) as { smtpPort: number; httpPort: number };
       const mailbox = (await agentConfig(services['agent-1']!)).mailboxes[0]!;
-      const auth = mailbox.upstream.auth as { user: string; pass: string };
-      const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, auth: { user: auth.user, pass: auth.pass } });
-      await expect(transport.verify()).resolves.toBe(true);
-      transport.close();
+      const auth = mailbox.upstream.auth;
+      if (auth?.type !== 'oauth2') throw new Error('compose agents sign in with OAuth2');
+      // The compose token URL names the simulator service; here it listens on loopback.
+      const tokenUrl = new URL(auth.tokenUrl!);
+      expect(tokenUrl.host).toBe(`exchange-sim:${argAfter(simService.command, '--http-port')}`);
+      const tokenResponse = await fetch(`http://127.0.0.1:${httpPort}${tokenUrl.pathname}`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret!, scope: auth.scope }),
+      });
+      expect(tokenResponse.status).toBe(200);
+      const { access_token: accessToken } = (await tokenResponse.json()) as { access_token: string };
+      const oauth = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, auth: { type: 'OAuth2', user: auth.user, accessToken } });
+      await expect(oauth.verify()).resolves.toBe(true);
+      oauth.close();
+      const password = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, auth: { user: auth.user, pass: 'any' } });
+      await expect(password.verify()).rejects.toThrow(/5\.7\.30/);
+      password.close();
     } finally {
       sim.kill('SIGTERM');
       await once(sim, 'exit');

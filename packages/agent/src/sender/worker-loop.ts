@@ -1,13 +1,9 @@
 import type { Lease } from '@smtp-slots/core';
+import { IDLE_RECHECK_MS, PAUSED_RECHECK_MS } from './backoff.js';
 import type { LeaseRunner } from './lease-run.js';
 import type { Notifier } from './notifier.js';
 import type { MailboxScope } from './sender-services.js';
 import type { SlotServiceErrors } from './slot-service-errors.js';
-
-/** How long a worker waits while the mailbox is paused before it looks again (a resume also wakes it). */
-const PAUSED_RECHECK_MS = 2_000;
-/** How long a worker waits when the other workers cover the ready messages (new mail wakes it). */
-const IDLE_RECHECK_MS = 30_000;
 
 /**
  * The workers of one mailbox on this agent: each waits until it may ask for a slot, acquires

@@ -51,7 +51,8 @@ export const redisConnectionSchema = z.union([
     cluster: z.array(nodeAddress).min(1),
     ...credentials,
   }).strict(),
-]);
+  // zod alone says "Invalid input" for a section that matches none of the three shapes.
+], { error: 'must be exactly one of { url }, { sentinels, name } or { cluster } (with optional username, password, tls)' });
 
 export type RedisConnectionConfig = z.output<typeof redisConnectionSchema>;
 export type RedisConnectionInput = z.input<typeof redisConnectionSchema>;

@@ -1,5 +1,6 @@
 import { clientChannel } from '../redis/keys.js';
 import type { RedisClient } from '../redis/connect.js';
+import { closeRedisWithin, settlesWithin } from '../redis/shutdown-deadline.js';
 
 /** A push message on a client's channel (published by the Lua scripts). */
 export type ClientNotification =
@@ -81,14 +82,15 @@ export class ClientNotifier {
     clearTimeout(timer);
   }
 
-  async close(): Promise<void> {
+  /** Leaves the channel; a connection this notifier opened is closed, dropped if Redis does not answer within `timeoutMs`. */
+  async close(timeoutMs = Infinity): Promise<void> {
     const sub = this.subscriber;
     if (!sub) return;
     sub.off('message', this.onMessage);
     if (this.given) {
-      await sub.unsubscribe(this.channel).catch(() => undefined);
+      await settlesWithin(sub.unsubscribe(this.channel), timeoutMs);
     } else {
-      await sub.quit().catch(() => sub.disconnect());
+      await closeRedisWithin(sub, timeoutMs);
       sub.off('error', this.onError);
     }
     this.subscriber = undefined;

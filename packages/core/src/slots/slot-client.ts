@@ -8,6 +8,7 @@ import { HeldLease, type LeaseDriver } from './held-lease.js';
 import { ClientNotifier, type ClientNotification } from './notifier.js';
 import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, replyTime, type GrantReply, type SlotScriptContext, type WaitReply } from '../redis/scripts.js';
 import { ServerClock } from './server-clock.js';
+import { settlesWithin } from '../redis/shutdown-deadline.js';
 import type { HolderInfo, Lease, LeaseLostReason } from '../types.js';
 import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 import type { RedisClient } from '../redis/connect.js';
@@ -85,6 +86,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
   private readonly queued = new Set<string>();
   private sequence = 0;
   private closed = false;
+  private releasing: Promise<unknown> = Promise.resolve();
 
   constructor(options: SlotClientOptions) {
     super();
@@ -150,12 +152,25 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
 
   /** Releases every held lease, cancels waiters and closes the subscriber (if the client created it). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const waiters = [...this.waiters.values()];
-    for (const waiter of waiters) waiter.abort(new AcquireAbortedError(waiter.mailbox, { cause: new Error('client closed') }));
-    await Promise.all([...waiters.map((w) => w.settled), ...[...this.leases.values()].map((lease) => lease.release())]);
-    await this.notifier.close();
+    await this.closeWithin(Infinity);
+  }
+
+  /**
+   * `close()` that resolves within `timeoutMs` even when Redis does not answer: what was not
+   * released by then expires after its TTL (safe: an unreleased lease only holds capacity back),
+   * and the subscriber is dropped. Resolves true when everything was released in time.
+   */
+  async closeWithin(timeoutMs: number): Promise<boolean> {
+    const startedAt = performance.now();
+    if (!this.closed) {
+      this.closed = true;
+      const waiters = [...this.waiters.values()];
+      for (const waiter of waiters) waiter.abort(new AcquireAbortedError(waiter.mailbox, { cause: new Error('client closed') }));
+      this.releasing = Promise.all([...waiters.map((w) => w.settled), ...[...this.leases.values()].map((lease) => lease.release())]);
+    }
+    const released = await settlesWithin(this.releasing, timeoutMs);
+    await this.notifier.close(released ? timeoutMs - (performance.now() - startedAt) : 0);
+    return released;
   }
 
   /** Leases this client holds right now. */
