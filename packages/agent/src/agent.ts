@@ -22,6 +22,9 @@ import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
 import { CommandConsumer } from './fleet/command-consumer.js';
 import { createFleetRecords, trailSettings } from './fleet/fleet-records.js';
 
+/** How often the agent rebuilds its part of the fleet's dead-letter index from its spool. */
+const DEAD_LETTER_REPUBLISH_MS = 300_000;
+
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -188,10 +191,14 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   // Heartbeat, recipient gauge and pickup of dead letters requeued by the CLI.
   const registry = new AgentRegistry(redis);
   const startedAt = Date.now();
+  // The index is also rebuilt now and then: a write lost while Redis failed over heals by itself.
+  const republishEvery = Math.max(1, Math.round(DEAD_LETTER_REPUBLISH_MS / config.heartbeatMs));
+  let beats = 0;
   const beat = async () => {
     const rescanned = await spool.rescanIfRequested().catch((error: Error) => void log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
-    if (rescanned) publishDeadLetters();
+    beats += 1;
+    if (rescanned || beats % republishEvery === 0) publishDeadLetters();
     const stats = spool.stats();
     fleet.spoolDepths(new Map(mailboxes.map((m) => {
       const s = stats.get(m);
