@@ -12,7 +12,7 @@ import { composeMail, type MailInput } from './mail-input.js';
 import { AgentMetrics } from './metrics.js';
 import { RelayServer } from './relay/relay-server.js';
 import { MailboxSender } from './sender/mailbox-sender.js';
-import { ClientCredentialsTokenProvider, entraTokenUrl, type AccessTokenProvider } from './sender/token-provider.js';
+import { ClientCredentialsTokenProvider, type AccessTokenProvider } from './sender/token-provider.js';
 import type { DeadLetter } from './spool/dead-letters.js';
 import { ensureMessageId } from './spool/message-id.js';
 import { Spool, type SettledEvent } from './spool/spool.js';
@@ -244,8 +244,9 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
   if (given) return { tokenProvider: given };
   return {
     tokenProvider: new ClientCredentialsTokenProvider({
-      tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
-      clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
+      tenantId: auth.tenantId, authorityHost: auth.authorityHost, tokenUrl: auth.tokenUrl,
+      clientId: auth.clientId, clientSecret: auth.clientSecret, certificate: auth.certificate,
+      scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
     }),
   };
 }

@@ -21,18 +21,51 @@ const passwordAuth = z
   })
   .strict();
 
-const oauth2Auth = z
+const hex = (length: number, what: string) =>
+  z
+    .string()
+    .transform((v) => v.replace(/[\s:]/g, ''))
+    .refine((v) => new RegExp(`^[0-9a-fA-F]{${length}}$`).test(v), `must be the certificate's ${what} thumbprint: ${length} hex digits`);
+
+/** A certificate credential: the app signs a client assertion with this key (Entra ID has the certificate). */
+const certificateCredential = z
+  .object({
+    /** PEM private key (`file:/path/key.pem`); PKCS#8 or PKCS#1, encrypted ones need `passphrase`. */
+    privateKey: z.string().refine((v) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v), 'must be a PEM private key (use file:/path/to/key.pem)'),
+    passphrase: z.string().min(1).optional(),
+    /** SHA-256 thumbprint of the certificate registered on the app (hex, as the Entra portal shows it). */
+    thumbprintSha256: hex(64, 'SHA-256').optional(),
+    /** SHA-1 thumbprint (older registrations); prefer thumbprintSha256. */
+    thumbprint: hex(40, 'SHA-1').optional(),
+    /** PEM certificate chain sent as `x5c` (subject name + issuer authentication). */
+    x5c: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((c) => (c.thumbprintSha256 === undefined) !== (c.thumbprint === undefined), {
+    message: 'give exactly one of thumbprintSha256 or thumbprint',
+    path: ['thumbprintSha256'],
+  });
+
+/** The OAuth2 client-credentials flow (Entra ID): a client secret or a certificate. */
+export const oauth2Auth = z
   .object({
     type: z.literal('oauth2'),
     /** The mailbox that signs in (XOAUTH2 `user=`). */
     user: z.string().min(1),
-    /** Entra ID tenant; builds the token URL when `tokenUrl` is absent. */
+    /** Entra ID tenant (id or domain); part of the authority and the token URL. */
     tenantId: z.string().min(1).optional(),
     clientId: z.string().min(1),
-    clientSecret: z.string().min(1),
+    clientSecret: z.string().min(1).optional(),
+    certificate: certificateCredential.optional(),
     /** Exchange Online's scope for SMTP AUTH with client credentials. */
     scope: z.string().min(1).default('https://outlook.office365.com/.default'),
-    /** Token endpoint; default `https://login.microsoftonline.com/<tenantId>/oauth2/v2.0/token`. */
+    /** Entra ID's sign-in host; national clouds use their own (login.microsoftonline.us, login.chinacloudapi.cn). */
+    authorityHost: z
+      .string()
+      .url()
+      .refine((v) => v.startsWith('https://'), 'must be an https:// URL')
+      .default('https://login.microsoftonline.com'),
+    /** Token endpoint; default `<authorityHost>/<tenantId>/oauth2/v2.0/token`. */
     tokenUrl: z.string().url().optional(),
     /** Fetch a new token this long before the current one expires. */
     refreshAheadMs: int(0, 3_600_000).default(300_000),
@@ -41,6 +74,10 @@ const oauth2Auth = z
   .refine((a) => a.tenantId !== undefined || a.tokenUrl !== undefined, {
     message: 'needs tenantId or tokenUrl',
     path: ['tenantId'],
+  })
+  .refine((a) => (a.clientSecret === undefined) !== (a.certificate === undefined), {
+    message: 'give exactly one credential: clientSecret or certificate',
+    path: ['clientSecret'],
   });
 
 const upstreamSchema = z

@@ -9,6 +9,13 @@ describe('pauseReason', () => {
     expect(reason.endsWith(reply)).toBe(true);
   });
 
+  it('a refused token request names the credential to fix', () => {
+    const refusal = 'token request for client app-1 refused (invalid_client: AADSTS700027: Client assertion failed signature validation.)';
+    const reason = pauseReason('auth', 'a@contoso.example', refusal);
+    expect(reason).toMatch(/^the token endpoint refused the app's credential .*certificate not registered on the app.*fix mailboxes\[\]\.upstream\.auth/);
+    expect(reason.endsWith(refusal)).toBe(true);
+  });
+
   it('other refusals keep the plain cause and the reply', () => {
     expect(pauseReason('auth', 'a@contoso.example', '535 5.7.3 Authentication unsuccessful')).toBe('authentication refused: 535 5.7.3 Authentication unsuccessful');
     expect(pauseReason('mailbox-quota', 'a@contoso.example', '554 5.2.2 mailbox full')).toBe('quota or mailbox full: 554 5.2.2 mailbox full');

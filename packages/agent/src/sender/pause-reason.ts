@@ -14,5 +14,8 @@ export function pauseReason(cause: 'auth' | 'mailbox-quota', mailbox: string, re
   if (enhanced === '5.7.139') {
     return `SMTP AUTH is disabled for the tenant or mailbox: Set-CASMailbox ${mailbox} -SmtpClientAuthenticationDisabled $false, then resume the mailbox: ${response}`;
   }
+  if (/^token request for client \S+ refused/.test(response)) {
+    return `the token endpoint refused the app's credential (client secret wrong or expired, certificate not registered on the app or wrong thumbprint, wrong tenantId or clientId): fix mailboxes[].upstream.auth, restart the agent, then resume the mailbox: ${response}`;
+  }
   return `authentication refused: ${response}`;
 }

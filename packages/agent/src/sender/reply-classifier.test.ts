@@ -33,6 +33,13 @@ describe('reply classification (the table in README.md)', () => {
     expect(classifyFailure(connection('ETIMEDOUT'), 'connect')).toMatchObject({ disposition: 'temporary', code: 'timeout' });
   });
 
+  it('a refused token request pauses like a refused AUTH; an unreachable token endpoint is temporary', () => {
+    const refused = new TokenRequestError('token request for client app refused (invalid_client: AADSTS700027: ...)', true);
+    const unreachable = new TokenRequestError('token endpoint https://login.example unreachable: ECONNREFUSED', false);
+    expect(classifyFailure(refused as unknown as SmtpError, 'auth')).toEqual({ disposition: 'auth', code: 'token', response: refused.message });
+    expect(classifyFailure(unreachable as unknown as SmtpError, 'auth')).toMatchObject({ disposition: 'temporary', code: 'token' });
+  });
+
   it('keeps the full reply text and a bounded code label', () => {
     const text = '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception';
     expect(classifyFailure(reply(text), 'send')).toEqual({ disposition: 'mailbox-quota', code: '554', response: text });

@@ -1,3 +1,4 @@
+import { TokenRequestError } from './token-provider.js';
 import type { SmtpError } from './upstream-session.js';
 
 /**
@@ -38,6 +39,10 @@ const MESSAGE_STAGES = new Set(['MAIL FROM', 'DATA', 'API']);
 export function classifyFailure(error: SmtpError, stage: 'connect' | 'auth' | 'send', dataSent = false): Classification {
   const reply = error.responseCode;
   const response = (error.response ?? error.message).trim();
+  // The token endpoint refused the app's credential: like a refused AUTH, retrying cannot help.
+  if ((error as unknown) instanceof TokenRequestError) {
+    return { disposition: (error as unknown as TokenRequestError).refused ? 'auth' : 'temporary', code: 'token', response };
+  }
   if (!reply) {
     const code = error.code === 'ETIMEDOUT' ? 'timeout' : error.code === 'ETLS' ? 'tls' : error.code === 'EPROTOCOL' ? 'protocol' : stage === 'auth' ? 'token' : 'connection';
     return { disposition: stage === 'send' && dataSent ? 'unknown-outcome' : 'temporary', code, response };
