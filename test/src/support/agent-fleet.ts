@@ -14,10 +14,14 @@ export interface MailboxUnderTest {
   recipientsPerDay?: number;
 }
 
+/** How the agents sign in upstream (default: the mailbox's password). */
+export type UpstreamAuthInput = NonNullable<AgentConfigInput['mailboxes'][number]['upstream']['auth']>;
+
 export interface FleetConfigOptions {
   redisUrl: string;
   upstreamPort: number;
   mailbox: MailboxUnderTest;
+  auth?: UpstreamAuthInput;
   workers?: number;
   /** Short enough that the new-Redis grace and killed agents cost little; long enough for a loaded CI box. */
   leaseTtlMs?: number;
@@ -39,7 +43,7 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
     logLevel: 'info',
     mailboxes: [{
       address: mailbox.address,
-      upstream: { host: '127.0.0.1', port: options.upstreamPort, auth: { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
+      upstream: { host: '127.0.0.1', port: options.upstreamPort, auth: options.auth ?? { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
       limit: mailbox.limit ?? 3,
       ratePerMinute: mailbox.ratePerMinute ?? 1_000_000,
       recipientsPerDay: mailbox.recipientsPerDay ?? 1_000_000,
