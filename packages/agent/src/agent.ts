@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  AgentRegistry, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, SlotClient, type RedisLike,
+  AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, incrementCounter, LimitFeedback, MailboxAdmin,
+  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { agentConfigSchema, isLoopback, type AgentConfig, type AgentConfigInput } from './config.js';
+import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
 import { AgentMetrics } from './metrics.js';
 import { RelayServer } from './relay/relay-server.js';
@@ -65,11 +65,11 @@ export interface Agent {
 
 /** Validates the config, opens the spool and starts the relay, senders, heartbeat and metrics. */
 export async function createAgent(input: AgentConfigInput | AgentConfig, options: CreateAgentOptions = {}): Promise<Agent> {
-  const parsed = agentConfigSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  const config = parsed.data;
+  const parsed = parseAgentConfig(input);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const config = parsed.config;
   const host = hostname();
-  const log = options.logger ?? createLogger(config.logLevel, { agentId: config.agentId });
+  const log = options.logger ?? createAgentLogger(config);
   const mailboxes = config.mailboxes.map((m) => m.address.toLowerCase());
 
   const { spool, recovered } = await Spool.open(config.spool.dir);
@@ -77,7 +77,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
   spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
 
-  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2 } });
+  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS } });
   const redisWhere = describeRedisConnection(config.redis);
   let redisUp = false;
   let redisErrors = 0;
@@ -199,14 +199,28 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
+    // One deadline for the whole stop: a Redis that stops answering keeps its TCP connection
+    // open and never fails a command, so every Redis wait below is bounded by what is left.
+    const deadline = performance.now() + config.shutdownTimeoutMs;
+    const left = () => Math.max(0, deadline - performance.now());
     accepting.value = false;
     log.info({ spoolDepth: spool.depth() }, 'stopping: no new mail; finishing messages in flight');
     for (const timer of timers) clearInterval(timer);
-    await relay?.close();
-    await Promise.all([...senders.values()].map((s) => s.stop(config.shutdownTimeoutMs)));
-    await slots.close().catch(() => undefined);
-    if (redisUp) await registry.remove(config.agentId).catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
+    const orderly = (async () => {
+      await Promise.allSettled([
+        relay?.close(),
+        ...[...senders.values()].map((s) => s.stop(socketDeadlineMs(config.shutdownTimeoutMs))),
+      ]);
+      const released = await slots.closeWithin(left());
+      if (released && redisUp) await settlesWithin(registry.remove(config.agentId), left());
+    })();
+    if (!(await settlesWithin(orderly, left()))) {
+      log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs, redis: redisWhere }, 'shutdown deadline reached with Redis calls unanswered: connections dropped; held slots expire after the lease TTL');
+    }
+    // Dropping the connections fails whatever still waits for Redis: the workers finish now.
+    await closeRedisWithin(redis, left());
+    await slots.closeWithin(0);
+    await settlesWithin(orderly, DROPPED_REDIS_GRACE_MS);
     tracker.stopped();
     await status?.close();
     await spool.close();
@@ -237,6 +251,20 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   };
 }
 
+/** A dropped connection whose server does not answer the close is destroyed after this (ioredis waits 2 s). */
+const DISCONNECT_TIMEOUT_MS = 200;
+
+/** After the shutdown deadline dropped the Redis connections: time for workers to record what their last calls did. */
+const DROPPED_REDIS_GRACE_MS = 1_000;
+
+/**
+ * When, within `shutdownTimeoutMs`, sockets still open are destroyed: the rest of the time is
+ * kept for releasing slots and leaving the registry (a quarter of it, at most 2 s).
+ */
+function socketDeadlineMs(shutdownTimeoutMs: number): number {
+  return shutdownTimeoutMs - Math.min(2_000, shutdownTimeoutMs / 4);
+}
+
 function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: Record<string, AccessTokenProvider>): { tokenProvider?: AccessTokenProvider } {
   const auth = settings.upstream.auth;
   if (auth?.type !== 'oauth2') return {};
@@ -250,5 +278,3 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
     }),
   };
 }
-
-export type { RedisLike };

@@ -51,7 +51,7 @@ mailboxes:
     if (result.ok) return;
     const text = result.problems.join('\n');
     expect(text).toContain('mailboxes.1.upstream.auth.clientSecret: environment variable MISSING is not set');
-    // Secret problems are reported first (the schema runs on resolved values); fix and re-check.
+    // The missing secret is listed beside the schema problems; with it set, those remain.
     const second = loadAgentConfig(file, { MISSING: 'x' });
     expect(second.ok).toBe(false);
     if (second.ok) return;

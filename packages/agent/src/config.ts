@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { redisConnectionSchema } from '@smtp-slots/core';
 import { mailboxLimitsShape } from '@smtp-slots/core/mailbox-limits';
+import { parseConfig, type ConfigResult } from '@smtp-slots/service-kit';
 import { z } from 'zod';
 
 // Env overrides arrive as strings: numbers and booleans accept their string spelling too.
@@ -220,7 +221,11 @@ export const agentConfigSchema = z
       .prefault({}),
     /** Heartbeat interval into the agent registry (entries live 3 intervals). */
     heartbeatMs: int(100, 300_000).default(5_000),
-    /** On SIGTERM, in-flight messages get this long to finish before their sockets are destroyed. */
+    /**
+     * SIGTERM: the agent exits within this, even when Redis does not answer. In-flight messages get
+     * it less a reserve for releasing slots (a quarter, at most 2 s); then sockets are destroyed, and
+     * Redis calls still unanswered at the end are dropped (the slots expire after the lease TTL).
+     */
     shutdownTimeoutMs: int(0, 600_000).default(15_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     mailboxes: z
@@ -252,11 +257,9 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
-export type ParseResult = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
+export type ParseResult = ConfigResult<AgentConfig>;
 
 /** Validates a config object (already merged with env and with secrets resolved) and applies defaults. */
 export function parseAgentConfig(input: unknown): ParseResult {
-  const parsed = agentConfigSchema.safeParse(input);
-  if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
+  return parseConfig(agentConfigSchema, input);
 }

@@ -33,7 +33,7 @@ async function deadLetter(n: number): Promise<string> {
       origin: 'relay',
     });
     const message = await spool.claim(MAILBOX);
-    const header = await spool.bury(message!, { at: new Date().toISOString(), kind: 'data', code: 554, response: '554 5.6.0 refused' }, '554 at DATA');
+    const header = await spool.bury(message!, { at: new Date().toISOString(), kind: 'permanent', code: 554, response: '554 5.6.0 refused' }, '554 at DATA');
     return header.id;
   } finally {
     await spool.close();

@@ -13,5 +13,6 @@ export {
   type AccessTokenProvider, type ClientCredentialsOptions,
 } from './sender/token-provider.js';
 export { classifyFailure, enhancedCode, type Disposition, type Classification } from './sender/reply-classifier.js';
+export { UpstreamError, type UpstreamStage, type UpstreamFault } from './sender/upstream-error.js';
 export { DeadLetterStore, type DeadLetter } from './spool/dead-letters.js';
-export type { Attempt, SpoolHeader, SpoolState } from './spool/spool-file.js';
+export type { Attempt, AttemptKind, SpoolHeader, SpoolState } from './spool/spool-file.js';

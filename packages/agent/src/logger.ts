@@ -1,17 +1,8 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { createServiceLogger } from '@smtp-slots/service-kit';
+import type { Logger } from 'pino';
+import type { AgentConfig } from './config.js';
 
-/** Keys whose values never reach a log line, wherever they appear (two levels deep). */
-const SECRET_KEYS = ['pass', 'password', 'clientSecret', 'accessToken', 'access_token', 'token', 'authorization', 'auth'];
-
-export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
-
-/** The agent's JSON logger (stdout), secrets redacted. */
-export function createLogger(level: string, bindings: Record<string, unknown>, destination?: DestinationStream): Logger {
-  const options = {
-    level,
-    base: { service: 'smtp-slots-agent', ...bindings },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  };
-  return destination ? pino(options, destination) : pino(options);
+/** The agent's JSON logger (stdout), secrets redacted; every line names the agent. */
+export function createAgentLogger(config: Pick<AgentConfig, 'logLevel' | 'agentId'>): Logger {
+  return createServiceLogger({ service: 'smtp-slots-agent', level: config.logLevel, bindings: { agentId: config.agentId } });
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createAgent } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { loadAgentConfig } from './config-loader.js';
-import { createLogger } from './logger.js';
+import { createAgentLogger } from './logger.js';
 import { DeadLetterStore } from './spool/dead-letters.js';
 
 /** Exit codes: 0 done, 1 failed at runtime, 2 bad usage or invalid config. */
@@ -30,7 +30,7 @@ export function checkConfig(file: string, out: (line: string) => void, err: (lin
 export async function runAgent(file: string): Promise<number> {
   const config = loadOrReport(file, (line) => process.stderr.write(`${line}\n`));
   if (!config) return EXIT.usage;
-  const log = createLogger(config.logLevel, { agentId: config.agentId });
+  const log = createAgentLogger(config);
   let agent;
   try {
     agent = await createAgent(config, { logger: log });

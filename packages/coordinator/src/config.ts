@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { redisConnectionSchema } from '@smtp-slots/core';
+import { applyEnvOverrides, parseConfig as parseSchema, readConfigDocument, validateConfig, type Problem } from '@smtp-slots/service-kit';
 
 /**
  * The coordinator's only config schema. Defaults live here and nowhere else. Every object is
@@ -54,6 +52,11 @@ export const coordinatorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * SIGTERM/SIGINT: the coordinator exits within this, even when Redis does not answer
+     * (requests still open get half of it, then their sockets are closed).
+     */
+    shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -69,8 +72,9 @@ export type ConfigResult =
 
 export const USAGE = `Usage: smtp-slots-coordinator [--config <file.yaml|file.json>] [--redis <url>] [--port <port>] [--host <host>]
 
-  --config <file>   YAML or JSON config (keys: redis.*, http.host, http.port, api.*, events.*, metrics.*, logLevel);
-                    \${NAME} in a string is replaced by the environment variable NAME
+  --config <file>   YAML or JSON config (keys: redis.*, http.host, http.port, api.*, events.*, metrics.*, shutdownTimeoutMs, logLevel);
+                    \${NAME} in a string is replaced by the environment variable NAME, \${file:/path} and
+                    a whole value file:/path by the file's content
   --redis <url>     Redis URL, replaces the file's redis section (default redis://127.0.0.1:6379)
   --port <port>     HTTP port (default 8080)
   --host <host>     HTTP bind address (default 127.0.0.1)
@@ -79,32 +83,18 @@ export const USAGE = `Usage: smtp-slots-coordinator [--config <file.yaml|file.js
 
 Environment:
   SMTP_SLOTS_ADMIN_TOKEN   Bearer token that enables the admin endpoints (at least 16 characters)
+  SMTP_SLOTS_<KEY>         overrides a config key, e.g. SMTP_SLOTS_HTTP_PORT, SMTP_SLOTS_REDIS_URL
+                           (flags win over variables, variables over the file; empty means unset)
 `;
 
 /** Validates a config object (e.g. from tests) and applies defaults. */
 export function parseConfig(input: unknown): ConfigResult {
-  const parsed = coordinatorConfigSchema.safeParse(input);
-  if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: parsed.error.issues.flatMap(describeProblems) };
-}
-
-/** One line per problem, led by its path; each unknown key is named by its full path (`http.hots`). */
-function describeProblems(issue: z.core.$ZodIssue): string[] {
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown key`);
-  return [`${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`];
-}
-
-/** zod reports a value matching no shape of a union as just "Invalid input"; name the shapes. */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_union' && issue.path.join('.') === 'redis') {
-    return 'must be exactly one of { url }, { sentinels, name } or { cluster } (with optional username, password, tls)';
-  }
-  return issue.message;
+  return parseSchema(coordinatorConfigSchema, input);
 }
 
 /**
- * Builds the config from CLI arguments, an optional config file and the environment, in that
- * order of precedence. Every problem is listed; nothing is thrown for bad input.
+ * Builds the config from CLI arguments, `SMTP_SLOTS_*` variables and an optional config file, in
+ * that order of precedence. Every problem is listed; nothing is thrown for bad input.
  */
 export async function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Promise<ConfigResult> {
   let args: ReturnType<typeof parseCli>;
@@ -115,41 +105,33 @@ export async function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Promis
   }
   if (args.help) return { ok: true, help: true, usage: USAGE };
 
-  const problems: string[] = [];
-  let fromFile: Record<string, unknown> = {};
+  const problems: Problem[] = [];
+  let document: Record<string, unknown> = {};
   if (args.config !== undefined) {
-    try {
-      const text = await readFile(args.config, 'utf8');
-      const value: unknown = extname(args.config) === '.json' ? JSON.parse(text) : parseYaml(text);
-      if (value !== null && value !== undefined) {
-        if (typeof value !== 'object' || Array.isArray(value)) problems.push(`${args.config}: must contain an object`);
-        else fromFile = expandEnv(value, [], env, problems) as Record<string, unknown>;
-      }
-    } catch (error) {
-      problems.push(`${args.config}: ${(error as Error).message}`);
-    }
+    const read = readConfigDocument(args.config);
+    if (read.ok) document = read.document;
+    else problems.push(...read.problems);
   }
+  if ('adminToken' in document) {
+    problems.push({ path: 'adminToken', message: 'set it through SMTP_SLOTS_ADMIN_TOKEN, not the config file' });
+    delete document['adminToken'];
+  }
+  // SMTP_SLOTS_ADMIN_TOKEN is the override of `adminToken`, like SMTP_SLOTS_HTTP_PORT of `http.port`.
+  problems.push(...applyEnvOverrides(document, coordinatorConfigSchema, env, { service: 'coordinator' }));
 
-  const merged: Record<string, unknown> = { ...fromFile };
   // The flag names a whole deployment: it replaces the file's section instead of merging into it.
-  if (args.redis !== undefined) merged['redis'] = { url: args.redis };
-  const http = { ...asObject(fromFile['http']) };
+  if (args.redis !== undefined) document['redis'] = { url: args.redis };
+  const http = { ...asObject(document['http']) };
   if (args.host !== undefined) http['host'] = args.host;
   if (args.port !== undefined) {
-    const port = /^\d+$/.test(args.port) ? Number(args.port) : NaN;
-    if (Number.isNaN(port)) problems.push(`--port: expected a number, got "${args.port}"`);
-    else http['port'] = port;
+    if (/^\d+$/.test(args.port)) http['port'] = Number(args.port);
+    else problems.push({ path: '--port', message: `expected a number, got "${args.port}"` });
   }
-  if (Object.keys(http).length > 0) merged['http'] = http;
-  if ('adminToken' in fromFile) problems.push('adminToken: set it through SMTP_SLOTS_ADMIN_TOKEN, not the config file');
-  const token = env['SMTP_SLOTS_ADMIN_TOKEN'];
-  if (token !== undefined && token !== '') merged['adminToken'] = token;
-  else delete merged['adminToken'];
+  if (Object.keys(http).length > 0) document['http'] = http;
 
-  const result = parseConfig(merged);
-  if (!result.ok) return { ok: false, problems: [...problems, ...result.problems] };
-  if (problems.length > 0) return { ok: false, problems };
-  return args.check && !result.help ? { ...result, check: true } : result;
+  const result = validateConfig(coordinatorConfigSchema, document, env, problems);
+  if (!result.ok) return result;
+  return args.check ? { ...result, check: true } : result;
 }
 
 function parseCli(argv: string[]) {
@@ -167,21 +149,6 @@ function parseCli(argv: string[]) {
     },
   });
   return values;
-}
-
-/** Replaces `${NAME}` in every string of the file (e.g. a Redis password) by the environment variable. */
-function expandEnv(value: unknown, path: string[], env: NodeJS.ProcessEnv, problems: string[]): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => expandEnv(item, [...path, String(i)], env, problems));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, expandEnv(child, [...path, key], env, problems)]));
-  }
-  if (typeof value !== 'string') return value;
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole: string, name: string) => {
-    const resolved = env[name];
-    if (resolved !== undefined) return resolved;
-    problems.push(`${path.join('.')}: environment variable ${name} is not set`);
-    return whole;
-  });
 }
 
 function asObject(value: unknown): Record<string, unknown> {

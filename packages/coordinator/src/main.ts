@@ -1,14 +1,14 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { createRedisClient, describeRedisConnection } from '@smtp-slots/core';
+import { closeRedisWithin, createRedisClient, describeRedisConnection, settlesWithin } from '@smtp-slots/core';
+import { createServiceLogger } from '@smtp-slots/service-kit';
 import { createApp } from './app.js';
 import { loadConfig, type CoordinatorConfig } from './config.js';
 import { ConnectionTracker } from './http/connection-tracker.js';
 
 /** Exit code for unusable configuration. */
 export const EXIT_CONFIG = 2;
-const SHUTDOWN_GRACE_MS = 5000;
 /** How long startup waits for the events subscription before serving without it. */
 const SUBSCRIBE_WAIT_MS = 5000;
 
@@ -23,7 +23,8 @@ export interface RunningCoordinator {
 /** Connects to Redis, subscribes to slot events and listens. */
 export async function startCoordinator(config: CoordinatorConfig, logger: Logger = pino({ level: 'silent' })): Promise<RunningCoordinator> {
   // Fail API calls fast while Redis is away (503) instead of queueing them for long.
-  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000 };
+  // A dropped connection whose server does not answer the close is destroyed after 200 ms.
+  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000, disconnectTimeout: 200 };
   const redis = createRedisClient(config.redis, { connectionName: 'smtp-slots-coordinator', redisOptions });
   const subscriber = createRedisClient(config.redis, { connectionName: 'smtp-slots-coordinator-events', redisOptions });
   const coordinator = createApp({ config, redis, subscriber, logger });
@@ -45,13 +46,17 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // Bounded as a whole: a frozen Redis never fails the requests and QUITs waiting for it.
+      const deadline = performance.now() + config.shutdownTimeoutMs;
+      const left = () => Math.max(0, deadline - performance.now());
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       coordinator.close();
       connections.drain();
-      const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs / 2);
+      if (!(await settlesWithin(closed, left()))) server.closeAllConnections();
       clearTimeout(timer);
-      await Promise.allSettled([redis.quit(), subscriber.quit()]);
+      const ends = await Promise.all([closeRedisWithin(redis, left()), closeRedisWithin(subscriber, left())]);
+      if (ends.includes('dropped')) logger.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'Redis did not answer before the shutdown deadline: connections dropped');
     })();
     return closing;
   };
@@ -77,7 +82,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     );
     return 0;
   }
-  const logger = pino({ level: result.config.logLevel, base: { service: 'smtp-slots-coordinator' } });
+  const logger = createServiceLogger({ service: 'smtp-slots-coordinator', level: result.config.logLevel });
   const coordinator = await startCoordinator(result.config, logger);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

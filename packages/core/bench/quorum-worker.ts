@@ -4,7 +4,8 @@
  * end time. Same Cycle records as bench-worker.ts.
  */
 import { Redis } from 'ioredis';
-import { QuorumSlots, SlotClient, type SlotBackend } from '../src/index.js';
+import { SlotClient, type SlotBackend } from '../src/index.js';
+import { QuorumSlots } from '../src/ha/index.js';
 import type { Cycle } from './bench-worker.js';
 
 export type Backend = 'slot-client' | 'quorum';

@@ -1,8 +1,44 @@
+/**
+ * Every stable error code, of core and of the services built on it: one namespace, so that a
+ * program (or the coordinator's HTTP status table, a `Record<ErrorCode, ...>`) that handles codes
+ * is checked by the compiler to handle each one, and a new code cannot collide with another.
+ */
+export const ErrorCode = Object.freeze({
+  // core
+  ACQUIRE_TIMEOUT: 'ACQUIRE_TIMEOUT',
+  ACQUIRE_ABORTED: 'ACQUIRE_ABORTED',
+  MAILBOX_PAUSED: 'MAILBOX_PAUSED',
+  LEASE_LOST: 'LEASE_LOST',
+  REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  WAITER_GONE: 'WAITER_GONE',
+  SCRIPT_STATUS: 'SCRIPT_STATUS',
+  // agent
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  SPOOL_LOCKED: 'SPOOL_LOCKED',
+  SPOOL_CORRUPT: 'SPOOL_CORRUPT',
+  SPOOL_NOT_FOUND: 'SPOOL_NOT_FOUND',
+  AGENT_STOPPED: 'AGENT_STOPPED',
+  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  TOKEN_REQUEST_FAILED: 'TOKEN_REQUEST_FAILED',
+  UPSTREAM_FAILED: 'UPSTREAM_FAILED',
+  // coordinator (INTERNAL: the body of an answer to an error that is no SlotsError)
+  INVALID_INPUT: 'INVALID_INPUT',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  MAILBOX_NOT_FOUND: 'MAILBOX_NOT_FOUND',
+  LEASE_NOT_FOUND: 'LEASE_NOT_FOUND',
+  INTERNAL: 'INTERNAL',
+});
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
 /** Base of every error core throws: a stable `code` for programs, a message for humans. */
 export class SlotsError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

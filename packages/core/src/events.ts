@@ -1,8 +1,9 @@
-import { EVENTS_CHANNEL } from './keys.js';
-import type { RedisLike, SlotEvent } from './types.js';
+import { EVENTS_CHANNEL } from './redis/keys.js';
+import type { SlotEvent } from './types.js';
+import type { RedisClient } from './redis/connect.js';
 
 /** Publishes a SlotEvent on `ss:events` (scripts publish grant/release/expire/... themselves). */
-export async function publishEvent(redis: RedisLike, event: SlotEvent): Promise<void> {
+export async function publishEvent(redis: RedisClient, event: SlotEvent): Promise<void> {
   await redis.publish(EVENTS_CHANNEL, JSON.stringify(event));
 }
 

@@ -1,5 +1,4 @@
 export type {
-  RedisLike,
   HolderInfo,
   MailboxConfig,
   MailboxSnapshot,
@@ -11,6 +10,7 @@ export type {
 } from './types.js';
 export { DEFAULT_MAILBOX_CONFIG } from './types.js';
 export {
+  ErrorCode,
   SlotsError,
   AcquireTimeoutError,
   AcquireAbortedError,
@@ -20,13 +20,27 @@ export {
   LimitExceededError,
   InvalidArgumentError,
 } from './errors.js';
-export { mailboxKeys, stateKeys, GLOBAL_KEYS, EVENTS_CHANNEL, clientChannel, mailboxFromKey, type MailboxKeys } from './keys.js';
-export { SlotClient, type SlotClientOptions, type AcquireOptions, type Lease, type SlotClientEvents } from './slot-client.js';
-export { MailboxAdmin, type ListMailboxesOptions, type ListMailboxesResult, type MailboxAdminOptions } from './mailbox-admin.js';
-export { RateLimiter, type RateDecision } from './rate-limiter.js';
-export { RecipientLedger, type RecipientDecision } from './recipient-ledger.js';
-export { LimitFeedback, type LimitFeedbackOptions } from './limit-feedback.js';
-export { incrementCounter } from './counters.js';
+export { mailboxKeys, stateKeys, GLOBAL_KEYS, EVENTS_CHANNEL, clientChannel, mailboxFromKey, type MailboxKeys } from './redis/keys.js';
+export { SlotClient, type SlotClientOptions, type AcquireOptions, type Lease, type SlotClientEvents } from './slots/slot-client.js';
+export { MailboxAdmin, type ListMailboxesOptions, type ListMailboxesResult, type MailboxAdminOptions } from './admin/mailbox-admin.js';
+export { RateLimiter, type RateDecision } from './limits/rate-limiter.js';
+export { RecipientLedger, type RecipientDecision } from './limits/recipient-ledger.js';
+export { LimitFeedback, type LimitFeedbackOptions } from './limits/limit-feedback.js';
+export { incrementCounter } from './admin/counters.js';
 export { publishEvent, parseEvent } from './events.js';
-export { AgentRegistry, type AgentRecord, type AgentStatus } from './agent-registry.js';
-export * from './ha/index.js';
+export { settlesWithin, closeRedisWithin } from './redis/shutdown-deadline.js';
+export { AgentRegistry, type AgentRecord, type AgentStatus } from './admin/agent-registry.js';
+export {
+  createRedisClient,
+  describeRedisConnection,
+  redisConnectionSchema,
+  redisDeployment,
+  type CreateRedisClientOptions,
+  type RedisClient,
+  type RedisConnectionConfig,
+  type RedisConnectionInput,
+  type RedisDeployment,
+  type RedisNodeAddress,
+} from './redis/connect.js';
+export { pingWithin } from './redis/ping-within.js';
+export { type SlotBackend } from './slots/slot-backend.js';

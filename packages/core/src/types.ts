@@ -1,8 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
-
-/** A command connection: a single Redis (standalone or through Sentinel) or a Cluster. */
-export type RedisLike = Redis | Cluster;
-
 /** Who holds (or waits for) a slot. `worker` names the sending thread inside the process. */
 export interface HolderInfo {
   agentId: string;

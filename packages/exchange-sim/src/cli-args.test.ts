@@ -75,6 +75,8 @@ describe('parseCliArgs', () => {
     [['--users', 'alice'], 'invalid value "alice" for --users'],
     [['--users', 'a@x.test:'], 'invalid value "a@x.test:***" for --users'],
     [['--hostname', 'bad host'], 'invalid value "bad host" for --hostname'],
+    [['--http-port', 'abc'], 'invalid value "abc" for --http-port: expected an integer from 0 to 65535 or "off"'],
+    [['--limit', '0', '--ghost-ms', 'x'], 'invalid value "0" for --limit: expected an integer >= 1\ninvalid value "x" for --ghost-ms'],
     [['--port'], 'missing value for --port'],
     [['--port', '--limit', '3'], 'missing value for --port'],
     [['--starttls=yes'], '--starttls takes no value'],

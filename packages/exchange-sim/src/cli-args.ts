@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import type { SimApp } from './entra/app-directory.js';
 import type { ExchangeSimOptions, SimUser } from './options.js';
 
@@ -43,154 +45,176 @@ An Exchange Online SMTP AUTH submission double (432 at end of DATA, 30/min carry
   --help                     show this text
 `;
 
-type FlagKind = 'int' | 'string' | 'switch';
-
-interface FlagSpec {
-  kind: FlagKind;
-  /** Smallest and largest accepted integer. */
-  range?: [number, number];
-  apply(target: CliSettings, value: string): void;
-}
-
-/** Flags collected before they are turned into options. */
-interface CliSettings {
-  options: ExchangeSimOptions;
-  users: Map<string, SimUser>;
-  apps: Map<string, SimApp>;
-  latencyMin?: number;
-  latencyMax?: number;
-}
-
 const MAX = Number.MAX_SAFE_INTEGER;
-const int = (min: number, max: number, apply: (t: CliSettings, n: number) => void): FlagSpec => ({
-  kind: 'int',
-  range: [min, max],
-  apply: (t, v) => apply(t, Number(v)),
-});
-const toggle = (apply: (t: CliSettings) => void): FlagSpec => ({ kind: 'switch', apply: (t) => apply(t) });
 
-const FLAGS: Record<string, FlagSpec> = {
-  '--port': int(0, 65_535, (t, n) => (t.options.port = n)),
-  '--http-port': {
-    kind: 'string',
-    apply: (t, v) => (t.options.httpPort = v === 'off' ? false : parseInteger('--http-port', v, 0, 65_535)),
-  },
-  '--host': { kind: 'string', apply: (t, v) => (t.options.host = v) },
-  '--hostname': {
-    kind: 'string',
-    apply: (t, v) => {
-      if (!/^[A-Za-z0-9.-]+$/.test(v)) throw invalid('--hostname', v, 'a DNS name');
-      t.options.hostname = v;
-    },
-  },
-  '--limit': int(1, MAX, (t, n) => (t.options.limit = n)),
-  '--rate-per-minute': int(1, MAX, (t, n) => (t.options.ratePerMinute = n)),
-  '--recipients-per-day': int(1, MAX, (t, n) => (t.options.recipientsPerDay = n)),
-  '--mailbox-quota-bytes': int(0, MAX, (t, n) => (t.options.mailboxQuotaBytes = n)),
-  '--users': { kind: 'string', apply: (t, v) => addPairs(t, '--users', v, (user, secret) => (user.password = secret)) },
-  '--mailboxes': {
-    kind: 'string',
-    apply: (t, v) => {
-      for (const entry of v.split(',')) {
-        const address = entry.trim().toLowerCase();
-        if (!address.includes('@')) throw invalid('--mailboxes', entry, 'addresses separated by commas');
-        if (!t.users.has(address)) t.users.set(address, { address });
-      }
-    },
-  },
-  '--tokens': {
-    kind: 'string',
-    apply: (t, v) => addPairs(t, '--tokens', v, (user, secret) => (user.tokens = [...(user.tokens ?? []), secret])),
-  },
-  '--apps': { kind: 'string', apply: (t, v) => addApps(t, '--apps', v, (app, secret) => (app.clientSecret = secret)) },
-  '--app-certificates': {
-    kind: 'string',
-    apply: (t, v) => addApps(t, '--app-certificates', v, (app, path) => (app.certificates = [...(app.certificates ?? []), readCertificate(path)])),
-  },
-  '--token-lifetime-seconds': int(1, MAX, (t, n) => (t.options.tokenLifetimeSeconds = n)),
-  '--graph-concurrency': int(1, MAX, (t, n) => (t.options.graphConcurrency = n)),
-  '--graph-max-request-bytes': int(1, MAX, (t, n) => (t.options.graphMaxRequestBytes = n)),
-  '--any-user': toggle((t) => (t.options.anyUser = true)),
-  '--oauth-only': toggle((t) => (t.options.oauthOnly = true)),
-  '--starttls': toggle((t) => (t.options.starttls = true)),
-  '--allow-any-sender': toggle((t) => (t.options.enforceSender = false)),
-  '--latency-ms': int(0, MAX, (t, n) => (t.latencyMin = n)),
-  '--latency-max-ms': int(0, MAX, (t, n) => (t.latencyMax = n)),
-  '--transient-rate': {
-    kind: 'string',
-    apply: (t, v) => {
-      const rate = Number(v);
-      if (!/^\d*\.?\d+$/.test(v) || !(rate >= 0 && rate <= 1)) throw invalid('--transient-rate', v, 'a number from 0 to 1');
-      t.options.faults = { ...t.options.faults, transientRate: rate };
-    },
-  },
-  '--ghost-ms': int(0, MAX, (t, n) => (t.options.faults = { ...t.options.faults, ghostMs: n })),
-  '--socket-timeout-ms': int(1, MAX, (t, n) => (t.options.socketTimeoutMs = n)),
-};
+/** A flag's text as an integer in [min, max]; the message says what was expected. */
+const integer = (min: number, max = MAX) =>
+  z
+    .string()
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, max === MAX ? `an integer >= ${min}` : `an integer from ${min} to ${max}`)
+    .transform(Number);
+
+/** Comma-separated entries from every use of a repeatable flag; a bad entry is reported on its own. */
+const entries = <T>(parse: (entry: string) => T | undefined, expected: string) =>
+  z.array(z.string()).transform((lists, ctx) =>
+    lists.flatMap((list) =>
+      list.split(',').flatMap((entry) => {
+        const value = parse(entry);
+        if (value !== undefined) return [value];
+        ctx.issues.push({ code: 'custom', message: expected, input: entry });
+        return [];
+      }),
+    ),
+  );
+
+/** `key:value` (the value may contain colons). */
+function splitPair(entry: string): { key: string; value: string } | undefined {
+  const colon = entry.indexOf(':');
+  const key = colon > 0 ? entry.slice(0, colon).trim() : '';
+  const value = colon > 0 ? entry.slice(colon + 1) : '';
+  return key && value ? { key, value } : undefined;
+}
+
+const userPairs = entries((entry) => {
+  const pair = splitPair(entry);
+  return pair && pair.key.includes('@') ? { address: pair.key.toLowerCase(), secret: pair.value } : undefined;
+}, 'address:secret pairs separated by commas');
+const appPairs = entries(splitPair, 'clientId:value pairs separated by commas');
+const addresses = entries((entry) => {
+  const address = entry.trim().toLowerCase();
+  return address.includes('@') ? address : undefined;
+}, 'addresses separated by commas');
+
+/** What each flag's text must be, and the value it becomes. Switches are booleans already. */
+const flagsSchema = z
+  .object({
+    port: integer(0, 65_535).optional(),
+    'http-port': z.union([z.literal('off').transform(() => false as const), integer(0, 65_535)], { error: 'an integer from 0 to 65535 or "off"' }).optional(),
+    host: z.string().optional(),
+    hostname: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a DNS name').optional(),
+    limit: integer(1).optional(),
+    'rate-per-minute': integer(1).optional(),
+    'recipients-per-day': integer(1).optional(),
+    'mailbox-quota-bytes': integer(0).optional(),
+    users: userPairs.optional(),
+    mailboxes: addresses.optional(),
+    tokens: userPairs.optional(),
+    apps: appPairs.optional(),
+    'app-certificates': appPairs.optional(),
+    'token-lifetime-seconds': integer(1).optional(),
+    'graph-concurrency': integer(1).optional(),
+    'graph-max-request-bytes': integer(1).optional(),
+    'any-user': z.boolean().optional(),
+    'oauth-only': z.boolean().optional(),
+    starttls: z.boolean().optional(),
+    'allow-any-sender': z.boolean().optional(),
+    'latency-ms': integer(0).optional(),
+    'latency-max-ms': integer(0).optional(),
+    'transient-rate': z
+      .string()
+      .refine((v) => /^\d*\.?\d+$/.test(v) && Number(v) <= 1, 'a number from 0 to 1')
+      .transform(Number)
+      .optional(),
+    'ghost-ms': integer(0).optional(),
+    'socket-timeout-ms': integer(1).optional(),
+  })
+  .superRefine((flags, ctx) => {
+    const max = flags['latency-max-ms'];
+    const min = flags['latency-ms'] ?? 0;
+    if (max !== undefined && max < min) ctx.addIssue({ code: 'custom', path: ['latency-max-ms'], message: `a number >= --latency-ms (${min})`, input: String(max) });
+  });
+
+type Flags = z.output<typeof flagsSchema>;
+
+const SWITCHES = ['any-user', 'oauth-only', 'starttls', 'allow-any-sender'] as const;
+const REPEATABLE = new Set(['users', 'mailboxes', 'tokens', 'apps', 'app-certificates']);
+/** Flags whose values carry secrets, kept out of error output. */
+const SECRET_FLAGS = new Set(['users', 'tokens', 'apps']);
+const OPTIONS = Object.fromEntries([
+  ...Object.keys(flagsSchema.shape).map((name) => [
+    name,
+    (SWITCHES as readonly string[]).includes(name) ? { type: 'boolean' as const } : { type: 'string' as const, multiple: REPEATABLE.has(name) },
+  ]),
+  ['help', { type: 'boolean' as const, short: 'h' }],
+]);
 
 /** Parses `exchange-sim` arguments; throws CliUsageError naming the flag and value at fault. */
 export function parseCliArgs(argv: readonly string[]): { help: boolean; options: ExchangeSimOptions } {
-  const settings: CliSettings = { options: {}, users: new Map(), apps: new Map() };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--help' || arg === '-h') return { help: true, options: {} };
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const spec = FLAGS[name];
-    if (!spec) throw new CliUsageError(arg.startsWith('-') ? `unknown flag ${name}` : `unexpected argument ${JSON.stringify(arg)}`);
-    if (spec.kind === 'switch') {
-      if (eq > 0 && arg.startsWith('--')) throw new CliUsageError(`${name} takes no value`);
-      spec.apply(settings, '');
-      continue;
+  // Not strict: the tokens let each mistake be named as this CLI always has, in argument order.
+  const { values, tokens } = parseArgs({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  if (values['help'] === true) return { help: true, options: {} };
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new CliUsageError(`unexpected argument ${JSON.stringify(token.value)}`);
+    if (token.kind !== 'option') continue;
+    const spec = OPTIONS[token.name];
+    if (!spec) throw new CliUsageError(`unknown flag ${token.rawName}`);
+    if (spec.type === 'boolean' && token.value !== undefined) throw new CliUsageError(`${token.rawName} takes no value`);
+    // An option-like next argument is the next flag, not this one's value.
+    if (spec.type === 'string' && (token.value === undefined || (!token.inlineValue && token.value.startsWith('--') && token.value.length > 2))) {
+      throw new CliUsageError(`missing value for ${token.rawName}`);
     }
-    let value: string | undefined;
-    if (name !== arg) value = arg.slice(eq + 1);
-    else {
-      value = argv[++i];
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new CliUsageError(`missing value for ${name}`);
-    }
-    if (spec.kind === 'int' && spec.range) parseInteger(name, value, spec.range[0], spec.range[1]);
-    spec.apply(settings, value);
   }
-  return { help: false, options: finish(settings) };
+  const parsed = flagsSchema.safeParse(values, { reportInput: true });
+  if (!parsed.success) throw new CliUsageError(parsed.error.issues.map((issue) => invalid(issue, values)).join('\n'));
+  return { help: false, options: toOptions(parsed.data) };
 }
 
-function finish(settings: CliSettings): ExchangeSimOptions {
-  const { options, latencyMin, latencyMax } = settings;
-  if (latencyMax !== undefined) {
-    const min = latencyMin ?? 0;
-    if (latencyMax < min) throw invalid('--latency-max-ms', String(latencyMax), `a number >= --latency-ms (${min})`);
-    options.faults = { ...options.faults, latencyMs: [min, latencyMax] };
-  } else if (latencyMin !== undefined) {
-    options.faults = { ...options.faults, latencyMs: latencyMin };
-  }
-  if (settings.users.size > 0) options.users = [...settings.users.values()];
-  if (settings.apps.size > 0) options.apps = [...settings.apps.values()];
+function toOptions(flags: Flags): ExchangeSimOptions {
+  const options: ExchangeSimOptions = {};
+  const set = <K extends keyof ExchangeSimOptions>(key: K, value: ExchangeSimOptions[K] | undefined) => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('port', flags.port);
+  set('httpPort', flags['http-port']);
+  set('host', flags.host);
+  set('hostname', flags.hostname);
+  set('limit', flags.limit);
+  set('ratePerMinute', flags['rate-per-minute']);
+  set('recipientsPerDay', flags['recipients-per-day']);
+  set('mailboxQuotaBytes', flags['mailbox-quota-bytes']);
+  set('users', users(flags));
+  set('apps', apps(flags));
+  set('tokenLifetimeSeconds', flags['token-lifetime-seconds']);
+  set('graphConcurrency', flags['graph-concurrency']);
+  set('graphMaxRequestBytes', flags['graph-max-request-bytes']);
+  if (flags['any-user']) options.anyUser = true;
+  if (flags['oauth-only']) options.oauthOnly = true;
+  if (flags.starttls) options.starttls = true;
+  if (flags['allow-any-sender']) options.enforceSender = false;
+  const faults: NonNullable<ExchangeSimOptions['faults']> = {};
+  if (flags['transient-rate'] !== undefined) faults.transientRate = flags['transient-rate'];
+  if (flags['ghost-ms'] !== undefined) faults.ghostMs = flags['ghost-ms'];
+  const latencyMax = flags['latency-max-ms'];
+  if (latencyMax !== undefined) faults.latencyMs = [flags['latency-ms'] ?? 0, latencyMax];
+  else if (flags['latency-ms'] !== undefined) faults.latencyMs = flags['latency-ms'];
+  if (Object.keys(faults).length > 0) options.faults = faults;
+  set('socketTimeoutMs', flags['socket-timeout-ms']);
   return options;
 }
 
-function addPairs(settings: CliSettings, flag: string, list: string, set: (user: SimUser, secret: string) => void): void {
-  for (const entry of list.split(',')) {
-    const colon = entry.indexOf(':');
-    const address = colon > 0 ? entry.slice(0, colon).trim().toLowerCase() : '';
-    const secret = colon > 0 ? entry.slice(colon + 1) : '';
-    if (!address.includes('@') || !secret) throw invalid(flag, entry, 'address:secret pairs separated by commas');
-    const user = settings.users.get(address) ?? { address };
-    set(user, secret);
-    settings.users.set(address, user);
+/** Users from `--users` (passwords) and `--tokens` (XOAUTH2), one entry per address. */
+function users(flags: Flags): SimUser[] | undefined {
+  const byAddress = new Map<string, SimUser>();
+  const user = (address: string) => byAddress.get(address) ?? byAddress.set(address, { address }).get(address)!;
+  for (const { address, secret } of flags.users ?? []) user(address).password = secret;
+  for (const address of flags.mailboxes ?? []) user(address);
+  for (const { address, secret } of flags.tokens ?? []) {
+    const entry = user(address);
+    entry.tokens = [...(entry.tokens ?? []), secret];
   }
+  return byAddress.size > 0 ? [...byAddress.values()] : undefined;
 }
 
-function addApps(settings: CliSettings, flag: string, list: string, set: (app: SimApp, value: string) => void): void {
-  for (const entry of list.split(',')) {
-    const colon = entry.indexOf(':');
-    const clientId = colon > 0 ? entry.slice(0, colon).trim() : '';
-    const value = colon > 0 ? entry.slice(colon + 1) : '';
-    if (!clientId || !value) throw invalid(flag, entry, 'clientId:value pairs separated by commas');
-    const app = settings.apps.get(clientId) ?? { clientId };
-    set(app, value);
-    settings.apps.set(clientId, app);
+/** App registrations from `--apps` (client secrets) and `--app-certificates` (PEM files). */
+function apps(flags: Flags): SimApp[] | undefined {
+  const byId = new Map<string, SimApp>();
+  const app = (clientId: string) => byId.get(clientId) ?? byId.set(clientId, { clientId }).get(clientId)!;
+  for (const { key, value } of flags.apps ?? []) app(key).clientSecret = value;
+  for (const { key, value } of flags['app-certificates'] ?? []) {
+    const entry = app(key);
+    entry.certificates = [...(entry.certificates ?? []), readCertificate(value)];
   }
+  return byId.size > 0 ? [...byId.values()] : undefined;
 }
 
 function readCertificate(path: string): string {
@@ -201,16 +225,9 @@ function readCertificate(path: string): string {
   }
 }
 
-function parseInteger(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw invalid(flag, value, max === MAX ? `an integer >= ${min}` : `an integer from ${min} to ${max}`);
-  }
-  return n;
-}
-
-function invalid(flag: string, value: string, expected: string): CliUsageError {
-  // Secrets in --users/--tokens stay out of error output.
-  const shown = flag === '--users' || flag === '--tokens' || flag === '--apps' ? value.replace(/:.*/, ':***') : value;
-  return new CliUsageError(`invalid value ${JSON.stringify(shown)} for ${flag}: expected ${expected}`);
+function invalid(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
+  const flag = String(issue.path[0]);
+  const given = 'input' in issue && typeof issue.input === 'string' ? issue.input : String(values[flag]);
+  const shown = SECRET_FLAGS.has(flag) ? given.replace(/:.*/, ':***') : given;
+  return `invalid value ${JSON.stringify(shown)} for --${flag}: expected ${issue.message}`;
 }

@@ -131,6 +131,11 @@ describe('dashboard', () => {
       expect(await card.locator('[data-field="in-use"]').textContent()).toBe('3 in use');
       expect(await card.locator('[data-field="waiting"]').textContent()).toBe('3 waiting');
       for (const label of Object.values(expectedHolders(workers))) expect(await card.textContent()).toContain(label);
+      // Each held tile names the agent holding it, in its text (not only in the tooltip).
+      const agentOfHost: Record<string, string> = { 'web-1': 'agent-web-1', 'web-2': 'agent-web-2' };
+      for (const worker of workers.filter((w) => w.current)) {
+        expect(await card.locator(`li.slot[data-slot="${worker.current!.slot}"] .agent`).textContent()).toBe(agentOfHost[worker.host]);
+      }
 
       // 2. A release hands slot 2 to the head waiter; the page follows through the event, without
       // reloading. The page's periodic full refresh (the list endpoint) is held back meanwhile:
@@ -183,6 +188,52 @@ describe('dashboard', () => {
     } finally {
       await page.close();
       await Promise.all([...workers, ...background].map((worker) => worker.stop()));
+    }
+  });
+
+  it('says it is loading, not that no mailbox matches, until the list arrives', async () => {
+    const admin = new MailboxAdmin(redis);
+    await admin.ensureMailbox('loading@contoso.test', { limit: 1 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const lists = heldBack(page, (url) => url.pathname === '/api/mailboxes');
+    try {
+      await lists.hold();
+      await page.goto(coordinator.url, { waitUntil: 'domcontentloaded' });
+      // The page's script runs (its event stream is open) while the list is held back.
+      await page.waitForSelector('#live[data-state="live"]');
+      expect(await page.isVisible('#empty')).toBe(false);
+      expect(await page.isVisible('#loading')).toBe(true);
+      expect(await page.textContent('#summary-mailboxes')).toBe('loading mailboxes…');
+      await lists.letGo();
+      await page.waitForSelector('article[data-mailbox="loading@contoso.test"]');
+      expect(await page.isVisible('#loading')).toBe(false);
+      expect(await page.isVisible('#empty')).toBe(false);
+      await page.fill('#search', 'no-such-mailbox-anywhere');
+      await page.waitForSelector('#empty', { state: 'visible' });
+      expect(await page.textContent('#empty')).toBe('No mailbox matches.');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('fits a 400 px wide screen: no sideways scrolling, agents stacked', async () => {
+    const admin = new MailboxAdmin(redis);
+    await admin.ensureMailbox('narrow@contoso.test', { limit: 3 });
+    const registry = new AgentRegistry(redis);
+    const agentId = 'agent-frontend-westeurope-0042';
+    await registry.heartbeat({ agentId, host: 'web-frontend-westeurope-0042.contoso.internal', pid: 48213, version: '0.1.0', spoolDepth: 7, mailboxes: ['narrow@contoso.test'], startedAt: Date.now() }, 60_000);
+    const page = await browser.newPage({ viewport: { width: 400, height: 800 } });
+    try {
+      await page.goto(coordinator.url);
+      await page.waitForSelector(`table.agents tr[data-agent="${agentId}"]`);
+      await page.waitForSelector('article[data-mailbox="narrow@contoso.test"]');
+      expect(await page.$eval('html', (root) => root.scrollWidth)).toBeLessThanOrEqual(400);
+      const agents = (await page.locator('table.agents').boundingBox())!;
+      expect(agents.x + agents.width).toBeLessThanOrEqual(400);
+      // Stacked, each value keeps its column's name.
+      expect(await page.textContent(`table.agents tr[data-agent="${agentId}"] td[data-label="spool"]`)).toBe('7');
+    } finally {
+      await page.close();
     }
   });
 

@@ -31,3 +31,9 @@ export function connectRetryDelay(failures: number, policy: BackoffPolicy): numb
 
 /** A worker's lease run failed unexpectedly: pause before it asks for a slot again. */
 export const WORKER_FAILURE_PAUSE_MS = 1_000;
+
+/** A worker of a paused mailbox looks again after this long (a resume wakes it sooner). */
+export const PAUSED_RECHECK_MS = 2_000;
+
+/** A worker whose mailbox's ready mail the busy workers cover looks again after this long (new mail wakes it sooner). */
+export const IDLE_RECHECK_MS = 30_000;

@@ -76,7 +76,7 @@ export class OutcomeHandler {
       await this.spool.putBack(message);
       return 'close';
     }
-    return this.afterFailure(message, classifyFailure(result.error, 'send', result.dataSent), result.reusable);
+    return this.afterFailure(message, classifyFailure(result.error, result.dataSent), result.reusable);
   }
 
   /** The session could not be opened (connect, TLS, greeting or AUTH) with `message` claimed. */
@@ -157,9 +157,9 @@ const attempt = (c: Classification): Attempt => ({
 const refusalAttempt = (refused: RecipientRefusal[]): Attempt => ({
   at: new Date().toISOString(),
   kind: 'recipient',
-  ...(refused[0]?.error.responseCode ? { code: refused[0].error.responseCode } : {}),
-  response: refused.map((r) => `<${r.recipient}>: ${(r.error.response ?? r.error.message).trim()}`).join('\n'),
+  ...(refused[0]?.error.replyCode ? { code: refused[0].error.replyCode } : {}),
+  response: refused.map((r) => `<${r.recipient}>: ${r.error.text.trim()}`).join('\n'),
   recipients: refused.map((r) => r.recipient),
 });
 
-const codeOf = (refused: RecipientRefusal[]): string => String(refused[0]?.error.responseCode ?? 'connection');
+const codeOf = (refused: RecipientRefusal[]): string => String(refused[0]?.error.replyCode ?? 'connection');

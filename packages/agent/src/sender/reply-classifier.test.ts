@@ -5,11 +5,13 @@ import { agentConfigSchema } from '../config.js';
 import { backoffDelay, lifetimeExceeded } from './backoff.js';
 import { classifyFailure, splitRefusals } from './reply-classifier.js';
 import { ClientCredentialsTokenProvider, TokenRequestError } from './token-provider.js';
-import type { SmtpError } from './upstream-session.js';
+import { UpstreamError, type UpstreamFault, type UpstreamStage } from './upstream-error.js';
 
-const reply = (response: string, command = 'DATA'): SmtpError =>
-  Object.assign(new Error(response), { response, responseCode: Number(response.slice(0, 3)), command, code: 'EMESSAGE' });
-const connection = (code = 'ECONNECTION'): SmtpError => Object.assign(new Error('Connection closed unexpectedly'), { code });
+const STAGES: Record<string, UpstreamStage> = { DATA: 'data', 'MAIL FROM': 'mail', 'RCPT TO': 'rcpt', 'AUTH LOGIN': 'auth' };
+const reply = (response: string, command = 'DATA'): UpstreamError =>
+  UpstreamError.refused(STAGES[command]!, { code: Number(response.slice(0, 3)), text: response });
+const connection = (fault: UpstreamFault = 'connection', stage: UpstreamStage = 'data'): UpstreamError =>
+  UpstreamError.fault(stage, fault, 'Connection closed unexpectedly');
 
 describe('reply classification (the table in README.md)', () => {
   it.each([
@@ -24,25 +26,37 @@ describe('reply classification (the table in README.md)', () => {
     ['550 5.6.211 Invalid MIME content', 'DATA', 'permanent'],
     ['552 5.3.4 Message size exceeds fixed maximum message size', 'DATA', 'permanent'],
   ])('%s at %s → %s', (text, command, disposition) => {
-    expect(classifyFailure(reply(text, command), command.startsWith('AUTH') ? 'auth' : 'send').disposition).toBe(disposition);
+    expect(classifyFailure(reply(text, command)).disposition).toBe(disposition);
   });
 
   it('a connection error before the final dot is temporary, after it the outcome is unknown', () => {
-    expect(classifyFailure(connection(), 'send', false)).toMatchObject({ disposition: 'temporary', code: 'connection' });
-    expect(classifyFailure(connection(), 'send', true)).toMatchObject({ disposition: 'unknown-outcome', code: 'connection' });
-    expect(classifyFailure(connection('ETIMEDOUT'), 'connect')).toMatchObject({ disposition: 'temporary', code: 'timeout' });
+    expect(classifyFailure(connection(), false)).toMatchObject({ disposition: 'temporary', code: 'connection' });
+    expect(classifyFailure(connection(), true)).toMatchObject({ disposition: 'unknown-outcome', code: 'connection' });
+    expect(classifyFailure(connection('timeout', 'connect'))).toMatchObject({ disposition: 'temporary', code: 'timeout' });
+  });
+
+  it('an API transport\'s mapped reply at stage request counts like one at DATA; the stage decides what a reply means', () => {
+    const at = (stage: UpstreamStage, text: string) => classifyFailure(UpstreamError.refused(stage, { code: Number(text.slice(0, 3)), text })).disposition;
+    expect(at('request', '554 5.2.0 ErrorQuotaExceeded')).toBe('mailbox-quota');
+    expect(at('rcpt', '554 5.2.0 ErrorQuotaExceeded')).toBe('permanent');
+    expect(at('greeting', '554 5.2.2 mailbox full')).toBe('mailbox-quota');
+    expect(at('ehlo', '550 5.7.1 not for you')).toBe('permanent');
+    expect(at('mail', '550 5.7.1 not for you')).toBe('auth');
+    expect(classifyFailure(UpstreamError.fault('auth', 'connection', 'Connection closed unexpectedly'))).toMatchObject({ disposition: 'temporary', code: 'token' });
+    expect(classifyFailure(UpstreamError.fault('starttls', 'tls', 'no STARTTLS'), true)).toMatchObject({ disposition: 'temporary', code: 'tls' });
   });
 
   it('a refused token request pauses like a refused AUTH; an unreachable token endpoint is temporary', () => {
     const refused = new TokenRequestError('token request for client app refused (invalid_client: AADSTS700027: ...)', true);
     const unreachable = new TokenRequestError('token endpoint https://login.example unreachable: ECONNREFUSED', false);
-    expect(classifyFailure(refused as unknown as SmtpError, 'auth')).toEqual({ disposition: 'auth', code: 'token', response: refused.message });
-    expect(classifyFailure(unreachable as unknown as SmtpError, 'auth')).toMatchObject({ disposition: 'temporary', code: 'token' });
+    const asUpstream = (error: TokenRequestError) => UpstreamError.from(error, 'auth', error.refused ? 'token-refused' : 'token');
+    expect(classifyFailure(asUpstream(refused))).toEqual({ disposition: 'auth', code: 'token', response: refused.message });
+    expect(classifyFailure(asUpstream(unreachable))).toMatchObject({ disposition: 'temporary', code: 'token' });
   });
 
   it('keeps the full reply text and a bounded code label', () => {
     const text = '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception';
-    expect(classifyFailure(reply(text), 'send')).toEqual({ disposition: 'mailbox-quota', code: '554', response: text });
+    expect(classifyFailure(reply(text))).toEqual({ disposition: 'mailbox-quota', code: '554', response: text });
   });
 
   it('splits recipient refusals: 4xx retried, 5xx bounced', () => {

@@ -1,5 +1,6 @@
-import { TokenRequestError } from './token-provider.js';
-import type { SmtpError } from './upstream-session.js';
+import type { UpstreamError, UpstreamStage } from './upstream-error.js';
+
+export { enhancedCode } from './upstream-error.js';
 
 /**
  * What a failed attempt means for the message and the mailbox. The table lives in
@@ -27,33 +28,32 @@ export interface Classification {
   response: string;
 }
 
-/** `5.2.0` from `554 5.2.0 STOREDRV...`, if the reply has an enhanced status code. */
-export function enhancedCode(response: string | undefined): string | undefined {
-  return /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(response ?? '')?.[1];
-}
-
 const AUTH_CODES = new Set([530, 534, 535, 538]);
-const MESSAGE_STAGES = new Set(['MAIL FROM', 'DATA', 'API']);
+/** Opening the session, before authentication. */
+const OPENING = new Set<UpstreamStage>(['connect', 'greeting', 'ehlo', 'starttls']);
+/** Where a 5.2.0/5.2.2 refers to the sending mailbox (not to a recipient's). */
+const QUOTA_STAGES = new Set<UpstreamStage>(['mail', 'data', 'request']);
+const FAULT_LABELS = new Set(['timeout', 'tls', 'protocol']);
 
-/** Maps an upstream failure (reply or connection error) to what to do about it. */
-export function classifyFailure(error: SmtpError, stage: 'connect' | 'auth' | 'send', dataSent = false): Classification {
-  const reply = error.responseCode;
-  const response = (error.response ?? error.message).trim();
-  // The token endpoint refused the app's credential: like a refused AUTH, retrying cannot help.
-  if ((error as unknown) instanceof TokenRequestError) {
-    return { disposition: (error as unknown as TokenRequestError).refused ? 'auth' : 'temporary', code: 'token', response };
-  }
-  if (!reply) {
-    const code = error.code === 'ETIMEDOUT' ? 'timeout' : error.code === 'ETLS' ? 'tls' : error.code === 'EPROTOCOL' ? 'protocol' : stage === 'auth' ? 'token' : 'connection';
-    return { disposition: stage === 'send' && dataSent ? 'unknown-outcome' : 'temporary', code, response };
+/**
+ * The one place where an upstream failure (a reply or no reply, from any transport) becomes what
+ * to do about it. `dataSent`: every byte of the message had been handed over.
+ */
+export function classifyFailure(error: UpstreamError, dataSent = false): Classification {
+  const { stage, replyCode: reply, enhancedCode: enhanced } = error;
+  const phase = stage === 'auth' ? 'auth' : OPENING.has(stage) ? 'connect' : 'send';
+  const response = error.text.trim();
+  if (error.fault === 'token-refused') return { disposition: 'auth', code: 'token', response };
+  if (reply === undefined) {
+    const code = error.fault && FAULT_LABELS.has(error.fault) ? error.fault : phase === 'auth' ? 'token' : 'connection';
+    return { disposition: phase === 'send' && dataSent ? 'unknown-outcome' : 'temporary', code, response };
   }
   const code = String(reply);
-  const enhanced = enhancedCode(error.response);
   if (reply === 432) return { disposition: 'concurrency', code, response };
-  if (AUTH_CODES.has(reply) || (enhanced?.startsWith('5.7.') && (stage === 'auth' || error.command === 'MAIL FROM'))) {
+  if (AUTH_CODES.has(reply) || (enhanced?.startsWith('5.7.') && (phase === 'auth' || stage === 'mail'))) {
     return { disposition: 'auth', code, response };
   }
-  if ((enhanced === '5.2.0' || enhanced === '5.2.2') && (stage !== 'send' || MESSAGE_STAGES.has(error.command ?? 'DATA'))) {
+  if ((enhanced === '5.2.0' || enhanced === '5.2.2') && (phase !== 'send' || QUOTA_STAGES.has(stage))) {
     return { disposition: 'mailbox-quota', code, response };
   }
   if (reply >= 400 && reply < 500) return { disposition: 'temporary', code, response };
@@ -61,8 +61,8 @@ export function classifyFailure(error: SmtpError, stage: 'connect' | 'auth' | 's
 }
 
 /** Per-recipient refusals at RCPT TO: 4xx retry later, 5xx bounce that recipient only. */
-export function splitRefusals(refused: Array<{ recipient: string; error: SmtpError }>): { retry: typeof refused; bounce: typeof refused } {
-  const retry = refused.filter((r) => (r.error.responseCode ?? 400) < 500);
-  const bounce = refused.filter((r) => (r.error.responseCode ?? 400) >= 500);
+export function splitRefusals<T extends { error: UpstreamError }>(refused: T[]): { retry: T[]; bounce: T[] } {
+  const retry = refused.filter((r) => (r.error.replyCode ?? 400) < 500);
+  const bounce = refused.filter((r) => (r.error.replyCode ?? 400) >= 500);
   return { retry, bounce };
 }

@@ -2,13 +2,14 @@ import type { Lease } from '@smtp-slots/core';
 import type { UpstreamSettings } from '../config.js';
 import { classifyFailure, type Classification } from './reply-classifier.js';
 import type { AccessTokenProvider } from './token-provider.js';
-import { SessionOpenError, UpstreamSession } from './upstream-session.js';
+import { UpstreamError, type UpstreamStage } from './upstream-error.js';
+import { UpstreamSession } from './upstream-session.js';
 
 export type OpenResult =
   | { session: UpstreamSession }
   /** The lease ended (or shutdown) before a session could be opened: nothing was attempted. */
   | { aborted: true }
-  | { failure: Classification; stage: 'connect' | 'auth' };
+  | { failure: Classification; stage: UpstreamStage };
 
 /**
  * Opens the upstream session under a live lease (invariant 1: no connection without one).
@@ -29,9 +30,9 @@ export async function openUnderLease(
       });
       return { session };
     } catch (error) {
-      if (!(error instanceof SessionOpenError)) throw error;
+      if (!(error instanceof UpstreamError)) throw error;
       if (signal.aborted) return { aborted: true };
-      const failure = classifyFailure(error.error, error.stage);
+      const failure = classifyFailure(error);
       if (failure.disposition === 'auth' && upstream.auth?.type === 'oauth2' && !forceNewToken) {
         forceNewToken = true;
         continue;

@@ -1,9 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-
-/** An SMTP failure: `responseCode`/`response` when the server answered, `code` always. */
-export type SmtpError = Error & { code?: string; response?: string; responseCode?: number; command?: string };
+import { UpstreamError, type UpstreamFault, type UpstreamStage } from './upstream-error.js';
 
 /** One complete server reply; `text` holds every line of a multi-line reply, joined by "\n". */
 export interface Reply {
@@ -29,9 +27,6 @@ export interface SmtpClientOptions {
   socketTimeoutMs: number;
 }
 
-export const smtpError = (message: string, code: string, reply?: Reply, command?: string): SmtpError =>
-  Object.assign(new Error(message), { code, ...(reply ? { response: reply.text, responseCode: reply.code } : {}), ...(command ? { command } : {}) });
-
 /** A reply line is at most 512 octets (RFC 5321 4.5.3.1.5); allow generous slack, not unbounded memory. */
 const MAX_LINE = 16 * 1024;
 /** Lines of one multi-line reply (an EHLO reply has a dozen). */
@@ -49,21 +44,24 @@ export class SmtpClient {
   extensions = new Map<string, string>();
   private socket: Socket | TLSSocket;
   private readonly raw: Socket;
-  private readonly pending: Array<{ resolve: (reply: Reply) => void; reject: (error: SmtpError) => void }> = [];
+  /** Replies due, in write order, each with the stage of the command that waits for it. */
+  private readonly pending: Array<{ stage: UpstreamStage; resolve: (reply: Reply) => void; reject: (error: UpstreamError) => void }> = [];
+  /** The stage of the last command written: where a broken connection is noticed. */
+  private stage: UpstreamStage = 'connect';
   private lines: string[] = [];
   private partial = '';
   private readonly decoder = new StringDecoder('utf8');
-  private failure: SmtpError | undefined;
+  private failure: UpstreamError | undefined;
   /** Resolves once the TCP socket has closed. */
   readonly closed: Promise<void>;
   private readonly onData = (chunk: Buffer) => this.read(chunk);
-  private readonly onTimeout = () => this.fail(smtpError('Timeout waiting for the server', 'ETIMEDOUT'));
+  private readonly onTimeout = () => this.fail(this.fault('timeout', 'Timeout waiting for the server'));
 
   private constructor(socket: Socket, private readonly options: SmtpClientOptions) {
     this.raw = socket;
     this.socket = socket;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.once('close', () => this.fail(smtpError('Connection closed unexpectedly', 'ECONNECTION')));
+    socket.once('close', () => this.fail(this.fault('connection', 'Connection closed unexpectedly')));
     this.attach(socket);
   }
 
@@ -73,18 +71,19 @@ export class SmtpClient {
     const tls = { host: options.host, port: options.port, rejectUnauthorized: options.rejectUnauthorized, ...(isIP(options.host) ? {} : { servername: options.host }) };
     const socket = options.secure ? tlsConnect(tls) : netConnect({ host: options.host, port: options.port });
     const client = new SmtpClient(socket, options);
-    const onAbort = () => client.destroy(smtpError('aborted', 'EABORTED'));
+    const onAbort = () => client.destroy(client.fault('aborted', 'aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => client.destroy(smtpError('Connection timeout', 'ETIMEDOUT')), options.connectTimeoutMs);
+    const timer = setTimeout(() => client.destroy(client.fault('timeout', 'Connection timeout')), options.connectTimeoutMs);
     try {
-      if (signal.aborted) throw smtpError('aborted before connecting', 'EABORTED');
-      const greeting = await client.expect();
-      if (greeting.code !== 220) throw smtpError('Unexpected greeting', 'EPROTOCOL', greeting, 'CONN');
+      if (signal.aborted) throw UpstreamError.fault('connect', 'aborted', 'aborted before connecting');
+      // Until the greeting arrives, a failure (TCP, TLS from the first byte) is one of connecting.
+      const greeting = await client.expect('connect');
+      if (greeting.code !== 220) throw UpstreamError.refused('greeting', greeting);
       await client.hello();
       if (!options.secure && (client.extensions.has('STARTTLS') || options.requireTLS)) {
-        if (!client.extensions.has('STARTTLS')) throw smtpError('STARTTLS is required but the server does not offer it', 'ETLS', undefined, 'STARTTLS');
-        const reply = await client.command('STARTTLS');
-        if (reply.code !== 220) throw smtpError('STARTTLS refused', 'ETLS', reply, 'STARTTLS');
+        if (!client.extensions.has('STARTTLS')) throw UpstreamError.fault('starttls', 'tls', 'STARTTLS is required but the server does not offer it');
+        const reply = await client.command('starttls', 'STARTTLS');
+        if (reply.code !== 220) throw UpstreamError.refused('starttls', reply);
         await client.upgrade(tls);
         await client.hello();
       }
@@ -103,15 +102,15 @@ export class SmtpClient {
     return this.failure !== undefined;
   }
 
-  /** Writes the lines in one go; one promise per line, for its reply, in order. */
-  pipeline(lines: string[]): Array<Promise<Reply>> {
-    const replies = lines.map(() => this.expect());
-    this.write(Buffer.from(lines.map((line) => `${line}\r\n`).join('')));
+  /** Writes the commands in one go; one promise per command, for its reply, in order. */
+  pipeline(commands: Array<{ stage: UpstreamStage; line: string }>): Array<Promise<Reply>> {
+    const replies = commands.map(({ stage }) => this.expect(stage));
+    this.write(Buffer.from(commands.map(({ line }) => `${line}\r\n`).join('')));
     return replies;
   }
 
-  command(line: string): Promise<Reply> {
-    return this.pipeline([line])[0]!;
+  command(stage: UpstreamStage, line: string): Promise<Reply> {
+    return this.pipeline([{ stage, line }])[0]!;
   }
 
   /**
@@ -120,42 +119,43 @@ export class SmtpClient {
    * cannot have the final dot.
    */
   data(bytes: Buffer, onWritten: () => void): Promise<Reply> {
-    const reply = this.expect();
+    const reply = this.expect('data');
     this.write(bytes, onWritten);
     return reply;
   }
 
   /** QUIT; our side of the connection ends once the server has answered. */
   quit(): void {
-    this.command('QUIT').then(() => this.socket.end(), () => undefined);
+    this.command('quit', 'QUIT').then(() => this.socket.end(), () => undefined);
   }
 
   /** AUTH PLAIN (or LOGIN when PLAIN is not offered: Exchange Online offers LOGIN and XOAUTH2), or XOAUTH2. */
   async authenticate(credentials: Credentials): Promise<void> {
     const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
     const offered = (this.extensions.get('AUTH') ?? '').toUpperCase().split(' ');
-    let method: string;
     let reply: Reply;
     if ('token' in credentials) {
-      method = 'XOAUTH2';
-      reply = await this.command(`AUTH XOAUTH2 ${base64(`user=${credentials.user}\x01auth=Bearer ${credentials.token}\x01\x01`)}`);
+      reply = await this.command('auth', `AUTH XOAUTH2 ${base64(`user=${credentials.user}\x01auth=Bearer ${credentials.token}\x01\x01`)}`);
       // A refused token gets a 334 with an error document; an empty line ends the exchange with the final code.
-      if (reply.code === 334) reply = await this.command('');
+      if (reply.code === 334) reply = await this.command('auth', '');
     } else if (offered.includes('PLAIN') || !offered.includes('LOGIN')) {
-      method = 'PLAIN';
-      reply = await this.command(`AUTH PLAIN ${base64(`\0${credentials.user}\0${credentials.pass}`)}`);
+      reply = await this.command('auth', `AUTH PLAIN ${base64(`\0${credentials.user}\0${credentials.pass}`)}`);
     } else {
-      method = 'LOGIN';
-      reply = await this.command('AUTH LOGIN');
-      if (reply.code === 334) reply = await this.command(base64(credentials.user));
-      if (reply.code === 334) reply = await this.command(base64(credentials.pass));
+      reply = await this.command('auth', 'AUTH LOGIN');
+      if (reply.code === 334) reply = await this.command('auth', base64(credentials.user));
+      if (reply.code === 334) reply = await this.command('auth', base64(credentials.pass));
     }
-    if (reply.code !== 235) throw smtpError('Invalid login', 'EAUTH', reply, `AUTH ${method}`);
+    if (reply.code !== 235) throw UpstreamError.refused('auth', reply);
   }
 
   /** Ends the connection at once (lease lost, shutdown deadline, protocol error). */
-  destroy(error?: SmtpError): void {
-    this.fail(error ?? smtpError('Connection destroyed', 'ECONNECTION'));
+  destroy(error?: UpstreamError): void {
+    this.fail(error ?? this.fault('connection', 'Connection destroyed'));
+  }
+
+  /** A failure without a reply, at the stage the client is in. */
+  fault(fault: UpstreamFault, text: string): UpstreamError {
+    return UpstreamError.fault(this.stage, fault, text);
   }
 
   /** `onWritten`: once every byte is handed to the kernel (not on failure). */
@@ -164,9 +164,10 @@ export class SmtpClient {
     this.socket.write(bytes, (error) => error || onWritten?.());
   }
 
-  private expect(): Promise<Reply> {
+  private expect(stage: UpstreamStage): Promise<Reply> {
     const failure = this.failure;
-    const reply = failure ? Promise.reject(failure) : new Promise<Reply>((resolve, reject) => this.pending.push({ resolve, reject }));
+    if (!failure) this.stage = stage;
+    const reply = failure ? Promise.reject(failure.at(stage)) : new Promise<Reply>((resolve, reject) => this.pending.push({ stage, resolve, reject }));
     // A pipelined reply nobody awaits any more (the transaction ended early) must not surface as unhandled.
     reply.catch(() => undefined);
     if (!failure) this.socket.setTimeout(this.options.socketTimeoutMs);
@@ -174,9 +175,9 @@ export class SmtpClient {
   }
 
   private async hello(): Promise<void> {
-    let reply = await this.command(`EHLO ${this.options.name}`);
-    if (reply.code >= 500) reply = await this.command(`HELO ${this.options.name}`);
-    if (reply.code !== 250) throw smtpError('EHLO refused', 'EPROTOCOL', reply, 'EHLO');
+    let reply = await this.command('ehlo', `EHLO ${this.options.name}`);
+    if (reply.code >= 500) reply = await this.command('ehlo', `HELO ${this.options.name}`);
+    if (reply.code !== 250) throw UpstreamError.refused('ehlo', reply);
     this.extensions = new Map(reply.text.split('\n').slice(1).map((line) => {
       const [keyword = '', ...params] = line.slice(4).trim().split(/\s+/);
       return [keyword.toUpperCase(), params.join(' ')];
@@ -185,7 +186,7 @@ export class SmtpClient {
 
   private async upgrade(tls: { host: string; port: number; rejectUnauthorized: boolean; servername?: string }): Promise<void> {
     // Bytes after the 220 would be plaintext injected ahead of the encrypted session.
-    if (this.partial !== '' || this.lines.length > 0) throw smtpError('Data after the STARTTLS reply', 'EPROTOCOL', undefined, 'STARTTLS');
+    if (this.partial !== '' || this.lines.length > 0) throw UpstreamError.fault('starttls', 'protocol', 'Data after the STARTTLS reply');
     this.detach(this.socket);
     const secured = tlsConnect({ ...tls, socket: this.raw });
     this.socket = secured;
@@ -193,7 +194,7 @@ export class SmtpClient {
     let onSecure!: () => void;
     const handshake = new Promise<void>((resolve) => secured.once('secureConnect', (onSecure = resolve)));
     // A stalled handshake ends with the connect timeout or the abort signal: both close the socket.
-    const closed = this.closed.then(() => Promise.reject(this.failure ?? smtpError('Connection closed during the TLS handshake', 'ETLS')));
+    const closed = this.closed.then(() => Promise.reject(this.failure?.at('starttls') ?? UpstreamError.fault('starttls', 'tls', 'Connection closed during the TLS handshake')));
     try {
       await Promise.race([handshake, closed]);
     } finally {
@@ -204,7 +205,7 @@ export class SmtpClient {
 
   private attach(socket: Socket): void {
     socket.on('data', this.onData);
-    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(smtpError(error.message, isTlsError(error) ? 'ETLS' : 'ECONNECTION')));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.fault(isTlsError(error) ? 'tls' : 'connection', error.message)));
     // On the socket the bytes go through, so that writing a large message counts as activity.
     socket.on('timeout', this.onTimeout);
     // Commands and the final dot are small writes: Nagle plus delayed ACKs would stall each ~40 ms.
@@ -221,27 +222,27 @@ export class SmtpClient {
     const text = this.partial + this.decoder.write(chunk);
     const lines = text.split('\n');
     this.partial = lines.pop()!;
-    if (this.partial.length > MAX_LINE) return this.fail(smtpError('Reply line too long', 'EPROTOCOL'));
+    if (this.partial.length > MAX_LINE) return this.fail(this.fault('protocol', 'Reply line too long'));
     for (const rawLine of lines) {
       const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
       const match = /^(\d{3})([ -]|$)/.exec(line);
-      if (!match) return this.fail(smtpError(`Invalid reply line: ${line.slice(0, 100)}`, 'EPROTOCOL'));
+      if (!match) return this.fail(this.fault('protocol', `Invalid reply line: ${line.slice(0, 100)}`));
       this.lines.push(line);
-      if (this.lines.length > MAX_REPLY_LINES) return this.fail(smtpError('Reply too long', 'EPROTOCOL'));
+      if (this.lines.length > MAX_REPLY_LINES) return this.fail(this.fault('protocol', 'Reply too long'));
       if (match[2] === '-') continue;
       const reply = { code: Number(match[1]), text: this.lines.join('\n') };
       this.lines = [];
       const waiter = this.pending.shift();
       // Not the reply of any command: it must not pass for the answer to the next message's.
-      if (!waiter) return this.fail(smtpError(`Unexpected reply: ${reply.text.slice(0, 200)}`, 'EPROTOCOL'));
+      if (!waiter) return this.fail(this.fault('protocol', `Unexpected reply: ${reply.text.slice(0, 200)}`));
       waiter.resolve(reply);
     }
     if (this.pending.length === 0) this.socket.setTimeout(0); // idle between messages is the caller's business
   }
 
-  private fail(error: SmtpError): void {
+  private fail(error: UpstreamError): void {
     this.failure ??= error;
-    for (const waiter of this.pending.splice(0)) waiter.reject(this.failure);
+    for (const waiter of this.pending.splice(0)) waiter.reject(this.failure.at(waiter.stage));
     this.socket.destroy();
     this.raw.destroy();
   }

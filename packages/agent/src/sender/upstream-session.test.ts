@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { UpstreamSettings } from '../config.js';
 import { ScriptedUpstream, type ScriptedUpstreamOptions } from '../testing/scripted-upstream.js';
 import { dataBytes } from './smtp-client.js';
-import { SessionOpenError, UpstreamSession } from './upstream-session.js';
+import { UpstreamError } from './upstream-error.js';
+import { UpstreamSession } from './upstream-session.js';
 
 const USER = 'sender@contoso.example';
 const PASS = 'secret';
@@ -108,8 +109,8 @@ describe('UpstreamSession (real SMTP server)', () => {
     const session = await open(server.port, null);
     const [refused, next] = await Promise.all([session.send(envelope('gone@fabrikam.example'), message(1)), session.send(envelope(), message(2))]);
     expect(refused).toMatchObject({ kind: 'recipients-refused' });
-    expect(next).toMatchObject({ kind: 'failed', dataSent: false, reusable: false, error: { code: 'EPROTOCOL' } });
-    expect(next.kind === 'failed' && next.error.responseCode).toBeUndefined();
+    expect(next).toMatchObject({ kind: 'failed', dataSent: false, reusable: false, error: { fault: 'protocol' } });
+    expect(next.kind === 'failed' && next.error.replyCode).toBeUndefined();
   });
 
   it('a TLS handshake that stalls after the 220 to STARTTLS ends with the connect timeout', async () => {
@@ -119,7 +120,7 @@ describe('UpstreamSession (real SMTP server)', () => {
       onLine: (verb, _line, socket) => (verb === 'STAR' ? (socket.write('220 go ahead\r\n'), socket.pause(), '') : undefined),
     });
     const stalled = await UpstreamSession.open({ ...settings(server.port, null), connectTimeoutMs: 300 }, { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
-    expect(stalled).toMatchObject({ stage: 'connect', error: { code: 'ETIMEDOUT' } });
+    expect(stalled).toMatchObject({ stage: 'starttls', fault: 'timeout' });
   });
 
   it('falls back to one command at a time when the server does not offer PIPELINING; LOGIN when PLAIN is not offered', async () => {
@@ -136,7 +137,7 @@ describe('UpstreamSession (real SMTP server)', () => {
     const session = await open(server.port);
     const some = await session.send(envelope('gone@fabrikam.example', 'here@fabrikam.example'), message(1));
     expect(some).toMatchObject({ kind: 'accepted', accepted: ['here@fabrikam.example'] });
-    expect(some.kind === 'accepted' && some.refused.map((r) => [r.recipient, r.error.responseCode])).toEqual([['gone@fabrikam.example', 550]]);
+    expect(some.kind === 'accepted' && some.refused.map((r) => [r.recipient, r.error.replyCode])).toEqual([['gone@fabrikam.example', 550]]);
     const all = await session.send(envelope('gone@fabrikam.example'), message(2));
     expect(all).toMatchObject({ kind: 'recipients-refused', reusable: true });
     const after = await session.send(envelope(), message(3));
@@ -159,9 +160,9 @@ describe('UpstreamSession (real SMTP server)', () => {
     const server = await upstream({ onMessage: ({ subject }) => (subject === 'test 1' ? { code: 550, text: '5.7.1 Rejected' } : subject === 'test 2' ? 'drop' : undefined) });
     const session = await open(server.port);
     const refused = await session.send(envelope(), message(1));
-    expect(refused).toMatchObject({ kind: 'failed', dataSent: true, reusable: true, error: { responseCode: 550, command: 'DATA' } });
+    expect(refused).toMatchObject({ kind: 'failed', dataSent: true, reusable: true, error: { replyCode: 550, stage: 'data' } });
     const lost = await session.send(envelope(), message(2));
-    expect(lost).toMatchObject({ kind: 'failed', dataSent: true, reusable: false, error: { code: 'ECONNECTION' } });
+    expect(lost).toMatchObject({ kind: 'failed', dataSent: true, reusable: false, error: { fault: 'connection' } });
   });
 
   it('XOAUTH2: a good token logs in; a refused one fails at the auth stage with the final 535', async () => {
@@ -172,8 +173,8 @@ describe('UpstreamSession (real SMTP server)', () => {
     cleanup.push(() => good.destroy());
     expect((await good.send(envelope(), message(1))).kind).toBe('accepted');
     const refused = await UpstreamSession.open(settings(server.port, oauth), auth('stale-token')).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(SessionOpenError);
-    expect(refused).toMatchObject({ stage: 'auth', error: { code: 'EAUTH', responseCode: 535 } });
+    expect(refused).toBeInstanceOf(UpstreamError);
+    expect(refused).toMatchObject({ stage: 'auth', replyCode: 535 });
     expect(server.logins).toEqual(['XOAUTH2']);
     await waitFor(() => server.open === 1, { timeoutMs: 5_000, message: 'the refused session closed' });
   });
@@ -184,10 +185,10 @@ describe('UpstreamSession (real SMTP server)', () => {
     cleanup.push(() => trusting.destroy());
     expect((await trusting.send(envelope(), message(1))).kind).toBe('accepted');
     const checking = await UpstreamSession.open({ ...settings(server.port), secure: true }, { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
-    expect(checking).toMatchObject({ stage: 'connect', error: { code: 'ETLS' } });
+    expect(checking).toMatchObject({ stage: 'connect', fault: 'tls' });
     const plain = await upstream();
     const required = await UpstreamSession.open({ ...settings(plain.port), requireTLS: true }, { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
-    expect(required).toMatchObject({ stage: 'connect', error: { code: 'ETLS', command: 'STARTTLS' } });
+    expect(required).toMatchObject({ stage: 'starttls', fault: 'tls' });
     expect(plain.received).toHaveLength(0);
   });
 

@@ -1,13 +1,12 @@
 import type { UpstreamSettings } from '../config.js';
-import { dataBytes, SmtpClient, smtpError, type Reply, type SmtpError } from './smtp-client.js';
-import type { AccessTokenProvider } from './token-provider.js';
-
-export type { SmtpError } from './smtp-client.js';
+import { dataBytes, SmtpClient, type Reply } from './smtp-client.js';
+import { TokenRequestError, type AccessTokenProvider } from './token-provider.js';
+import { UpstreamError } from './upstream-error.js';
 
 /** A recipient the server refused at RCPT TO, with its reply. */
 export interface RecipientRefusal {
   recipient: string;
-  error: SmtpError;
+  error: UpstreamError;
 }
 
 /** How one message went on an open session. `reusable`: the session can carry the next message. */
@@ -20,7 +19,7 @@ export type SendResult =
   | { kind: 'held-back'; reusable: boolean }
   | {
       kind: 'failed';
-      error: SmtpError;
+      error: UpstreamError;
       /** Every byte of the message (the final dot included) was handed to the socket. */
       dataSent: boolean;
       reusable: boolean;
@@ -34,14 +33,6 @@ export interface OpenOptions {
   forceNewToken?: boolean;
   /** EHLO name. */
   name: string;
-}
-
-/** A failure while opening: connect, greeting, TLS or AUTH. `stage` tells which. */
-export class SessionOpenError extends Error {
-  constructor(readonly stage: 'connect' | 'auth', readonly error: SmtpError) {
-    super(error.message);
-    this.name = 'SessionOpenError';
-  }
 }
 
 const OPEN = Promise.resolve(true);
@@ -59,24 +50,24 @@ const isAscii = (text: string) => Buffer.byteLength(text) === text.length;
 export class UpstreamSession {
   /** Resolves when the transaction in progress has written its last byte: the next MAIL FROM may follow. */
   private wire: Promise<void> = Promise.resolve();
-  private readonly onAbort = () => this.client.destroy(smtpError('the lease ended', 'EABORTED'));
+  private readonly onAbort = () => this.client.destroy(this.client.fault('aborted', 'the lease ended'));
 
   private constructor(private readonly client: SmtpClient, private readonly signal: AbortSignal) {
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Connects, says EHLO (STARTTLS when offered or required) and authenticates. */
+  /** Connects, says EHLO (STARTTLS when offered or required) and authenticates; fails with an UpstreamError. */
   static async open(settings: UpstreamSettings, options: OpenOptions): Promise<UpstreamSession> {
     const { host, port, secure, requireTLS, rejectUnauthorized, connectTimeoutMs, socketTimeoutMs } = settings;
     const connection = { host, port, secure, requireTLS, rejectUnauthorized, connectTimeoutMs, socketTimeoutMs, name: options.name };
-    const client = await SmtpClient.connect(connection, options.signal).catch((error: SmtpError) => {
-      throw new SessionOpenError('connect', error);
+    const client = await SmtpClient.connect(connection, options.signal).catch((error: unknown) => {
+      throw UpstreamError.from(error, 'connect', 'connection');
     });
     const session = new UpstreamSession(client, options.signal);
     try {
       const auth = settings.auth;
       if (auth?.type === 'oauth2') {
-        if (!options.tokenProvider) throw smtpError('no token provider for XOAUTH2', 'EAUTH');
+        if (!options.tokenProvider) throw UpstreamError.fault('auth', 'token', 'no token provider for XOAUTH2');
         const token = await options.tokenProvider.getToken({ forceRenew: options.forceNewToken ?? false });
         await client.authenticate({ user: auth.user, token });
       } else if (auth) {
@@ -85,7 +76,8 @@ export class UpstreamSession {
       return session;
     } catch (error) {
       await session.destroy();
-      throw new SessionOpenError('auth', error as SmtpError);
+      // The token provider's own errors (TokenRequestError) mean no token to log in with.
+      throw UpstreamError.from(error, 'auth', error instanceof TokenRequestError && error.refused ? 'token-refused' : 'token');
     }
   }
 
@@ -132,36 +124,39 @@ export class UpstreamSession {
     try {
       const pipelining = client.extensions.has('PIPELINING');
       const bytes = dataBytes(raw);
-      const commands = [`MAIL FROM:<${envelope.from}>${this.mailParameters(envelope, raw, bytes.length)}`, ...envelope.to.map((to) => `RCPT TO:<${to}>`)];
+      const commands = [
+        { stage: 'mail' as const, line: `MAIL FROM:<${envelope.from}>${this.mailParameters(envelope, raw, bytes.length)}` },
+        ...envelope.to.map((to) => ({ stage: 'rcpt' as const, line: `RCPT TO:<${to}>` })),
+      ];
       const pending = pipelining ? client.pipeline(commands) : await this.oneByOne(commands);
       // A connection that breaks meanwhile does not wait for the gate (a rate token, say).
       const open = await Promise.race([dataGate.catch(() => false), client.closed.then(() => false)]);
       // Pipelined, DATA reaches the server before it has answered MAIL FROM: its reply follows theirs.
-      let data = open && pipelining ? client.command('DATA') : undefined;
+      let data = open && pipelining ? client.command('data', 'DATA') : undefined;
       const [mail, ...rcpts] = await Promise.all(pending);
       if (!positive(mail!)) {
         await this.endTransaction(data);
-        return { kind: 'failed', error: smtpError('Mail command failed', 'EENVELOPE', mail, 'MAIL FROM'), dataSent, reusable: !client.broken };
+        return { kind: 'failed', error: UpstreamError.refused('mail', mail!), dataSent, reusable: !client.broken };
       }
       const refused: RecipientRefusal[] = [];
       const accepted: string[] = [];
       envelope.to.forEach((recipient, i) => {
         const reply = rcpts[i]!;
         if (positive(reply)) accepted.push(recipient);
-        else refused.push({ recipient, error: Object.assign(smtpError('Recipient command failed', 'EENVELOPE', reply, 'RCPT TO'), { recipient }) });
+        else refused.push({ recipient, error: UpstreamError.refused('rcpt', reply) });
       });
       if (accepted.length === 0 || !open) {
         await this.endTransaction(data);
         return accepted.length === 0 ? { kind: 'recipients-refused', refused, reusable: !client.broken } : { kind: 'held-back', reusable: !client.broken };
       }
-      data ??= client.command('DATA');
+      data ??= client.command('data', 'DATA');
       const go = await data;
       if (go.code !== 354) {
         this.reset();
-        return { kind: 'failed', error: smtpError('Data command failed', 'EMESSAGE', go, 'DATA'), dataSent, reusable: !client.broken };
+        return { kind: 'failed', error: UpstreamError.refused('data', go), dataSent, reusable: !client.broken };
       }
       if (!(await bodyGate.catch(() => false))) {
-        const error = smtpError('the session closes before this message', 'EABORTED');
+        const error = UpstreamError.fault('data', 'aborted', 'the session closes before this message');
         client.destroy(error);
         return { kind: 'failed', error, dataSent, reusable: false };
       }
@@ -169,18 +164,19 @@ export class UpstreamSession {
       // Without PIPELINING the next MAIL FROM waits for this reply (RFC 5321 4.3.2; Exim enforces it).
       if (pipelining) wireDone();
       const reply = await final;
-      if (!positive(reply)) return { kind: 'failed', error: smtpError('Message failed', 'EMESSAGE', reply, 'DATA'), dataSent, reusable: !client.broken };
+      if (!positive(reply)) return { kind: 'failed', error: UpstreamError.refused('data', reply), dataSent, reusable: !client.broken };
       return { kind: 'accepted', response: reply.text, accepted, refused };
     } catch (error) {
-      return { kind: 'failed', error: error as SmtpError, dataSent, reusable: false };
+      // Replies that never came fail with the stage of their command; anything else is a broken connection.
+      return { kind: 'failed', error: UpstreamError.from(error, dataSent ? 'data' : 'mail', 'connection'), dataSent, reusable: false };
     }
   }
 
   /** Without pipelining: each command waits for the previous reply; nothing after a refused MAIL FROM. */
-  private async oneByOne(commands: string[]): Promise<Array<Promise<Reply>>> {
+  private async oneByOne(commands: Array<{ stage: 'mail' | 'rcpt'; line: string }>): Promise<Array<Promise<Reply>>> {
     const replies: Reply[] = [];
-    for (const command of commands) {
-      replies.push(await this.client.command(command));
+    for (const { stage, line } of commands) {
+      replies.push(await this.client.command(stage, line));
       if (!positive(replies[0]!)) break;
     }
     return replies.map((reply) => Promise.resolve(reply));
@@ -192,7 +188,7 @@ export class UpstreamSession {
    */
   private async endTransaction(data: Promise<Reply> | undefined): Promise<void> {
     if (data && (await data).code === 354) {
-      this.client.destroy(smtpError('DATA accepted without a recipient', 'EPROTOCOL'));
+      this.client.destroy(this.client.fault('protocol', 'DATA accepted without a recipient'));
       return;
     }
     this.reset();
@@ -214,8 +210,8 @@ export class UpstreamSession {
    * next message, whose commands were already on the wire.
    */
   private reset(): void {
-    this.client.command('RSET').then(
-      (reply) => positive(reply) || this.client.destroy(smtpError(`RSET refused: ${reply.text}`, 'EPROTOCOL')),
+    this.client.command('rset', 'RSET').then(
+      (reply) => positive(reply) || this.client.destroy(this.client.fault('protocol', `RSET refused: ${reply.text}`)),
       () => undefined,
     );
   }

@@ -1,16 +1,20 @@
 import { open, rename } from 'node:fs/promises';
 import { SpoolCorruptError } from '../errors.js';
+import type { Disposition } from '../sender/reply-classifier.js';
 
 /** Where a message is in its life; each state is a directory, moves are renames. */
 export type SpoolState = 'queued' | 'sending' | 'deferred' | 'dead';
 export const SPOOL_STATES: readonly SpoolState[] = ['queued', 'sending', 'deferred', 'dead'];
+
+/** How an attempt ended: the reply classification, or `recipient` for refusals of some recipients at RCPT TO. */
+export type AttemptKind = Disposition | 'recipient';
 
 /** What happened on one delivery attempt, with the upstream's full reply text. */
 export interface Attempt {
   /** ISO time of the attempt (local clock; for people, not for arithmetic across machines). */
   at: string;
   /** Outcome class from the reply classification table. */
-  kind: string;
+  kind: AttemptKind;
   /** SMTP reply code, when there was a reply. */
   code?: number;
   /** Full reply text, or the connection error's message. */

@@ -12,7 +12,7 @@ const open: Spool[] = [];
 const newDir = () => mkdtempSync(join(tmpdir(), 'agent-spool-'));
 const files = (dir: string, state: string) => readdirSync(join(dir, state)).sort();
 const raw = (n: number) => Buffer.from(`Message-ID: <m${n}@test>\r\nSubject: ${n}\r\n\r\nbody ${n}\r\n`);
-const attempt = (code: number, response: string): Attempt => ({ at: new Date().toISOString(), kind: 'test', code, response });
+const attempt = (code: number, response: string): Attempt => ({ at: new Date().toISOString(), kind: 'temporary', code, response });
 
 async function openSpool(dir: string): Promise<Spool> {
   const { spool } = await Spool.open(dir);

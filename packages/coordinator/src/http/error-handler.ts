@@ -1,9 +1,9 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { SlotsError } from '@smtp-slots/core';
+import { SlotsError, type ErrorCode } from '@smtp-slots/core';
 
-/** `SlotsError.code` → HTTP status. Anything unknown is a 500. */
-const STATUS_BY_CODE: Record<string, number> = {
+/** `SlotsError.code` → HTTP status; every code is listed (the compiler checks), the ones no route expects are a 500. */
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,
   INVALID_ARGUMENT: 400,
   LIMIT_EXCEEDED: 400,
@@ -13,11 +13,26 @@ const STATUS_BY_CODE: Record<string, number> = {
   MAILBOX_NOT_FOUND: 404,
   LEASE_NOT_FOUND: 404,
   REDIS_UNAVAILABLE: 503,
+  ACQUIRE_TIMEOUT: 500,
+  ACQUIRE_ABORTED: 500,
+  MAILBOX_PAUSED: 500,
+  LEASE_LOST: 500,
+  WAITER_GONE: 500,
+  SCRIPT_STATUS: 500,
+  CONFIG_INVALID: 500,
+  SPOOL_LOCKED: 500,
+  SPOOL_CORRUPT: 500,
+  SPOOL_NOT_FOUND: 500,
+  AGENT_STOPPED: 500,
+  INVALID_MESSAGE: 500,
+  TOKEN_REQUEST_FAILED: 500,
+  UPSTREAM_FAILED: 500,
+  INTERNAL: 500,
 };
 
 /** Body of every error response. */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: ErrorCode; message: string };
 }
 
 /**
@@ -41,7 +56,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 function toResponse(error: unknown): { status: number; body: ErrorBody } {
   if (error instanceof SlotsError) {
-    const status = STATUS_BY_CODE[error.code] ?? 500;
+    const status = STATUS_BY_CODE[error.code];
     const message = status >= 500 && status !== 503 ? 'internal error' : error.message;
     return { status, body: { error: { code: error.code, message } } };
   }

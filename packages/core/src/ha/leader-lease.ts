@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError } from '../errors.js';
-import type { RedisLike } from '../types.js';
 import { Redlock, type Lock } from './redlock.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface LeaderLeaseOptions {
   /**
    * Where the lock lives: the one Redis the service uses (standalone, Sentinel or Cluster), or
    * several independent masters (a redlock majority).
    */
-  redis: RedisLike | RedisLike[];
+  redis: RedisClient | RedisClient[];
   /** Names the duty, e.g. `housekeeping`; the lock key is `ss:leader:{<name>}`. */
   name: string;
   /** Lock lifetime in Redis. Default 10 000. */

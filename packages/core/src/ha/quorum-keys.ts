@@ -1,4 +1,4 @@
-import { mailboxKeys } from '../keys.js';
+import { mailboxKeys } from '../redis/keys.js';
 
 /**
  * Keys of the quorum backend on each independent master. They share the mailbox hash tag and

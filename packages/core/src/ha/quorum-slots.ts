@@ -4,13 +4,13 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { Redlock } from './redlock.js';
 import { AcquireAbortedError, AcquireTimeoutError, InvalidArgumentError, MailboxPausedError, RedisUnavailableError } from '../errors.js';
-import type { AcquireOptions, Lease, SlotClientEvents } from '../slot-client.js';
+import type { AcquireOptions, Lease, SlotClientEvents } from '../slots/slot-client.js';
 import type { HolderInfo, LeaseLostReason, MailboxConfig } from '../types.js';
 import { createQuorumClients, waitForMajority } from './quorum-clients.js';
 import { QuorumLease, type QuorumLeaseContext } from './quorum-lease.js';
 import { quorumKeys } from './quorum-keys.js';
 import { firstMajority, quorumSize } from './majority.js';
-import type { SlotBackend } from './slot-backend.js';
+import type { SlotBackend } from '../slots/slot-backend.js';
 
 export interface QuorumSlotsOptions {
   /** Independent Redis masters (no replication between them): 3 or 5. */

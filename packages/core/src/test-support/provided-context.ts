@@ -1,4 +1,4 @@
-import type { RedisNodeAddress } from '../ha/connect.js';
+import type { RedisNodeAddress } from '../redis/connect.js';
 
 // Types what core's cluster globalSetup shares with tests through vitest's provide/inject.
 declare module 'vitest' {

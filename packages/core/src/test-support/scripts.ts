@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
-import type { RedisClient } from '../ha/connect.js';
-import { stateKeys } from '../keys.js';
-import { loadLuaScripts } from '../lua-loader.js';
+import type { RedisClient } from '../redis/connect.js';
+import { stateKeys } from '../redis/keys.js';
+import { loadLuaScripts } from '../redis/lua-loader.js';
 
 type Arg = string | number;
 const scripts = new Map(loadLuaScripts().map((s) => [s.name, s]));

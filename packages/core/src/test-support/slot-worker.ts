@@ -8,8 +8,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { LeaseLostError } from '../errors.js';
-import { createRedisClient, type RedisConnectionConfig } from '../ha/connect.js';
-import { SlotClient, type Lease } from '../slot-client.js';
+import { createRedisClient, type RedisConnectionConfig } from '../redis/connect.js';
+import { SlotClient, type Lease } from '../slots/slot-client.js';
 
 export interface SlotWorkerConfig {
   name: string;

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import type { RedisOptions } from 'ioredis';
-import { createRedisClient, type RedisClient, type RedisConnectionConfig } from '../ha/connect.js';
+import { createRedisClient, type RedisClient, type RedisConnectionConfig } from '../redis/connect.js';
 import './provided-context.js';
 
 /** Whether this test run talks to a Redis Cluster (`core-cluster`) rather than one redis-server. */

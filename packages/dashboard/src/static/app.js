@@ -17,6 +17,8 @@ const view = {
   complete: true,
   timers: new Map(),
   fullRefresh: null,
+  /** False until the first list answer: before it, an empty list means "not known yet". */
+  loaded: false,
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -113,11 +115,17 @@ function drawSummary() {
     paused += data.paused ? 1 : 0;
   }
   const shown = view.entries.size;
+  $('#loading').hidden = view.loaded;
+  $('#empty').hidden = !view.loaded || shown > 0;
+  $('#empty').textContent = view.q || view.state ? 'No mailbox matches.' : 'No mailbox is configured yet.';
+  if (!view.loaded) {
+    $('#summary-mailboxes').textContent = 'loading mailboxes…';
+    return;
+  }
   $('#summary-mailboxes').textContent = view.complete ? `${shown} of ${view.total} mailboxes` : `${shown} of ${view.total} mailboxes (narrow the search to see the rest)`;
   $('#summary-in-use').textContent = `${inUse} slots in use`;
   $('#summary-waiting').textContent = `${waiting} waiting`;
   $('#summary-paused').textContent = `${paused} paused`;
-  $('#empty').hidden = shown > 0;
 }
 
 async function refreshAll() {
@@ -128,6 +136,7 @@ async function refreshAll() {
     for (const item of items) remember(item);
     view.total = total;
     view.complete = complete;
+    view.loaded = true;
     drawAll();
   } catch (error) {
     notice(`could not load mailboxes: ${error.message}`, true);

@@ -1,19 +1,5 @@
+import { dataTable, el } from './dom.js';
 import { formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './format.js';
-
-/** Builds an element; children are nodes or strings (always inserted as text, never as HTML). */
-export function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'class') node.className = value;
-    // Through the CSSOM: the coordinator's Content-Security-Policy forbids inline style attributes.
-    else if (name === 'style') Object.assign(node.style, value);
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) node.append(child);
-  return node;
-}
 
 const FREE_TILE_TEXT = {
   free: ['free', 'free'],
@@ -36,10 +22,10 @@ export function renderTiles(entry, now, admin, actions) {
     }
     const h = tile.holder;
     return el('li', {
-      class: `slot ${tile.state}`, 'data-slot': tile.slot, 'data-state': tile.state, 'data-holder': tile.label, 'data-token': h.token,
-      title: `agent ${h.agent} · pid ${h.pid} · fencing token ${h.token} · expires in ${formatDuration(tile.expiresInMs)}`,
+      class: `slot ${tile.state}`, 'data-slot': tile.slot, 'data-state': tile.state, 'data-holder': tile.label, 'data-agent': h.agent, 'data-token': h.token,
+      title: `agent ${h.agent} on ${h.host} · worker ${h.worker} · pid ${h.pid} · fencing token ${h.token} · expires in ${formatDuration(tile.expiresInMs)}`,
     },
-    el('span', { class: 'slot-no' }, `#${tile.slot}`),
+    el('span', { class: 'slot-head' }, el('span', { class: 'slot-no' }, `#${tile.slot}`), el('span', { class: 'agent', 'data-field': 'agent' }, h.agent)),
     el('span', { class: 'who' }, tile.label),
     el('span', { class: 'for' }, tile.state === 'expiring' ? `expiring ${formatDuration(tile.expiresInMs)}` : `for ${formatDuration(tile.heldForMs)}`),
     admin ? el('button', { class: 'release', title: `force-release slot ${tile.slot}`, 'aria-label': `release slot ${tile.slot}`, onclick: () => actions.release(tile.slot) }, '×') : null);
@@ -97,10 +83,14 @@ function renderAdminActions(m, actions) {
 /** The agents table. */
 export function renderAgents(agents) {
   if (agents.length === 0) return el('p', { class: 'empty' }, 'No agent has sent a heartbeat yet.');
-  return el('table', { class: 'agents' },
-    el('thead', {}, el('tr', {}, ['agent', 'host', 'pid', 'version', 'spool', 'mailboxes', 'last seen', 'state'].map((h) => el('th', {}, h)))),
-    el('tbody', {}, agents.map((a) => el('tr', { 'data-agent': a.agentId, class: a.alive ? '' : 'stale' },
-      el('td', {}, a.agentId), el('td', {}, a.host), el('td', {}, String(a.pid)), el('td', {}, a.version),
-      el('td', { class: a.spoolDepth > 0 ? 'warn' : '' }, formatCount(a.spoolDepth)), el('td', { title: a.mailboxes.join(', ') }, String(a.mailboxes.length)),
-      el('td', {}, `${formatDuration(a.lastSeenMs)} ago`), el('td', {}, a.alive ? 'alive' : 'stale')))));
+  return dataTable('agents', [
+    { label: 'agent', cell: (a) => a.agentId },
+    { label: 'host', cell: (a) => a.host },
+    { label: 'pid', cell: (a) => String(a.pid) },
+    { label: 'version', cell: (a) => a.version },
+    { label: 'spool', cell: (a) => formatCount(a.spoolDepth), class: (a) => (a.spoolDepth > 0 ? 'warn' : '') },
+    { label: 'mailboxes', cell: (a) => String(a.mailboxes.length), title: (a) => a.mailboxes.join(', ') },
+    { label: 'last seen', cell: (a) => `${formatDuration(a.lastSeenMs)} ago` },
+    { label: 'state', cell: (a) => (a.alive ? 'alive' : 'stale') },
+  ], agents, (a) => ({ 'data-agent': a.agentId, class: a.alive ? '' : 'stale' }));
 }

@@ -1,0 +1,25 @@
+import { InvalidArgumentError } from '../errors.js';
+import { takeRateToken } from '../redis/scripts.js';
+import type { RedisClient } from '../redis/connect.js';
+
+export interface RateDecision {
+  allowed: boolean;
+  /** 0 when allowed; otherwise when the next token is due. */
+  retryAfterMs: number;
+}
+
+/**
+ * GCRA message-rate limit per mailbox, shared by all holders, using Redis TIME. With the
+ * default burst of 1, tokens are spaced 60 000 / perMinute ms apart: no rolling minute ever
+ * holds more than perMinute messages (no 2x bursts at window edges).
+ */
+export class RateLimiter {
+  constructor(readonly redis: RedisClient, readonly options: { burst?: number } = {}) {}
+
+  async take(mailbox: string, perMinute: number): Promise<RateDecision> {
+    const burst = this.options.burst ?? 1;
+    if (!(perMinute > 0)) throw new InvalidArgumentError(`perMinute must be > 0 (got ${perMinute})`);
+    if (!(Number.isInteger(burst) && burst >= 1)) throw new InvalidArgumentError(`burst must be an integer >= 1 (got ${burst})`);
+    return takeRateToken(this.redis, mailbox, perMinute, burst);
+  }
+}

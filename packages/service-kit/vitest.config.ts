@@ -1,0 +1,3 @@
+import { workspaceProject } from '../../vitest.project.js';
+
+export default workspaceProject('service-kit');
