@@ -5,7 +5,7 @@ import {
   pingWithin, RateLimiter, RecipientLedger, settlesWithin, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
+import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
 import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
@@ -115,11 +115,12 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     const sender = new MailboxSender(services, {
       settings,
       workers: settings.workers ?? config.sender.workers,
-      maxMessagesPerConnection: settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
+      // Graph: one request per lease, so a slot is held only while a request is in flight.
+      maxMessagesPerConnection: settings.upstream.type === 'graph' ? 1 : settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
       maxRateWaitMs: config.sender.maxRateWaitMs,
       rateSafetyFraction: config.sender.rateSafetyFraction,
       retry: config.sender.retry,
-      ehloName: settings.upstream.name ?? host,
+      ehloName: (settings.upstream.type === 'smtp' ? settings.upstream.name : undefined) ?? host,
       ...tokenProviderFor(settings, options.tokenProviders),
     });
     senders.set(mailbox, sender);
@@ -265,6 +266,11 @@ function socketDeadlineMs(shutdownTimeoutMs: number): number {
   return shutdownTimeoutMs - Math.min(2_000, shutdownTimeoutMs / 4);
 }
 
+/** `https://graph.microsoft.com/.default` for the Graph host a mailbox sends through. */
+function graphScope(upstream: MailboxUpstream): string {
+  return `${new URL(upstream.type === 'graph' ? upstream.graphUrl : 'https://graph.microsoft.com').origin}/.default`;
+}
+
 function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: Record<string, AccessTokenProvider>): { tokenProvider?: AccessTokenProvider } {
   const auth = settings.upstream.auth;
   if (auth?.type !== 'oauth2') return {};
@@ -274,7 +280,7 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
     tokenProvider: new ClientCredentialsTokenProvider({
       tenantId: auth.tenantId, authorityHost: auth.authorityHost, tokenUrl: auth.tokenUrl,
       clientId: auth.clientId, clientSecret: auth.clientSecret, certificate: auth.certificate,
-      scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
+      scope: auth.scope ?? graphScope(settings.upstream), refreshAheadMs: auth.refreshAheadMs,
     }),
   };
 }

@@ -15,7 +15,7 @@ export interface MetricsSources {
 }
 
 const SPOOL_STATES = ['queued', 'sending', 'deferred', 'dead'] as const;
-const HOLD_REASONS: HoldReason[] = ['rate', 'recipients', 'connect'];
+const HOLD_REASONS: HoldReason[] = ['rate', 'recipients', 'connect', 'throttled'];
 
 /**
  * The agent's Prometheus metrics (prefix `smtp_slots_`, default label `agent`). Labels are

@@ -3,7 +3,7 @@ import type { UserStats } from '@smtp-slots/exchange-sim';
 import { startExchangeSim, type ExchangeSim, type ExchangeSimOptions } from '@smtp-slots/exchange-sim';
 import { waitFor } from '@smtp-slots/testkit';
 import { afterEach } from 'vitest';
-import { AgentFleet, type FleetConfigOptions, type MailboxUnderTest, type UpstreamAuthInput } from './agent-fleet.js';
+import { AgentFleet, type FleetConfigOptions, type MailboxUnderTest, type UpstreamAuthInput, type UpstreamInput } from './agent-fleet.js';
 import { fetchUserStats, missingIds } from './sim-stats.js';
 import { submitMessages, type SubmitOptions, type SubmitResult } from './smtp-submitter.js';
 
@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   extra?: FleetConfigOptions['extra'];
   /** The agents' upstream auth for the run's mailbox address (default: its password). */
   auth?: (address: string, sim: ExchangeSim) => UpstreamAuthInput;
+  /** Replaces the agents' whole upstream for the run's mailbox (e.g. Graph at the simulator). */
+  upstream?: (address: string, sim: ExchangeSim) => UpstreamInput;
 }
 
 /** One e2e run: a random mailbox, the Exchange simulator knowing it, agents sending for it. */
@@ -59,6 +61,7 @@ export function useAgentScenarios(): { start(options: ScenarioOptions): Promise<
       const fleet = await AgentFleet.start(options.agents, `fe-${run}`, {
         redisUrl: options.redisUrl, upstreamPort: sim.smtpPort, mailbox, workers: options.workers, leaseTtlMs: options.leaseTtlMs, extra: options.extra,
         ...(options.auth ? { auth: options.auth(mailbox.address, sim) } : {}),
+        ...(options.upstream ? { upstream: options.upstream(mailbox.address, sim) } : {}),
       });
       cleanups.push(() => fleet.stop());
       const httpUrl = sim.httpUrl!;
