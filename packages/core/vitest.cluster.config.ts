@@ -5,6 +5,6 @@ const clusterSetup = fileURLToPath(new URL('./src/test-support/cluster-global-se
 
 // Core's integration tests once more, on a real 3-master Redis Cluster instead of one redis-server.
 export default workspaceProject('core-cluster', {
-  include: ['src/{slots,limits,admin}/*.integration.test.ts'],
+  include: ['src/{slots,limits,admin,trail}/*.integration.test.ts'],
   globalSetup: [clusterSetup],
 });

@@ -197,6 +197,14 @@ export const agentConfigSchema = z
         maxRecipients: int(1, 100_000).default(500),
         /** Connections past this many are answered `421` and closed (bounds sockets and memory). */
         maxConnections: int(1, 100_000).default(500),
+        /** A client that owes input (a command, DATA bytes) and sends nothing this long is answered `421` and closed. */
+        socketTimeoutMs: int(1_000, 3_600_000).default(60_000),
+        /**
+         * A connection lives at most this long, then gets `421 4.4.2` and is closed: a client
+         * trickling one byte at a time cannot hold a connection forever. A message being stored
+         * finishes first. Clients reconnect for more mail.
+         */
+        sessionTimeoutMs: int(1_000, 86_400_000).default(600_000),
         /** Optional STARTTLS for the relay: PEM file paths (or `file:` references). */
         tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
       })
@@ -256,6 +264,22 @@ export const agentConfigSchema = z
          */
         rateSafetyFraction: z.coerce.number().min(0).max(0.5).default(0.02),
         retry: retrySchema,
+      })
+      .strict()
+      .prefault({}),
+    /** The fleet-wide message trail in Redis (envelope data only; see the agent README). */
+    trail: z
+      .object({
+        /** Record each message's life (accepted, attempts with replies, sent, dead, retried, purged). */
+        enabled: bool().default(true),
+        /** Entries not updated for this long are dropped (default 7 days). */
+        maxAgeHours: int(1, 90 * 24).default(168),
+        /** At most this many entries per mailbox; the oldest go first. */
+        maxPerMailbox: int(100, 1_000_000).default(10_000),
+        /** `plain`, `hashed` (SHA-256 of the lower-cased address; searches still work) or `off`. */
+        recipients: z.enum(['plain', 'hashed', 'off']).default('plain'),
+        /** Same choices for the Subject header. */
+        subject: z.enum(['plain', 'hashed', 'off']).default('plain'),
       })
       .strict()
       .prefault({}),

@@ -1,10 +1,11 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { AgentRegistry, MailboxAdmin, type RedisClient } from '@smtp-slots/core';
-import { dashboardDir } from '@smtp-slots/dashboard';
+import { AgentCommands, AgentRegistry, DeadLetterIndex, MailboxAdmin, MessageTrail, type RedisClient } from '@smtp-slots/core';
+import { dashboardDir, vendorDir } from '@smtp-slots/dashboard';
 import type { CoordinatorConfig } from './config.js';
 import { RouteNotFoundError } from './errors.js';
+import { fleetHandlers } from './handlers/fleet.js';
 import { healthHandlers } from './handlers/health.js';
 import { mailboxHandlers } from './handlers/mailboxes.js';
 import { agentsHandler, eventsHandler, metricsHandler } from './handlers/misc.js';
@@ -15,8 +16,10 @@ import { registerClusterMetrics } from './metrics/cluster-metrics.js';
 import { CoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { routeTable } from './routes.js';
 import { AgentService } from './services/agent-service.js';
+import { DeadLetterService } from './services/dead-letter-service.js';
 import { EventHub } from './services/event-hub.js';
 import { MailboxService } from './services/mailbox-service.js';
+import { MessageService } from './services/message-service.js';
 import { SseStreams } from './services/sse-streams.js';
 
 export interface CreateAppOptions {
@@ -42,6 +45,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
   const logger = options.logger ?? pino({ level: 'silent' });
   const admin = new MailboxAdmin(redis);
   const agentRegistry = new AgentRegistry(redis);
+  const deadLetterIndex = new DeadLetterIndex(redis);
 
   const registry = new Registry();
   const hub = new EventHub(subscriber, logger);
@@ -51,7 +55,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
   watchConnection(subscriber, 'events', logger, () => metrics.error('redis_connection'));
   hub.on('event', (event) => metrics.eventReceived(event.type));
   hub.on('malformed', () => metrics.error('event_malformed'));
-  registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry), {
+  registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry, deadLetterIndex), {
     maxMailboxes: config.metrics.maxMailboxes,
     onReadError: (error) => {
       metrics.error('redis_read');
@@ -59,6 +63,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     },
   });
 
+  const deadLetters = new DeadLetterService(deadLetterIndex, new AgentCommands(redis), agentRegistry);
   const mailboxes = mailboxHandlers(new MailboxService(admin), config.api);
   const health = healthHandlers(redis);
   const routes = routeTable({
@@ -68,6 +73,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     events: eventsHandler(streams),
     agents: agentsHandler(new AgentService(agentRegistry)),
     mailboxes,
+    fleet: fleetHandlers(new MessageService(new MessageTrail(redis)), deadLetters, redis),
   });
 
   const app = express();
@@ -82,6 +88,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     else app[route.method](route.path, route.handler);
   }
   app.use(express.static(dashboardDir, { index: 'index.html', maxAge: 0 }));
+  app.use('/vendor', express.static(vendorDir, { index: false, maxAge: 0 }));
   app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));
   app.use(errorHandler(logger));
 

@@ -35,6 +35,13 @@ export class LeaseNotFoundError extends SlotsError {
   }
 }
 
+/** None of the requested dead letters is in the fleet-wide index (HTTP 404). */
+export class DeadLetterNotFoundError extends SlotsError {
+  constructor(message: string) {
+    super('DEAD_LETTER_NOT_FOUND', message);
+  }
+}
+
 /** No route for the path (HTTP 404). */
 export class RouteNotFoundError extends SlotsError {
   constructor(method: string, path: string) {

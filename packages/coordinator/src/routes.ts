@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { FleetHandlers } from './handlers/fleet.js';
 
 /** One row of the route table. `admin` routes need the Bearer token. */
 export interface Route {
@@ -22,6 +23,7 @@ export interface RouteHandlers {
     resume: RequestHandler;
     forceRelease: RequestHandler;
   };
+  fleet: FleetHandlers;
 }
 
 /** Every endpoint of the coordinator. */
@@ -38,5 +40,11 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'post', path: '/api/mailboxes/:address/pause', admin: true, handler: h.mailboxes.pause },
     { method: 'post', path: '/api/mailboxes/:address/resume', admin: true, handler: h.mailboxes.resume },
     { method: 'delete', path: '/api/mailboxes/:address/leases/:slot', admin: true, handler: h.mailboxes.forceRelease },
+    { method: 'get', path: '/api/mailboxes/:address/history', handler: h.fleet.history },
+    { method: 'get', path: '/api/messages', handler: h.fleet.messages },
+    { method: 'get', path: '/api/dead-letters', handler: h.fleet.deadLetters.list },
+    { method: 'get', path: '/api/dead-letters/commands', handler: h.fleet.deadLetters.commands },
+    { method: 'post', path: '/api/dead-letters/retry', admin: true, handler: h.fleet.deadLetters.retry },
+    { method: 'post', path: '/api/dead-letters/purge', admin: true, handler: h.fleet.deadLetters.purge },
   ];
 }

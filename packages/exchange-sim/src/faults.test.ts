@@ -127,3 +127,30 @@ describe('fault validation', () => {
     expect(fixture.sim.setFaults({ latencyMs: null }, USER).latencyMs).toBe(5);
   });
 });
+
+describe('permanent refusals', () => {
+  it('contentRejected answers 554 5.6.0 at the end of DATA for that user until cleared', async () => {
+    await start();
+    fixture.sim.setFaults({ contentRejected: true }, USER);
+    const c = await session();
+    const reply = await send(c);
+    expect(reply.code).toBe(554);
+    expect(reply.lines[0]).toMatch(/^554 5\.6\.0 Corrupt message content/);
+    expect((await send(await session(OTHER), testMessage(OTHER, 'r@fabrikam.test'), OTHER)).code).toBe(250);
+    fixture.sim.setFaults({ contentRejected: null }, USER);
+    expect((await send(c)).code).toBe(250);
+    expect(fixture.sim.userStats(USER)).toMatchObject({ rejectedContent: 1, accepted: 1 });
+  });
+
+  it('unknownRecipients refuses those addresses at RCPT TO with 550 5.1.1 and takes the others', async () => {
+    await start();
+    fixture.sim.setFaults({ unknownRecipients: ['Gone@Fabrikam.test'] }, USER);
+    const c = await session();
+    expect((await c.command(`MAIL FROM:<${USER}>`)).code).toBe(250);
+    const refused = await c.command('RCPT TO:<gone@fabrikam.test>');
+    expect(refused.lines).toEqual(['550 5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup']);
+    expect((await c.command('RCPT TO:<r@fabrikam.test>')).code).toBe(250);
+    expect(fixture.sim.userStats(USER)).toMatchObject({ rejectedRecipients: 1 });
+    expect(() => fixture.sim.setFaults({ unknownRecipients: 'gone@fabrikam.test' } as never)).toThrow(/unknownRecipients must be an array/);
+  });
+});

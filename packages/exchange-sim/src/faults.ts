@@ -23,6 +23,10 @@ export interface Faults {
   smtpAuthDisabled: boolean;
   /** Graph sendMail requests another client of the same app keeps in flight for the mailbox (they count toward MailboxConcurrency). */
   graphOutsideInFlight: number;
+  /** Every message is refused at the end of DATA with `554 5.6.0` (content Exchange cannot convert). */
+  contentRejected: boolean;
+  /** These recipient addresses (case-insensitive) are refused at RCPT TO with `550 5.1.1`. */
+  unknownRecipients: readonly string[];
 }
 
 /** A change to the faults; `null` removes a user's override (or restores the global default). */
@@ -38,6 +42,8 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   basicAuthDisabled: false,
   smtpAuthDisabled: false,
   graphOutsideInFlight: 0,
+  contentRejected: false,
+  unknownRecipients: [],
 });
 
 const FAULT_KEYS = Object.keys(NO_FAULTS) as (keyof Faults)[];
@@ -60,11 +66,17 @@ export function parseFaultPatch(input: unknown, code: 'INVALID_OPTION' | 'INVALI
 
 function checkFault(key: keyof Faults, value: unknown, code: 'INVALID_OPTION' | 'INVALID_REQUEST'): unknown {
   switch (key) {
+    case 'contentRejected':
     case 'mailboxFull':
     case 'basicAuthDisabled':
     case 'smtpAuthDisabled':
       if (typeof value !== 'boolean') throw new ExchangeSimError(code, `${key} must be a boolean, got ${JSON.stringify(value)}`);
       return value;
+    case 'unknownRecipients':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
+        throw new ExchangeSimError(code, `unknownRecipients must be an array of addresses, got ${JSON.stringify(value)}`);
+      }
+      return value.map((v: string) => v.toLowerCase());
     case 'transientRate':
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
         throw new ExchangeSimError(code, `transientRate must be a number from 0 to 1, got ${JSON.stringify(value)}`);
@@ -143,6 +155,11 @@ export class FaultState {
   rollTransient(user: string): boolean {
     const rate = this.get(user).transientRate;
     return rate > 0 && this.#random() < rate;
+  }
+
+  /** Whether `recipient` is refused at RCPT TO for sessions of `user`. */
+  isUnknownRecipient(user: string, recipient: string): boolean {
+    return this.get(user).unknownRecipients.includes(recipient.toLowerCase());
   }
 
   takeDisconnect(user: string): boolean {

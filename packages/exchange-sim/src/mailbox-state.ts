@@ -44,6 +44,8 @@ export interface UserStats {
   rejected432: number;
   rejectedQuota: number;
   rejectedMailboxFull: number;
+  rejectedContent: number;
+  rejectedRecipients: number;
   transient451: number;
   disconnected421: number;
   droppedAfterAccept: number;
@@ -58,6 +60,8 @@ export type CounterName =
   | 'rejected432'
   | 'rejectedQuota'
   | 'rejectedMailboxFull'
+  | 'rejectedContent'
+  | 'rejectedRecipients'
   | 'transient451'
   | 'disconnected421'
   | 'droppedAfterAccept'
@@ -69,6 +73,8 @@ const zeroCounters = (): Record<CounterName, number> => ({
   rejected432: 0,
   rejectedQuota: 0,
   rejectedMailboxFull: 0,
+  rejectedContent: 0,
+  rejectedRecipients: 0,
   transient451: 0,
   disconnected421: 0,
   droppedAfterAccept: 0,
@@ -127,6 +133,8 @@ export class MailboxState {
       rejected432: this.counters.rejected432,
       rejectedQuota: this.counters.rejectedQuota,
       rejectedMailboxFull: this.counters.rejectedMailboxFull,
+      rejectedContent: this.counters.rejectedContent,
+      rejectedRecipients: this.counters.rejectedRecipients,
       transient451: this.counters.transient451,
       disconnected421: this.counters.disconnected421,
       droppedAfterAccept: this.counters.droppedAfterAccept,

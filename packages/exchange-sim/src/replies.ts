@@ -15,6 +15,8 @@ export const Reply = {
     '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
   notAuthenticated: '5.7.57 Client not authenticated to send mail',
   sendAsDenied: '5.7.60 SMTP; Client does not have permissions to send as this sender',
+  corruptContent: '5.6.0 Corrupt message content; STOREDRV.Submission.Exception:ConversionFailedException; Failed to process message due to a permanent exception',
+  recipientNotFound: '5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
   transient: '4.3.111 Temporary server error. Please try again later',
   serviceUnavailable: (hostname: string) =>
     `4.3.2 Service not available, closing transmission channel [Hostname=${hostname}]`,
@@ -31,6 +33,8 @@ export const ReplyCode = {
   basicAuthDisabled: 550,
   smtpAuthDisabled: 535,
   sendAsDenied: 550,
+  corruptContent: 554,
+  recipientNotFound: 550,
   transient: 451,
   serviceUnavailable: 421,
 } as const;

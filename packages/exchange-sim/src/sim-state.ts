@@ -23,6 +23,8 @@ const SUMMED = [
   'rejected432',
   'rejectedQuota',
   'rejectedMailboxFull',
+  'rejectedContent',
+  'rejectedRecipients',
   'transient451',
   'disconnected421',
   'droppedAfterAccept',

@@ -106,6 +106,15 @@ export function createSmtpFront(sim: SimState, tls: TlsMaterial | undefined): SM
       callback();
     },
 
+    onRcptTo(address, session, callback) {
+      const user = userOf(session);
+      if (sim.faults.isUnknownRecipient(user, address.address)) {
+        sim.mailbox(user)?.count('rejectedRecipients');
+        return callback(smtpError(ReplyCode.recipientNotFound, Reply.recipientNotFound));
+      }
+      callback();
+    },
+
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));

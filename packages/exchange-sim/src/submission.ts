@@ -44,6 +44,10 @@ export function decideSubmission(sim: SimState, mailbox: MailboxState, submissio
     mailbox.count('rejectedMailboxFull');
     return reject(ReplyCode.mailboxFull, Reply.mailboxFull);
   }
+  if (sim.faults.get(user.address).contentRejected) {
+    mailbox.count('rejectedContent');
+    return reject(ReplyCode.corruptContent, Reply.corruptContent);
+  }
   const at = now();
   if (!mailbox.recipients.allows(submission.to.length, at)) {
     mailbox.count('rejectedQuota');

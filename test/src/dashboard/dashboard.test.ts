@@ -1,15 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentRegistry, MailboxAdmin, SlotClient } from '@smtp-slots/core';
 import { parseConfig, startCoordinator, type MailboxDetail, type RunningCoordinator } from '@smtp-slots/coordinator';
 import { RedisProcess, waitFor } from '@smtp-slots/testkit';
+import { launchChromium, pageErrors as collectPageErrors, saveScreenshot } from './chromium.js';
 import { LoadWorker } from './load-worker.js';
 
 const ADMIN_TOKEN = 'dashboard-admin-token-7f3a9c';
-const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/', import.meta.url));
 const MAILBOX = 'sales@contoso.test';
 const BACKGROUND = 'alerts@contoso.test';
 
@@ -25,10 +23,7 @@ beforeAll(async () => {
   const config = parseConfig({ redis: { url: redisServer.url }, http: { port: 0 }, adminToken: ADMIN_TOKEN, logLevel: 'silent' });
   if (!config.ok || config.help) throw new Error('bad coordinator config');
   coordinator = await startCoordinator(config.config);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -105,13 +100,7 @@ describe('dashboard', () => {
     await waitFor(() => workers.filter((w) => w.current).length === 3, { message: 'three held slots' });
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    // Script errors and Content-Security-Policy violations; refused API calls (the wrong-token
-    // step) are expected and logged by Chromium as failed resources.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-    });
+    const pageErrors = collectPageErrors(page);
     const detailRequests: string[] = [];
     page.on('request', (request) => {
       if (request.url().includes(`/api/mailboxes/${encodeURIComponent(MAILBOX)}`)) detailRequests.push(request.url());
@@ -157,8 +146,7 @@ describe('dashboard', () => {
       expect(await card.locator('li.slot[data-slot="2"]').getAttribute('data-token')).toBe(String(successor.current!.token));
       await fullRefreshes.letGo();
 
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard');
 
       // 3. Admin actions: a wrong token is refused, the right one pauses the mailbox.
       expect(await card.locator('button.pause').count()).toBe(0);
@@ -180,7 +168,7 @@ describe('dashboard', () => {
       }, { message: 'the API to report the mailbox paused' });
       expect(paused.pauseReason).toBe('paused from the dashboard');
       await page.waitForSelector(`article[data-mailbox="${MAILBOX}"] .badge.paused`);
-      await page.screenshot({ path: `${ARTIFACTS}dashboard-paused.png`, fullPage: true });
+      await saveScreenshot(page, 'dashboard-paused');
 
       // The token is never rendered into the page.
       expect(await page.content()).not.toContain(ADMIN_TOKEN);

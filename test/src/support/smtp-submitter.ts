@@ -13,6 +13,8 @@ export interface SubmitOptions {
   runId: string;
   /** Recipients of message n. Default one: `rcpt-n@fabrikam.example`. */
   recipients?: (n: number) => string[];
+  /** Subject of message n. Default `<runId> #<n>`. */
+  subject?: (n: number) => string;
   /** Local relay AUTH, when the relays require it. */
   auth?: { user: string; pass: string };
   /** Attempts per message before it counts as failed (each on the next relay). Default 10. */
@@ -42,6 +44,7 @@ export const messageIdFor = (runId: string, n: number): string => `<${runId}.${n
 export async function submitMessages(options: SubmitOptions): Promise<SubmitResult> {
   const { relays, count, threads, from, runId, attempts = 10, retryDelayMs = 200 } = options;
   const recipients = options.recipients ?? ((n: number) => [`rcpt-${n}@fabrikam.example`]);
+  const subject = options.subject ?? ((n: number) => `${runId} #${n}`);
   const body = 'x'.repeat(Math.max(0, (options.bodyBytes ?? 200) - 40));
   const result: SubmitResult = { accepted: [], failed: [], retries: 0 };
   let next = 0;
@@ -68,7 +71,7 @@ export async function submitMessages(options: SubmitOptions): Promise<SubmitResu
         for (let attempt = 0; attempt < attempts && !done; attempt += 1) {
           const port = relays[relay % relays.length]!;
           try {
-            await transportFor(port).sendMail({ from, to: recipients(n), subject: `${runId} #${n}`, text: `message ${n} ${body}`, messageId });
+            await transportFor(port).sendMail({ from, to: recipients(n), subject: subject(n), text: `message ${n} ${body}`, messageId });
             result.accepted.push(messageId);
             done = true;
           } catch (error) {

@@ -113,6 +113,30 @@ describe('UpstreamSession (real SMTP server)', () => {
     expect(next.kind === 'failed' && next.error.replyCode).toBeUndefined();
   });
 
+  it('every failure is an UpstreamError naming its stage, with the reply\'s codes or the fault', async () => {
+    const refusing = await RawSmtpServer.start({ extensions: [], onLine: (verb) => (verb === 'EHLO' || verb === 'HELO' ? '550 5.7.1 not you' : undefined) });
+    const ehlo = await UpstreamSession.open(settings(refusing.port, null), { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
+    expect(ehlo).toBeInstanceOf(UpstreamError);
+    expect(ehlo).toMatchObject({ stage: 'ehlo', replyCode: 550, enhancedCode: '5.7.1', text: '550 5.7.1 not you', fault: undefined });
+
+    const server = await RawSmtpServer.start({
+      extensions: ['PIPELINING'],
+      onLine: (verb, line, socket) => {
+        if (verb === 'MAIL' && line.includes('denied@')) return '550 5.7.60 not allowed to send as';
+        if (verb === 'MAIL' && line.includes('drop@')) return void socket.destroy(), '';
+        const data = server.log.filter((v) => v === 'DATA').length;
+        if (verb === 'DATA' && data === 1) return '503 5.5.1 no valid sender'; // after the refused MAIL FROM
+        if (verb === 'DATA' && data === 2) return '554 5.2.0 quota exceeded';
+        return undefined;
+      },
+    });
+    const session = await open(server.port, null);
+    const send = (from: string) => session.send({ from, to: ['rcpt@fabrikam.example'] }, message(1));
+    expect(await send('denied@contoso.example')).toMatchObject({ kind: 'failed', error: { stage: 'mail', replyCode: 550, enhancedCode: '5.7.60' } });
+    expect(await send(USER)).toMatchObject({ kind: 'failed', dataSent: false, error: { stage: 'data', replyCode: 554, enhancedCode: '5.2.0' } });
+    expect(await send('drop@contoso.example')).toMatchObject({ kind: 'failed', dataSent: false, reusable: false, error: { stage: 'mail', fault: 'connection', replyCode: undefined } });
+  });
+
   it('a TLS handshake that stalls after the 220 to STARTTLS ends with the connect timeout', async () => {
     const server = await RawSmtpServer.start({
       extensions: ['STARTTLS'],

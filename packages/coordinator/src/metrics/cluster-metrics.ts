@@ -22,6 +22,7 @@ interface SeriesFigures {
   sent: number;
   expired: number;
   lost: number;
+  deadLetters: number;
   coded: Record<CodedCounter, Map<string, number>>;
 }
 
@@ -127,6 +128,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   mailboxGauge('smtp_slots_rate_tokens_available', 'Messages that may start now under the per-minute rate limit.', (f) => f.rateTokensAvailable);
   mailboxGauge('smtp_slots_rate_limit_per_minute', 'Configured messages per minute (ratePerMinute; for _other: the sum).', (f) => f.ratePerMinute);
   mailboxGauge('smtp_slots_recipients_24h', 'Recipients sent in the rolling 24 hour window.', (f) => f.recipients24h);
+  mailboxGauge('smtp_slots_dead_letters', 'Dead letters (permanently failed messages) held in agent spools, from the index the agents publish.', (f) => f.deadLetters);
   mailboxGauge('smtp_slots_recipients_limit', 'Configured recipients per rolling 24 hours (recipientsPerDay; for _other: the sum).', (f) => f.recipientsLimit);
   mailboxCounter('smtp_slots_slot_grants_total', 'Slots granted.', (f) => f.grants);
   mailboxCounter('smtp_slots_leases_expired_total', 'Leases that expired without renewal.', (f) => f.expired);
@@ -220,7 +222,7 @@ function buildView(state: ClusterState, selector: SeriesSelector): ClusterView {
 function emptySeries(): SeriesFigures {
   return {
     limit: 0, effectiveLimit: 0, inUse: 0, waiting: 0, paused: 0, rateTokensAvailable: 0, ratePerMinute: 0,
-    recipients24h: 0, recipientsLimit: 0, grants: 0, sent: 0, expired: 0, lost: 0,
+    recipients24h: 0, recipientsLimit: 0, grants: 0, sent: 0, expired: 0, lost: 0, deadLetters: 0,
     coded: { deferred: new Map(), failed: new Map(), rejections: new Map() },
   };
 }
@@ -235,6 +237,7 @@ function addInto(target: SeriesFigures, figures: MailboxFigures): void {
   target.ratePerMinute += figures.ratePerMinute;
   target.recipients24h += figures.recipients24h;
   target.recipientsLimit += figures.recipientsPerDay;
+  target.deadLetters += figures.deadLetters;
   for (const [name, value] of Object.entries(figures.counters)) {
     if (!Number.isFinite(value) || value < 0) continue;
     const counter = classifyCounter(name);

@@ -1,4 +1,4 @@
-import type { AgentRegistry, MailboxAdmin, MailboxSnapshot } from '@smtp-slots/core';
+import type { AgentRegistry, DeadLetterIndex, MailboxAdmin, MailboxSnapshot } from '@smtp-slots/core';
 
 /** What the metrics need of one mailbox. */
 export interface MailboxFigures {
@@ -15,6 +15,8 @@ export interface MailboxFigures {
   /** Configured recipients per rolling 24 h. */
   recipientsPerDay: number;
   counters: Record<string, number>;
+  /** Dead letters of this mailbox over every agent (from the agents' published index). */
+  deadLetters: number;
 }
 
 export interface AgentFigures {
@@ -39,14 +41,17 @@ export class ClusterStateReader {
   constructor(
     private readonly admin: MailboxAdmin,
     private readonly agents: AgentRegistry,
+    private readonly deadLetters: DeadLetterIndex,
   ) {}
 
   async read(): Promise<ClusterState> {
-    const [names, agents] = await Promise.all([this.allMailboxes(), this.agents.list()]);
+    const [names, agents, letters] = await Promise.all([this.allMailboxes(), this.agents.list(), this.deadLetters.list()]);
+    const dead = new Map<string, number>();
+    for (const letter of letters) dead.set(letter.mailbox, (dead.get(letter.mailbox) ?? 0) + 1);
     const mailboxes: MailboxFigures[] = [];
     for (let i = 0; i < names.length; i += SNAPSHOT_BATCH) {
       const batch = await Promise.all(names.slice(i, i + SNAPSHOT_BATCH).map((name) => this.admin.snapshot(name)));
-      for (const snapshot of batch) if (snapshot !== null) mailboxes.push(toFigures(snapshot));
+      for (const snapshot of batch) if (snapshot !== null) mailboxes.push(toFigures(snapshot, dead.get(snapshot.mailbox) ?? 0));
     }
     return {
       mailboxes,
@@ -66,7 +71,7 @@ export class ClusterStateReader {
   }
 }
 
-function toFigures(snapshot: MailboxSnapshot): MailboxFigures {
+function toFigures(snapshot: MailboxSnapshot, deadLetters: number): MailboxFigures {
   return {
     mailbox: snapshot.mailbox,
     limit: snapshot.config.limit,
@@ -79,5 +84,6 @@ function toFigures(snapshot: MailboxSnapshot): MailboxFigures {
     recipients24h: snapshot.recipients.used24h,
     recipientsPerDay: snapshot.config.recipientsPerDay,
     counters: snapshot.counters,
+    deadLetters,
   };
 }

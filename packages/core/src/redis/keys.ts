@@ -33,6 +33,12 @@ export interface MailboxKeys {
   recipients: string;
   /** hash: bucket start → recipients, plus `total` */
   recipientCounts: string;
+  /** hash: trail entry id (spool id) → message trail record JSON */
+  trail: string;
+  /** zset: trail entry id scored by its last update (Redis ms); bounds the trail by age and count */
+  trailOrder: string;
+  /** zset, score 0: `<search term>\0<entry id>` (Message-ID, recipients as stored), read by lex range */
+  trailIndex: string;
 }
 
 export function mailboxKeys(mailbox: string): MailboxKeys {
@@ -53,7 +59,35 @@ export function mailboxKeys(mailbox: string): MailboxKeys {
     rate: `${p}rate`,
     recipients: `${p}rcpt`,
     recipientCounts: `${p}rcptn`,
+    trail: `${p}trail`,
+    trailOrder: `${p}trailt`,
+    trailIndex: `${p}trailx`,
   };
+}
+
+/**
+ * hash of one hour of a mailbox's per-minute history: `<minute of hour>:<counter>` → value.
+ * `hour` is the epoch hour (ms / 3,600,000); each key expires on its own after the retention.
+ */
+export function historyKey(mailbox: string, hour: number): string {
+  return `ss:{${mailbox}}:history:${hour}`;
+}
+
+/** Keys of one agent, hash-tagged by its id (the coordinator writes commands, the agent reads them). */
+export interface AgentKeys {
+  /** hash: spool id → published dead letter JSON (the spool file stays the source of truth) */
+  deadLetters: string;
+  /** stream: retry/purge commands for this agent */
+  commands: string;
+  /** string: id of the last command stream entry the agent carried out */
+  commandCursor: string;
+  /** hash: command id → command status JSON (pending, then the agent's result) */
+  commandResults: string;
+}
+
+export function agentKeys(agentId: string): AgentKeys {
+  const p = `ss:agent:{${agentId}}:`;
+  return { deadLetters: `${p}dead`, commands: `${p}commands`, commandCursor: `${p}cmdpos`, commandResults: `${p}cmdresults` };
 }
 
 /**
@@ -72,6 +106,8 @@ export const GLOBAL_KEYS = Object.freeze({
   agents: 'ss:agents',
   /** pub/sub channel for SlotEvent JSON */
   events: 'ss:events',
+  /** set of agent ids that have published dead letters (kept after the agent's heartbeat is gone) */
+  deadLetterAgents: 'ss:deadletter-agents',
 });
 
 export const EVENTS_CHANNEL = GLOBAL_KEYS.events;

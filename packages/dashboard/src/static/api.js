@@ -67,3 +67,20 @@ export const pauseMailbox = (address) => request('POST', `${mailboxPath(address)
 export const resumeMailbox = (address) => request('POST', `${mailboxPath(address)}/resume`, undefined, true);
 export const setLimit = (address, limit) => request('PUT', `${mailboxPath(address)}/config`, { limit }, true);
 export const releaseSlot = (address, slot) => request('DELETE', `${mailboxPath(address)}/leases/${slot}`, undefined, true);
+
+/** Fleet-wide dead letters, optionally of one mailbox: `{ deadLetters: [...] }`. */
+export const listDeadLetters = (mailbox) => request('GET', `/api/dead-letters${mailbox ? `?${new URLSearchParams({ mailbox })}` : ''}`);
+/** `selection`: `{ ids: [..] }` or `{ mailbox, all: true }`; answers `{ requested: [..], unknown: [..] }`. */
+export const retryDeadLetters = (selection) => request('POST', '/api/dead-letters/retry', selection, true);
+export const purgeDeadLetters = (selection) => request('POST', '/api/dead-letters/purge', selection, true);
+
+/** The message trail by Message-ID or recipient: `{ messages: [...] }`. */
+export function searchMessages({ q, mailbox, status, limit = 50 }) {
+  const params = new URLSearchParams({ q, limit: String(limit) });
+  if (mailbox) params.set('mailbox', mailbox);
+  if (status) params.set('status', status);
+  return request('GET', `/api/messages?${params}`);
+}
+
+/** Per-minute history of one mailbox, oldest first: `{ mailbox, minutes, points: [...] }`. */
+export const getHistory = (address, minutes) => request('GET', `${mailboxPath(address)}/history?minutes=${minutes}`);

@@ -1,7 +1,12 @@
 /* global CSS */
-import { adminToken, getMailbox, listAgents, listMailboxes, pauseMailbox, releaseSlot, resumeMailbox, setLimit } from './api.js';
+import { adminToken, getMailbox, listAgents, listDeadLetters, listMailboxes, pauseMailbox, releaseSlot, resumeMailbox, setLimit } from './api.js';
+import { failuresView } from './failures-view.js';
 import { EXPIRING_SHARE } from './format.js';
+import { historyView } from './history-view.js';
+import { messagesView } from './messages-view.js';
+import { notice } from './notice.js';
 import { renderAgents, renderMailbox, renderTiles } from './render.js';
+import { startRouter } from './router.js';
 
 /** Mailboxes loaded at most; beyond that the search narrows the list. */
 const MAX_LOADED = 2000;
@@ -19,6 +24,8 @@ const view = {
   fullRefresh: null,
   /** False until the first list answer: before it, an empty list means "not known yet". */
   loaded: false,
+  /** Dead letters per mailbox address, for the cards' badges. */
+  deadCounts: new Map(),
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -71,6 +78,11 @@ function actionsFor(address) {
   };
 }
 
+function renderCard(entry, now, admin) {
+  const address = entry.data.address;
+  return renderMailbox(entry, now, admin, actionsFor(address), view.deadCounts.get(address) ?? 0);
+}
+
 function cardOf(address) {
   return list.querySelector(`article[data-mailbox="${CSS.escape(address)}"]`);
 }
@@ -85,7 +97,7 @@ function drawOne(entry) {
   const existing = cardOf(entry.data.address);
   if (!existing) return drawAll();
   if (existing === focusedCard()) return;
-  existing.replaceWith(renderMailbox(entry, Date.now(), isAdmin(), actionsFor(entry.data.address)));
+  existing.replaceWith(renderCard(entry, Date.now(), isAdmin()));
 }
 
 function drawAll() {
@@ -97,10 +109,10 @@ function drawAll() {
     // Redraw in place around the focused card; new mailboxes appear once the focus leaves.
     for (const entry of entries) {
       const existing = cardOf(entry.data.address);
-      if (existing && existing !== focused) existing.replaceWith(renderMailbox(entry, now, admin, actionsFor(entry.data.address)));
+      if (existing && existing !== focused) existing.replaceWith(renderCard(entry, now, admin));
     }
   } else {
-    list.replaceChildren(...entries.map((entry) => renderMailbox(entry, now, admin, actionsFor(entry.data.address))));
+    list.replaceChildren(...entries.map((entry) => renderCard(entry, now, admin)));
   }
   drawSummary();
 }
@@ -193,6 +205,23 @@ function tick() {
   }
 }
 
+async function refreshDeadLetters() {
+  try {
+    const { deadLetters } = await listDeadLetters();
+    const counts = new Map();
+    for (const letter of deadLetters) counts.set(letter.mailbox, (counts.get(letter.mailbox) ?? 0) + 1);
+    const changed = counts.size !== view.deadCounts.size || [...counts].some(([address, n]) => view.deadCounts.get(address) !== n);
+    view.deadCounts = counts;
+    if (changed) drawAll();
+    const badge = $('#nav-dead-count');
+    badge.textContent = String(deadLetters.length);
+    badge.hidden = deadLetters.length === 0;
+    failures.render(deadLetters);
+  } catch (error) {
+    notice(`could not load dead letters: ${error.message}`, true);
+  }
+}
+
 async function refreshAgents() {
   try {
     const { agents } = await listAgents();
@@ -230,22 +259,12 @@ function connectEvents() {
   };
 }
 
-function notice(text, isError = false) {
-  const box = $('#notice');
-  box.textContent = text;
-  box.dataset.kind = isError ? 'error' : 'info';
-  box.hidden = false;
-  clearTimeout(notice.timer);
-  notice.timer = setTimeout(() => {
-    box.hidden = true;
-  }, 6000);
-}
-
 function drawAdmin() {
   const admin = isAdmin();
   $('#admin-form').hidden = admin;
   $('#admin-on').hidden = !admin;
   drawAll();
+  failures.redraw();
 }
 
 function lockAdmin() {
@@ -278,10 +297,21 @@ function wireControls() {
   $('#admin-lock').addEventListener('click', lockAdmin);
 }
 
+const failures = failuresView($('#failures'), { isAdmin, lockAdmin, notice, reload: refreshDeadLetters });
+const views = {
+  overview: { show() {}, hide() {} },
+  failures,
+  messages: messagesView($('#messages'), { notice }),
+  history: historyView($('#history'), { notice, mailboxes: () => [...view.entries.keys()].sort() }),
+};
+
 wireControls();
 drawAdmin();
 connectEvents();
-await Promise.all([refreshAll(), refreshAgents()]);
+await Promise.all([refreshAll(), refreshAgents(), refreshDeadLetters()]);
+// After the first load, so the history view can offer the mailboxes just listed.
+startRouter(views);
 setInterval(() => void refreshAll(), REFRESH_MS);
 setInterval(() => void refreshAgents(), REFRESH_MS);
+setInterval(() => void refreshDeadLetters(), REFRESH_MS);
 setInterval(tick, 1000);

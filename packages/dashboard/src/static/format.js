@@ -1,3 +1,4 @@
+/* global atob, TextDecoder */
 // Pure helpers shared by the page and its unit tests (no DOM access here).
 
 /** Below this share of the longest remaining time seen for a lease, its tile shows "expiring". */
@@ -68,6 +69,13 @@ export function rejections(counters) {
   return { code432, other };
 }
 
+/** A counter summed over its codes: `failed` plus every `failed:<code>`. */
+export function counterTotal(counters, name) {
+  let total = 0;
+  for (const [key, value] of Object.entries(counters ?? {})) if (key === name || key.startsWith(`${name}:`)) total += value;
+  return total;
+}
+
 /**
  * Messages per minute from (local ms, sent counter) samples, oldest first. Null until the
  * samples span at least `minSpanMs`.
@@ -94,4 +102,71 @@ export function share(used, total) {
 export function ratePressure(rate) {
   if (!(rate.perMinute > 0)) return 0;
   return share(rate.nextFreeInMs, 60_000 / rate.perMinute);
+}
+
+/** "12m 3s ago" for an ISO time, counted from `now` (local ms). */
+export function timeAgo(iso, now) {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? '–' : `${formatDuration(now - at)} ago`;
+}
+
+/**
+ * The history API's per-minute points as the columns a chart takes: `x` in Unix seconds, then
+ * one array per figure. Spool depth stays null for minutes no agent reported in (a gap, not 0).
+ */
+export function historyColumns(points) {
+  const columns = { x: [], sent: [], failed: [], deferred: [], rejections432: [], slotWaitSeconds: [], spoolDepth: [] };
+  for (const point of points) {
+    columns.x.push(Math.floor(Date.parse(point.at) / 1000));
+    columns.sent.push(point.sent);
+    columns.failed.push(point.failed);
+    columns.deferred.push(point.deferred);
+    columns.rejections432.push(point.rejections432);
+    columns.slotWaitSeconds.push(point.slotWaitSeconds);
+    columns.spoolDepth.push(point.spoolDepth);
+  }
+  return columns;
+}
+
+/** Dead letters by mailbox (sorted by address), newest failure first within each. */
+export function groupByMailbox(deadLetters) {
+  const groups = new Map();
+  for (const letter of deadLetters) {
+    if (!groups.has(letter.mailbox)) groups.set(letter.mailbox, []);
+    groups.get(letter.mailbox).push(letter);
+  }
+  for (const letters of groups.values()) letters.sort((a, b) => b.failedAt.localeCompare(a.failedAt));
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+const ENCODED_WORD = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g;
+
+/**
+ * A header as people read it: RFC 2047 encoded words (`=?UTF-8?Q?Rechnung_f=C3=BCr?=`) decoded.
+ * The agents store the Subject as written; a word that cannot be decoded is left as it is.
+ */
+export function decodeHeaderWords(text) {
+  // Whitespace between two adjacent encoded words is not part of the text (RFC 2047, 6.2).
+  return text.replace(/(\?=)\s+(?==\?)/g, '$1').replace(ENCODED_WORD, (word, charset, encoding, data) => {
+    try {
+      const bytes = encoding.toUpperCase() === 'B' ? Uint8Array.from(atob(data), (c) => c.charCodeAt(0)) : quotedBytes(data);
+      return new TextDecoder(charset.split('*')[0]).decode(bytes);
+    } catch {
+      return word;
+    }
+  });
+}
+
+/** The bytes of a "Q"-encoded word: `_` is a space, `=XX` a byte in hex. */
+function quotedBytes(data) {
+  const bytes = [];
+  for (let i = 0; i < data.length; i++) {
+    const hex = data.slice(i + 1, i + 3);
+    if (data[i] === '_') bytes.push(0x20);
+    else if (data[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(data.charCodeAt(i));
+  }
+  return Uint8Array.from(bytes);
 }

@@ -1,5 +1,6 @@
 import { dataTable, el } from './dom.js';
-import { formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './format.js';
+import { viewHash } from './router.js';
+import { counterTotal, formatCount, formatDuration, messagesPerMinute, ratePressure, rejections, share, slotTiles } from './format.js';
 
 const FREE_TILE_TEXT = {
   free: ['free', 'free'],
@@ -25,17 +26,19 @@ export function renderTiles(entry, now, admin, actions) {
       class: `slot ${tile.state}`, 'data-slot': tile.slot, 'data-state': tile.state, 'data-holder': tile.label, 'data-agent': h.agent, 'data-token': h.token,
       title: `agent ${h.agent} on ${h.host} · worker ${h.worker} · pid ${h.pid} · fencing token ${h.token} · expires in ${formatDuration(tile.expiresInMs)}`,
     },
-    el('span', { class: 'slot-head' }, el('span', { class: 'slot-no' }, `#${tile.slot}`), el('span', { class: 'agent', 'data-field': 'agent' }, h.agent)),
+    el('span', { class: 'slot-no' }, `#${tile.slot}`),
+    el('span', { class: 'agent', 'data-field': 'agent' }, h.agent),
     el('span', { class: 'who' }, tile.label),
     el('span', { class: 'for' }, tile.state === 'expiring' ? `expiring ${formatDuration(tile.expiresInMs)}` : `for ${formatDuration(tile.heldForMs)}`),
     admin ? el('button', { class: 'release', title: `force-release slot ${tile.slot}`, 'aria-label': `release slot ${tile.slot}`, onclick: () => actions.release(tile.slot) }, '×') : null);
   });
 }
 
-/** The whole card of one mailbox. */
-export function renderMailbox(entry, now, admin, actions) {
+/** The whole card of one mailbox; `deadLetters` is its count of dead letters in the fleet. */
+export function renderMailbox(entry, now, admin, actions, deadLetters = 0) {
   const m = entry.data;
   const { code432, other } = rejections(m.counters);
+  const failed = counterTotal(m.counters, 'failed');
   const perMinute = messagesPerMinute(entry.samples);
   const rateNote = m.rate.nextFreeInMs > 0 ? `next in ${(m.rate.nextFreeInMs / 1000).toFixed(1)}s` : 'ready';
   const limitNote = m.effectiveLimit === m.limit ? `limit ${m.limit}` : `limit ${m.effectiveLimit} of ${m.limit} (432 cool-down)`;
@@ -43,7 +46,9 @@ export function renderMailbox(entry, now, admin, actions) {
     el('header', {},
       el('h3', { class: 'address', title: m.address }, m.address),
       m.paused ? el('span', { class: 'badge paused', title: m.pauseReason ?? '' }, 'paused') : null,
-      m.feedback ? el('span', { class: 'badge feedback', title: `ends in ${formatDuration(m.feedback.endsInMs)}` }, `432 feedback: ${m.feedback.limit}`) : null),
+      m.feedback ? el('span', { class: 'badge feedback', title: `ends in ${formatDuration(m.feedback.endsInMs)}` }, `432 feedback: ${m.feedback.limit}`) : null,
+      deadLetters > 0 ? el('a', { class: 'badge dead', 'data-field': 'dead-letters', href: viewHash('failures', { mailbox: m.address }), title: 'messages that failed for good: open the failures view' }, `${deadLetters} dead`) : null,
+      el('a', { class: 'history-link', href: viewHash('history', { mailbox: m.address }), title: `history of ${m.address}` }, 'history')),
     el('div', { class: 'limits' },
       el('span', { 'data-field': 'in-use' }, `${m.inUse} in use`), ' · ',
       el('span', { 'data-field': 'limit' }, limitNote), ' · ',
@@ -52,6 +57,7 @@ export function renderMailbox(entry, now, admin, actions) {
     el('dl', { class: 'stats' },
       stat('msgs/min', perMinute === null ? '–' : perMinute.toFixed(1), 'msgs-per-min'),
       stat('sent', formatCount(m.counters.sent ?? 0), 'sent'),
+      stat('failed', formatCount(failed), 'failed', failed > 0 ? 'warn' : ''),
       stat('432s', formatCount(code432), 'rejections-432', code432 > 0 ? 'warn' : ''),
       stat('other rejections', formatCount(other), 'rejections-other', other > 0 ? 'warn' : '')),
     bar('rate', `${m.rate.perMinute}/min · ${rateNote}`, ratePressure(m.rate)),
