@@ -143,6 +143,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     senders.set(mailbox, sender);
   }
 
+  // Found in flight at start-up: the upstream may have taken them before the previous process stopped.
+  for (const mailbox of recovered.requeuedMailboxes) if (senders.has(mailbox)) metrics.possibleDuplicate(mailbox);
+
   const tracker = new DeliveryTracker();
   spool.on('settled', (event: SettledEvent) => {
     tracker.settled(event);

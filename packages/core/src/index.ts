@@ -24,7 +24,7 @@ export { mailboxKeys, stateKeys, GLOBAL_KEYS, EVENTS_CHANNEL, clientChannel, mai
 export { SlotClient, type SlotClientOptions, type AcquireOptions, type Lease, type SlotClientEvents } from './slots/slot-client.js';
 export { MailboxAdmin, type ListMailboxesOptions, type ListMailboxesResult, type MailboxAdminOptions } from './admin/mailbox-admin.js';
 export { RateLimiter, type RateDecision } from './limits/rate-limiter.js';
-export { RecipientLedger, type RecipientDecision } from './limits/recipient-ledger.js';
+export { RecipientLedger, type RecipientDecision, type RecipientReservation } from './limits/recipient-ledger.js';
 export { LimitFeedback, type LimitFeedbackOptions } from './limits/limit-feedback.js';
 export { incrementCounter } from './admin/counters.js';
 export { publishEvent, parseEvent } from './events.js';

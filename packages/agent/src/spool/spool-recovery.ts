@@ -7,6 +7,8 @@ import { isSpoolId, type SpoolPaths } from './spool-paths.js';
 /** What start-up found: messages that were in flight, files set aside as unreadable. */
 export interface RecoveryReport {
   requeued: number;
+  /** The mailbox of each requeued message (each is a possible duplicate). */
+  requeuedMailboxes: string[];
   /** Split copies dropped because their parent never committed the split (it is retried whole). */
   uncommittedSplits: number;
   /** One line per file moved to corrupt/. */
@@ -53,6 +55,7 @@ export async function recoverSpool(paths: SpoolPaths, io: SpoolIo = plainSpoolIo
   }
   const messages: RecoveredMessage[] = [];
   let requeued = 0;
+  const requeuedMailboxes: string[] = [];
   for (const [id, winner] of [...winners].sort(([a], [b]) => a.localeCompare(b))) {
     let state = winner.state;
     if (state === 'sending') {
@@ -66,11 +69,12 @@ export async function recoverSpool(paths: SpoolPaths, io: SpoolIo = plainSpoolIo
       await io.unlink(paths.file('sending', id));
       state = 'queued';
       requeued += 1;
+      requeuedMailboxes.push(header.mailbox);
     }
     messages.push({ id, state, header: winner.header });
   }
   for (const state of SPOOL_STATES) await new DirSync(paths.dir(state), io).sync();
-  return { messages, report: { requeued, uncommittedSplits, corrupt } };
+  return { messages, report: { requeued, requeuedMailboxes, uncommittedSplits, corrupt } };
 }
 
 /** Reads every header; of an id found in several states the newest copy wins, the others go. */

@@ -2,7 +2,8 @@
   the window only when its last possible entry is 24 h old, so the count never under-states.
   Input:  KEYS[1] bucket zset (member and score: bucket start)   KEYS[2] counts hash (bucket → n, total)
           ARGV[1] recipients to reserve (0: just read)   ARGV[2] per day   ARGV[3] bucket ms   ARGV[4] window ms
-  Output: {1, 0, used} reserved | {0, retryAfterMs, used} not now | {-7, used} more than a whole day's budget ]]
+  Output: {1, 0, used, bucket} reserved (bucket: where they were counted, 0 for a read; rcptReturn-2
+          gives back from it) | {0, retryAfterMs, used} not now | {-7, used} more than a whole day's budget ]]
 --- @include "time"
 local n, per_day, bucket_ms, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
@@ -16,15 +17,16 @@ end
 local used = tonumber(redis.call('HGET', KEYS[2], 'total') or '0')
 if n > per_day then return { -7, used } end
 if used + n <= per_day then
+  local b = 0
   if n > 0 then
-    local b = math.floor(now / bucket_ms) * bucket_ms
+    b = math.floor(now / bucket_ms) * bucket_ms
     redis.call('ZADD', KEYS[1], b, b)
     redis.call('HINCRBY', KEYS[2], b, n)
     redis.call('HINCRBY', KEYS[2], 'total', n)
     redis.call('PEXPIRE', KEYS[1], window + 2 * bucket_ms)
     redis.call('PEXPIRE', KEYS[2], window + 2 * bucket_ms)
   end
-  return { 1, 0, used + n }
+  return { 1, 0, used + n, b }
 end
 -- Walk the oldest buckets until enough would have left the window.
 local need, freed = used + n - per_day, 0

@@ -157,7 +157,8 @@ export async function releaseLease(redis: RedisClient, mailbox: string, ctx: Slo
   let r: Arg[];
   if (waitersLikely) {
     const pipeline = redis.pipeline().ping();
-    command(redis, 'release').apply(pipeline, args);
+    // On a pipeline the command only queues; its reply comes from exec() below.
+    void command(redis, 'release').apply(pipeline, args);
     try {
       const [, [error, reply] = [new Error('no reply to release')]] = (await pipeline.exec()) ?? [];
       if (error) throw error;
@@ -217,11 +218,17 @@ export async function takeRateToken(redis: RedisClient, mailbox: string, perMinu
 export const RECIPIENT_BUCKET_MS = 60_000;
 export const RECIPIENT_WINDOW_MS = 86_400_000;
 
-export async function reserveRecipients(redis: RedisClient, mailbox: string, recipients: number, perDay: number): Promise<{ allowed: boolean; retryAfterMs: number; used: number }> {
+export async function reserveRecipients(redis: RedisClient, mailbox: string, recipients: number, perDay: number): Promise<{ allowed: boolean; retryAfterMs: number; used: number; bucket: number }> {
   const k = mailboxKeys(mailbox);
   const r = await run(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [recipients, perDay, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS]);
   if (Number(r[0]) < 0) throw scriptError(Number(r[0]), { mailbox, detail: `${recipients} recipients` });
-  return { allowed: Number(r[0]) === 1, retryAfterMs: Number(r[1]), used: Number(r[2]) };
+  return { allowed: Number(r[0]) === 1, retryAfterMs: Number(r[1]), used: Number(r[2]), bucket: Number(r[3] ?? 0) };
+}
+
+export async function returnRecipients(redis: RedisClient, mailbox: string, bucket: number, recipients: number): Promise<{ returned: number; used: number }> {
+  const k = mailboxKeys(mailbox);
+  const r = await run(redis, 'rcptReturn', [k.recipients, k.recipientCounts], [bucket, recipients]);
+  return { returned: Number(r[0]), used: Number(r[1]) };
 }
 
 export async function report432(redis: RedisClient, mailbox: string, defaultLimit: number, o: { cooldownMs: number; raiseEveryMs: number; debounceMs: number }): Promise<number> {
