@@ -157,7 +157,8 @@ export async function releaseLease(redis: RedisClient, mailbox: string, ctx: Slo
   let r: Arg[];
   if (waitersLikely) {
     const pipeline = redis.pipeline().ping();
-    command(redis, 'release').apply(pipeline, args);
+    // On a pipeline the command only queues; its reply comes from exec() below.
+    void command(redis, 'release').apply(pipeline, args);
     try {
       const [, [error, reply] = [new Error('no reply to release')]] = (await pipeline.exec()) ?? [];
       if (error) throw error;
