@@ -191,7 +191,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     await relay?.close().catch(() => undefined);
     await status?.close().catch(() => undefined);
     redis.disconnect();
-    await slots.close().catch(() => undefined);
+    await slots.closeWithin(0);
     await spool.close();
     throw error;
   }
