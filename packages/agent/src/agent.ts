@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SlotClient,
+  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
@@ -80,9 +80,18 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const { spool, recovered } = await Spool.open(config.spool.dir);
   if (recovered.requeued > 0) log.warn({ requeued: recovered.requeued }, 'messages that were in flight when the agent last stopped are queued again (same Message-ID)');
   for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
-  spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
+  spool.on('warning', (error: Error) => log.debug({ err: error.message }, 'spool problem'));
+  // Every failure counts in smtp_slots_spool_write_errors_total; the log says when it starts and ends.
+  spool.health.on('writable', (writable: boolean) => {
+    const problem = spool.health.lastProblem;
+    if (writable) log.info('spool writable again: the relay accepts mail and pending moves are retried');
+    else log.error({ code: problem?.code, operation: problem?.operation }, 'spool cannot store messages (disk full or I/O error): the relay answers 452/451 and /readyz 503 until a write succeeds');
+  });
 
-  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS } });
+  const redis = createRedisClient(config.redis, {
+    connectionName: `smtp-slots-agent:${config.agentId}`,
+    redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...SLOT_CONNECTION_OPTIONS },
+  });
   const redisWhere = describeRedisConnection(config.redis);
   let redisUp = false;
   let redisErrors = 0;
@@ -112,7 +121,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     mailboxConfig: (mailbox) => senders.get(mailbox)?.live.current ?? { limit: 0, paused: false },
     recipients24h: (mailbox) => recipients.get(mailbox),
     redisUp: () => redisUp,
+    spoolWritable: () => spool.health.writable,
   });
+  spool.health.on('io-error', (code: string, operation: string) => metrics.spoolWriteError(code, operation));
   // Counters, trail, history and dead-letter index of one outcome share one pipeline.
   const fleet = createFleetRecords({ redis, agentId: config.agentId, trail: trailSettings(config.trail), spool, metrics, log });
   const publishDeadLetters = () => void fleet.publishDeadLetters().catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
@@ -131,6 +142,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     });
     senders.set(mailbox, sender);
   }
+
+  // Found in flight at start-up: the upstream may have taken them before the previous process stopped.
+  for (const mailbox of recovered.requeuedMailboxes) if (senders.has(mailbox)) metrics.possibleDuplicate(mailbox);
 
   const tracker = new DeliveryTracker();
   spool.on('settled', (event: SettledEvent) => {
@@ -153,7 +167,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   try {
     if (options.relay ?? true) {
       relay = new RelayServer({
-        relay: config.relay, mailboxes, name: host,
+        relay: config.relay, mailboxes, name: host, spoolWritable: () => spool.health.writable,
         store: async ({ mailbox, envelope, raw }) => {
           const withId = ensureMessageId(raw, host);
           return (await spool.accept({ mailbox, envelope, raw: withId.raw, messageId: withId.messageId, origin: 'relay' })).id;
@@ -167,8 +181,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     if (config.metrics.enabled) {
       status = new StatusServer(metrics.registry, () => ({
         status: 'ok', agentId: config.agentId, version: AGENT_VERSION, redis: redisUp ? 'up' : 'down', spoolDepth: spool.depth(),
+        spool: { writable: spool.health.writable, pendingMoves: spool.pendingMoves(), ...(spool.health.lastProblem ? { lastError: spool.health.lastProblem } : {}) },
         mailboxes: Object.fromEntries([...senders].map(([m, s]) => [m, s.status()])),
-      }), () => pingWithin(redis));
+      }), () => pingWithin(redis), () => ({ writable: spool.health.writable, ...(spool.health.lastProblem ? { problem: spool.health.lastProblem } : {}) }));
       metricsPort = await status.listen(config.metrics.port, config.metrics.host);
     }
   } catch (error) {
@@ -195,6 +210,8 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const republishEvery = Math.max(1, Math.round(DEAD_LETTER_REPUBLISH_MS / config.heartbeatMs));
   let beats = 0;
   const beat = async () => {
+    // While the spool is unwritable a probe write tells when space is back (nothing else may write).
+    await spool.checkWritable();
     const rescanned = await spool.rescanIfRequested().catch((error: Error) => void log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
     beats += 1;

@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createAgent } from './agent.js';
 import { envNameToPath, loadAgentConfig } from './config-loader.js';
+import { ConfigError } from './errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
 const write = (name: string, text: string): string => {
@@ -77,6 +79,17 @@ mailboxes:
     const result = loadAgentConfig(write('open.yaml', minimal), { EXO_PASS: 'p', SMTP_SLOTS_RELAY_HOST: '0.0.0.0' });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems.join('\n')).toMatch(/relay\.users: relay\.host 0\.0\.0\.0 is not a loopback address/);
+  });
+
+  it('createAgent refuses to start a relay bound beyond loopback without relay AUTH, before it opens anything', async () => {
+    const spoolDir = join(dir, 'never-created-spool');
+    const started = createAgent({
+      relay: { host: '0.0.0.0', port: 0 }, spool: { dir: spoolDir }, metrics: { enabled: false }, logLevel: 'silent',
+      mailboxes: [{ address: 'reports@contoso.com', upstream: { host: '127.0.0.1' } }],
+    });
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
+    await expect(started).rejects.toThrow(/relay\.users: relay\.host 0\.0\.0\.0 is not a loopback address/);
+    expect(existsSync(spoolDir)).toBe(false);
   });
 
   it('SMTP_SLOTS_* variables override nested keys, array entries included', () => {

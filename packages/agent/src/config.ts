@@ -120,6 +120,14 @@ export const agentConfigSchema = z
         maxRecipients: int(1, 100_000).default(500),
         /** Connections past this many are answered `421` and closed (bounds sockets and memory). */
         maxConnections: int(1, 100_000).default(500),
+        /** A client that owes input (a command, DATA bytes) and sends nothing this long is answered `421` and closed. */
+        socketTimeoutMs: int(1_000, 3_600_000).default(60_000),
+        /**
+         * A connection lives at most this long, then gets `421 4.4.2` and is closed: a client
+         * trickling one byte at a time cannot hold a connection forever. A message being stored
+         * finishes first. Clients reconnect for more mail.
+         */
+        sessionTimeoutMs: int(1_000, 86_400_000).default(600_000),
         /** Optional STARTTLS for the relay: PEM file paths (or `file:` references). */
         tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
       })

@@ -11,6 +11,8 @@ export interface MetricsSources {
   /** Rolling 24 h recipients as last read from Redis (undefined when unknown). */
   recipients24h(mailbox: string): number | undefined;
   redisUp(): boolean;
+  /** Whether the spool can make messages durable now. */
+  spoolWritable(): boolean;
 }
 
 const SPOOL_STATES = ['queued', 'sending', 'deferred', 'dead'] as const;
@@ -35,6 +37,7 @@ export class AgentMetrics implements SenderObserver {
   private readonly duplicates: Counter<'mailbox'>;
   private readonly perConnection: Histogram<'mailbox'>;
   private readonly relayTotal: Counter<'result'>;
+  private readonly spoolWriteErrors: Counter<'code' | 'operation'>;
 
   constructor(agentId: string, private readonly mailboxes: string[], sources: MetricsSources) {
     this.registry.setDefaultLabels({ agent: agentId });
@@ -57,6 +60,7 @@ export class AgentMetrics implements SenderObserver {
     this.duplicates = new Counter({ name: 'smtp_slots_possible_duplicates_total', help: 'Retries after the connection broke past the final dot (the first attempt may have been delivered).', labelNames: mb, registers });
     this.perConnection = new Histogram({ name: 'smtp_slots_messages_per_connection', help: 'Messages sent over one upstream connection.', labelNames: mb, registers,
       buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500] });
+    this.spoolWriteErrors = new Counter({ name: 'smtp_slots_spool_write_errors_total', help: 'Spool file operations that failed, by errno (ENOSPC, EIO, ...) and operation (accept, claim, settle, probe).', labelNames: ['code', 'operation'], registers });
     this.relayTotal = new Counter({ name: 'smtp_slots_relay_messages_total', help: 'Relay outcomes: accepted into the spool, or the reason for refusing.', labelNames: ['result'], registers });
 
     // collect() runs with `this` bound to the gauge: capture what it reads.
@@ -81,6 +85,8 @@ export class AgentMetrics implements SenderObserver {
         const stats = sources.spoolStats();
         for (const m of mailboxes) { const at = stats.get(m)?.oldestReceivedAt; this.set({ mailbox: m }, at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000)); }
       } });
+    new Gauge({ name: 'smtp_slots_spool_writable', help: '1 while the spool can make messages durable; 0 after a failed write (disk full, I/O error) until a write succeeds again.', registers,
+      collect() { this.set(sources.spoolWritable() ? 1 : 0); } });
     new Gauge({ name: 'smtp_slots_redis_up', help: '1 while the agent\'s Redis connection is ready.', registers,
       collect() { this.set(sources.redisUp() ? 1 : 0); } });
 
@@ -91,6 +97,12 @@ export class AgentMetrics implements SenderObserver {
       this.rejections.inc({ mailbox: m, code: '432' }, 0);
     }
     this.relayTotal.inc({ result: 'accepted' }, 0);
+    for (const code of ['ENOSPC', 'EIO']) this.spoolWriteErrors.inc({ code, operation: 'accept' }, 0);
+  }
+
+  /** A spool file operation failed (the code is already a bounded errno label). */
+  spoolWriteError(code: string, operation: string): void {
+    this.spoolWriteErrors.inc({ code, operation });
   }
 
   relayAccepted(): void {

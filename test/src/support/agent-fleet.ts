@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@smtp-slots/agent';
-import { AgentProcess, startAgentFleet } from '@smtp-slots/demo';
+import { resolvePackageCli, startAgentFleet, type AgentProcess } from '@smtp-slots/testkit/launch';
 import { metricSum, parseMetrics } from '@smtp-slots/testkit';
 
 export interface MailboxUnderTest {
@@ -50,13 +50,14 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
 
 /**
  * Several agent processes ("front-end servers") for one mailbox, each in its own folder, started
- * by the demo's launcher, with what the e2e tests read across all of them.
+ * by testkit's launcher, with what the e2e tests read across all of them.
  */
 export class AgentFleet {
   private constructor(readonly agents: AgentProcess[]) {}
 
   static async start(count: number, prefix: string, options: FleetConfigOptions): Promise<AgentFleet> {
     const agents = await startAgentFleet({
+      cli: resolvePackageCli('@smtp-slots/agent', import.meta.url),
       count,
       dir: mkdtempSync(join(tmpdir(), 'smtp-slots-e2e-')),
       config: (index) => fleetAgentConfig(`${prefix}-${index}`, options),

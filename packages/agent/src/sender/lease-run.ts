@@ -116,7 +116,7 @@ export class LeaseRunner {
           this.bookkeepingFailed(error);
           return undefined;
         });
-        if (prefetched) await this.admission.giveBack(prefetched, undefined, 0, true);
+        if (prefetched) await this.admission.giveBack(prefetched);
         await Promise.all(state.bookkeeping);
       }
     }
@@ -131,7 +131,7 @@ export class LeaseRunner {
       return opened.session;
     }
     if ('aborted' in opened) {
-      await this.admission.giveBack(message, undefined, 0, true);
+      await this.admission.giveBack(message);
       return undefined;
     }
     const { failure, stage } = opened;
@@ -157,9 +157,9 @@ export class LeaseRunner {
     const nothingSent = result.kind === 'held-back' || result.kind === 'recipients-refused' || (result.kind === 'failed' && !result.dataSent);
     if (result.kind === 'held-back' || (previous === 'close' && nothingSent)) {
       // Nothing of the message went out (no rate token, or the session is closing): back to the
-      // queue, recipients stay reserved, no attempt counted.
+      // queue, its recipients out of the ledger, no attempt counted.
       if (decision.error !== undefined) this.serviceErrors.failed(decision.error);
-      await this.admission.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0, true);
+      await this.admission.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0);
       return 'close';
     }
     if (result.kind === 'accepted') state.sent += 1;

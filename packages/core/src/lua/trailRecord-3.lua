@@ -5,7 +5,8 @@
           ARGV[1] entry id   ARGV[2] patch JSON (top-level fields replaced)
           ARGV[3] attempt JSON to append, or ''   ARGV[4] max age ms   ARGV[5] max entries
           ARGV[6] max attempts kept per entry
-  Output: number of entries dropped by the bounds
+  Output: trimmed {dropped}
+  dropped: the number of entries the bounds removed.
   Search terms (lower-cased Message-ID and recipients, as stored) are derived from the record,
   so trimming removes exactly what was indexed. ]]
 --- @include "time"
@@ -56,4 +57,4 @@ end
 local dropped = drop(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[4]), 'LIMIT', 0, 20))
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
 if excess > 0 then dropped = dropped + drop(redis.call('ZRANGE', KEYS[2], 0, math.min(excess, 20) - 1)) end
-return dropped
+return { dropped }
