@@ -5,14 +5,14 @@ import {
   pingWithin, RateLimiter, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
+import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
 import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
 import { AgentMetrics } from './metrics.js';
 import { RelayServer } from './relay/relay-server.js';
 import { MailboxSender } from './sender/mailbox-sender.js';
-import { ClientCredentialsTokenProvider, entraTokenUrl, type AccessTokenProvider } from './sender/token-provider.js';
+import { ClientCredentialsTokenProvider, type AccessTokenProvider } from './sender/token-provider.js';
 import type { DeadLetter } from './spool/dead-letters.js';
 import { ensureMessageId } from './spool/message-id.js';
 import { Spool, type SettledEvent } from './spool/spool.js';
@@ -133,11 +133,12 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     const sender = new MailboxSender(services, {
       settings,
       workers: settings.workers ?? config.sender.workers,
-      maxMessagesPerConnection: settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
+      // Graph: one request per lease, so a slot is held only while a request is in flight.
+      maxMessagesPerConnection: settings.upstream.type === 'graph' ? 1 : settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
       maxRateWaitMs: config.sender.maxRateWaitMs,
       rateSafetyFraction: config.sender.rateSafetyFraction,
       retry: config.sender.retry,
-      ehloName: settings.upstream.name ?? host,
+      ehloName: (settings.upstream.type === 'smtp' ? settings.upstream.name : undefined) ?? host,
       ...tokenProviderFor(settings, options.tokenProviders),
     });
     senders.set(mailbox, sender);
@@ -307,6 +308,11 @@ function socketDeadlineMs(shutdownTimeoutMs: number): number {
   return shutdownTimeoutMs - Math.min(2_000, shutdownTimeoutMs / 4);
 }
 
+/** `https://graph.microsoft.com/.default` for the Graph host a mailbox sends through. */
+function graphScope(upstream: MailboxUpstream): string {
+  return `${new URL(upstream.type === 'graph' ? upstream.graphUrl : 'https://graph.microsoft.com').origin}/.default`;
+}
+
 function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: Record<string, AccessTokenProvider>): { tokenProvider?: AccessTokenProvider } {
   const auth = settings.upstream.auth;
   if (auth?.type !== 'oauth2') return {};
@@ -314,8 +320,9 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
   if (given) return { tokenProvider: given };
   return {
     tokenProvider: new ClientCredentialsTokenProvider({
-      tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
-      clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
+      tenantId: auth.tenantId, authorityHost: auth.authorityHost, tokenUrl: auth.tokenUrl,
+      clientId: auth.clientId, clientSecret: auth.clientSecret, certificate: auth.certificate,
+      scope: auth.scope ?? graphScope(settings.upstream), refreshAheadMs: auth.refreshAheadMs,
     }),
   };
 }

@@ -1,13 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RelayRejection } from './relay/relay-server.js';
+import { AUTH_PAUSE_CAUSES, authPauseCause } from './sender/pause-reason.js';
 import type { HoldReason, SenderObserver } from './sender/sender-observer.js';
 import type { MailboxSpoolStats } from './spool/spool-entries.js';
 
 /** What the metrics read on every scrape (gauges are computed in `collect()`). */
 export interface MetricsSources {
   spoolStats(): Map<string, MailboxSpoolStats>;
-  /** limit and paused as last read from Redis. */
-  mailboxConfig(mailbox: string): { limit: number; paused: boolean };
+  /** limit, paused and the pause reason as last read from Redis. */
+  mailboxConfig(mailbox: string): { limit: number; paused: boolean; pauseReason?: string | undefined };
   /** Rolling 24 h recipients as last read from Redis (undefined when unknown). */
   recipients24h(mailbox: string): number | undefined;
   redisUp(): boolean;
@@ -16,7 +17,7 @@ export interface MetricsSources {
 }
 
 const SPOOL_STATES = ['queued', 'sending', 'deferred', 'dead'] as const;
-const HOLD_REASONS: HoldReason[] = ['rate', 'recipients', 'connect'];
+const HOLD_REASONS: HoldReason[] = ['rate', 'recipients', 'connect', 'throttled'];
 
 /**
  * The agent's Prometheus metrics (prefix `smtp_slots_`, default label `agent`). Labels are
@@ -71,6 +72,14 @@ export class AgentMetrics implements SenderObserver {
       collect() { for (const m of mailboxes) this.set({ mailbox: m }, sources.mailboxConfig(m).limit); } });
     new Gauge({ name: 'smtp_slots_mailbox_paused', help: '1 while the mailbox is paused (quota, mailbox full, auth, operator).', labelNames: mb, registers,
       collect() { for (const m of mailboxes) this.set({ mailbox: m }, sources.mailboxConfig(m).paused ? 1 : 0); } });
+    new Gauge({ name: 'smtp_slots_mailbox_auth_paused', help: '1 while the mailbox is paused because the upstream refused authentication, by cause (basic-auth-disabled: 5.7.30, smtp-auth-disabled: 5.7.139, credential-refused: token endpoint, auth-refused: other).', labelNames: ['mailbox', 'cause'], registers,
+      collect() {
+        for (const m of mailboxes) {
+          const config = sources.mailboxConfig(m);
+          const cause = config.paused ? authPauseCause(config.pauseReason) : undefined;
+          for (const c of AUTH_PAUSE_CAUSES) this.set({ mailbox: m, cause: c }, c === cause ? 1 : 0);
+        }
+      } });
     new Gauge({ name: 'smtp_slots_mailbox_held', help: '1 while this agent holds back ready mail of the mailbox (rate, recipient budget, connect failures).', labelNames: ['mailbox', 'reason'], registers,
       collect() { for (const m of mailboxes) for (const r of HOLD_REASONS) this.set({ mailbox: m, reason: r }, holds.get(m)?.has(r) ? 1 : 0); } });
     new Gauge({ name: 'smtp_slots_recipients_24h', help: 'Recipients counted in the rolling 24 h window (shared by all agents).', labelNames: mb, registers,

@@ -14,10 +14,17 @@ export interface MailboxUnderTest {
   recipientsPerDay?: number;
 }
 
+export type UpstreamInput = AgentConfigInput['mailboxes'][number]['upstream'];
+/** How the agents sign in upstream over SMTP (default: the mailbox's password). */
+export type UpstreamAuthInput = NonNullable<Extract<UpstreamInput, { host: string }>['auth']>;
+
 export interface FleetConfigOptions {
   redisUrl: string;
   upstreamPort: number;
   mailbox: MailboxUnderTest;
+  auth?: UpstreamAuthInput;
+  /** Replaces the whole upstream (e.g. a Graph one). */
+  upstream?: UpstreamInput;
   workers?: number;
   /** Short enough that the new-Redis grace and killed agents cost little; long enough for a loaded CI box. */
   leaseTtlMs?: number;
@@ -39,8 +46,8 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
     logLevel: 'info',
     mailboxes: [{
       address: mailbox.address,
-      upstream: { host: '127.0.0.1', port: options.upstreamPort, auth: { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
-      limit: mailbox.limit ?? 3,
+      upstream: options.upstream ?? { host: '127.0.0.1', port: options.upstreamPort, auth: options.auth ?? { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
+      ...(mailbox.limit !== undefined || !options.upstream ? { limit: mailbox.limit ?? 3 } : {}),
       ratePerMinute: mailbox.ratePerMinute ?? 1_000_000,
       recipientsPerDay: mailbox.recipientsPerDay ?? 1_000_000,
     }],

@@ -6,8 +6,8 @@ import { sleep } from './notifier.js';
 import type { Next, OutcomeHandler } from './outcome-handler.js';
 import type { MailboxScope } from './sender-services.js';
 import type { SlotServiceErrors } from './slot-service-errors.js';
-import { openUnderLease } from './session-opener.js';
-import type { SendResult, UpstreamSession } from './upstream-session.js';
+import { openUnderLease, type MailSession } from './session-opener.js';
+import type { SendResult } from './upstream-session.js';
 
 const CONTINUE: Promise<Next> = Promise.resolve('continue');
 const GRANTED: Promise<RateDecision> = Promise.resolve({ granted: true });
@@ -60,7 +60,7 @@ export class LeaseRunner {
     const signal = AbortSignal.any([lease.signal, this.hardStop]);
     const max = this.scope.options.maxMessagesPerConnection;
     const state: RunState = { sent: 0, bookkeeping: new Set() };
-    let session: UpstreamSession | undefined;
+    let session: MailSession | undefined;
     // The next message is claimed and admitted while the current one is in flight, and its
     // MAIL FROM and RCPT TO follow the current final dot on the wire: spool, Redis and SMTP round
     // trips overlap the upstream's latency instead of adding to it. At most two messages are in
@@ -123,9 +123,10 @@ export class LeaseRunner {
   }
 
   /** Opens the upstream session under the lease; on failure handles `message` and returns undefined. */
-  private async openSession(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<UpstreamSession | undefined> {
+  private async openSession(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<MailSession | undefined> {
     const { options: { settings, tokenProvider, ehloName, retry }, hold, log } = this.scope;
-    const opened = await openUnderLease(settings.upstream, lease, signal, { ehloName, ...(tokenProvider ? { tokenProvider } : {}) });
+    const onThrottled = (retryAfterMs: number) => hold.hold('throttled', retryAfterMs);
+    const opened = await openUnderLease(settings.upstream, lease, signal, { ehloName, onThrottled, ...(tokenProvider ? { tokenProvider } : {}) });
     if ('session' in opened) {
       this.connectFailures = 0;
       return opened.session;
@@ -176,7 +177,7 @@ export class LeaseRunner {
   }
 
   /** QUIT (or, when the lease ended or shutdown's deadline passed, destroy) and wait for the socket to close. */
-  private async close(session: UpstreamSession, signal: AbortSignal, state: RunState): Promise<void> {
+  private async close(session: MailSession, signal: AbortSignal, state: RunState): Promise<void> {
     if (signal.aborted) await session.destroy();
     else await session.quit();
     this.scope.services.observer.connectionClosed(this.scope.mailbox, state.sent);
