@@ -172,7 +172,7 @@ export async function releaseLease(redis: RedisClient, mailbox: string, ctx: Slo
   try {
     if (waitersLikely) {
       const pipeline = redis.pipeline().ping();
-      command(redis, 'release').apply(pipeline, args);
+      void command(redis, 'release').apply(pipeline, args); // queued on the pipeline: its reply comes from exec()
       const [, [error, reply] = [new Error('no reply to release')]] = (await pipeline.exec()) ?? [];
       if (error) throw error;
       raw = reply as Arg[];
