@@ -33,6 +33,16 @@ describe('agent config', () => {
     expect(config.agentId.length).toBeGreaterThan(0);
   });
 
+  it('trail: defaults of 7 days and 10,000 per mailbox; privacy modes checked by name', () => {
+    const result = loadAgentConfig(write('trail.yaml', minimal), { EXO_PASS: 's3cret' });
+    expect(result.ok && result.config.trail).toEqual({ enabled: true, maxAgeHours: 168, maxPerMailbox: 10_000, recipients: 'plain', subject: 'plain' });
+    const bad = loadAgentConfig(write('trail-bad.yaml', `${minimal}trail: { recipients: hidden, maxPerMailbox: 5 }\n`), { EXO_PASS: 's3cret' });
+    expect(bad.ok).toBe(false);
+    const text = bad.ok ? '' : bad.problems.join('\n');
+    expect(text).toMatch(/trail\.recipients: .*plain.*hashed.*off/);
+    expect(text).toMatch(/trail\.maxPerMailbox: /);
+  });
+
   it('reads JSON as well', () => {
     const file = write('c.json', JSON.stringify({ mailboxes: [{ address: 'a@b.example', upstream: { host: 'h' } }] }));
     expect(loadAgentConfig(file, {}).ok).toBe(true);

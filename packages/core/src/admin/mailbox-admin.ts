@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
-import { parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
+import { CONFIG_FIELDS, parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
 import { ensureMailboxConfig, forceReleaseSlot, readSnapshot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from '../redis/scripts.js';
 import { shapeSnapshot, type RawSnapshot } from './snapshot.js';
 import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig, type MailboxSnapshot } from '../types.js';
@@ -32,7 +32,7 @@ export class MailboxAdmin {
   private readonly ctx: SlotScriptContext;
 
   constructor(readonly redis: RedisClient, options: MailboxAdminOptions = {}) {
-    // graceMs is not used: admin scripts never open an epoch (see begin_admin in state.lua).
+    // graceMs is not used: admin scripts never open an epoch (see admin_epoch in includes/epoch.lua).
     this.ctx = { defaultLimit: options.defaultLimit ?? DEFAULT_MAILBOX_CONFIG.limit, graceMs: 0 };
   }
 
@@ -50,7 +50,8 @@ export class MailboxAdmin {
   }
 
   async getConfig(mailbox: string): Promise<MailboxConfig | null> {
-    const hash = await this.redis.hgetall(mailboxKeys(mailbox).config);
+    const values = await this.redis.hmget(mailboxKeys(mailbox).state, ...CONFIG_FIELDS);
+    const hash = Object.fromEntries(CONFIG_FIELDS.flatMap((field, i) => (values[i] === null ? [] : [[field, values[i]!]])));
     return Object.keys(hash).length === 0 ? null : parseMailboxConfig(hash, { limit: this.ctx.defaultLimit });
   }
 

@@ -1,7 +1,7 @@
 import { parseMailboxConfig } from './mailbox-config.js';
 import type { HolderInfo, LeaseView, MailboxSnapshot, WaiterView } from '../types.js';
 
-/** JSON produced by snapshot-15.lua (cjson turns empty arrays into `{}`). */
+/** JSON produced by snapshot-8.lua (cjson turns empty arrays into `{}`). */
 export interface RawSnapshot {
   now: number;
   configured: boolean;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '@smtp-slots/testkit';
-import { mailboxKeys } from '../redis/keys.js';
+import { EVENTS_CHANNEL, mailboxKeys } from '../redis/keys.js';
 import type { RedisClient } from '../redis/connect.js';
 import { evalScript, randomMailbox, redisOlderThan, slotScripts } from '../test-support/scripts.js';
 import { createTestRedis } from '../test-support/test-redis.js';
@@ -94,10 +94,39 @@ describe('rcptReserve-2 (rolling window)', () => {
   });
 });
 
-describe('report432-3 (feedback)', () => {
+describe('messageTake-3 (rate token and recipients in one call)', () => {
+  const take = (mailbox: string, perMinute: number, n: number, perDay: number) => {
+    const k = mailboxKeys(mailbox);
+    return evalScript(redis, 'messageTake', [k.rate, k.recipients, k.recipientCounts], [perMinute, 1, n, perDay, 100, 1000]) as Promise<number[]>;
+  };
+  const reserve = (mailbox: string, n: number, perDay: number) => {
+    const k = mailboxKeys(mailbox);
+    // {allowed, retryAfterMs, used}; the reservation's bucket is not what this test looks at.
+    return (evalScript(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [n, perDay, 100, 1000]) as Promise<number[]>).then((r) => r.slice(0, 3));
+  };
+
+  it('takes both or neither: a message held back by one limit spends nothing of the other', async () => {
+    const mailbox = randomMailbox();
+    expect(await take(mailbox, 1, 3, 5)).toEqual([1, 3]);
+    const [status, retryAfter, used] = await take(mailbox, 1, 1, 5); // the next token is a minute away
+    expect([status, used]).toEqual([0, 3]);
+    expect(retryAfter).toBeGreaterThan(50_000);
+    expect(await reserve(mailbox, 0, 5)).toEqual([1, 0, 3]); // its recipient was not counted
+
+    const full = randomMailbox();
+    expect(await reserve(full, 2, 2)).toEqual([1, 0, 2]);
+    const [held, wait] = await take(full, 1, 1, 2);
+    expect(held).toBe(2); // the recipients must wait
+    expect(wait).toBeGreaterThan(0);
+    expect(await take(full, 1, 1, 3)).toEqual([1, 3]); // the rate token was still there
+    expect(await take(randomMailbox(), 1, 4, 3)).toEqual([-7, 0]); // more than a whole day
+  });
+});
+
+describe('report432-2 (feedback)', () => {
   const report = (mailbox: string, o: { cooldown: number; every: number; debounce: number }) => {
     const k = mailboxKeys(mailbox);
-    return evalScript(redis, 'report432', [k.config, k.feedback, k.stats], [3, o.cooldown, o.every, o.debounce]) as Promise<number[]>;
+    return evalScript(redis, 'report432', [k.state, k.stats], [mailbox, EVENTS_CHANNEL, 3, o.cooldown, o.every, o.debounce]) as Promise<number[]>;
   };
 
   it('cuts the effective limit by one, debounces, and the slot scripts honour it until it rises back', async () => {

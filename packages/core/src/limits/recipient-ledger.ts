@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { reserveRecipients, returnRecipients } from '../redis/scripts.js';
 import type { RedisClient } from '../redis/connect.js';
+import { checkRecipients } from './limit-args.js';
 
 export interface RecipientDecision {
   allowed: boolean;
@@ -29,8 +30,7 @@ export class RecipientLedger {
 
   /** Reserves the recipients of one message, or says when to retry. LimitExceededError if recipients > perDay. */
   async reserve(mailbox: string, recipients: number, perDay: number): Promise<RecipientDecision> {
-    if (!(Number.isInteger(recipients) && recipients >= 1)) throw new InvalidArgumentError(`recipients must be an integer >= 1 (got ${recipients})`);
-    if (!(Number.isInteger(perDay) && perDay >= 1)) throw new InvalidArgumentError(`perDay must be an integer >= 1 (got ${perDay})`);
+    checkRecipients(recipients, perDay);
     const { bucket, ...decision } = await reserveRecipients(this.redis, mailbox, recipients, perDay);
     return decision.allowed ? { ...decision, reservation: { mailbox, bucket, recipients } } : decision;
   }

@@ -4,7 +4,7 @@
   lost with Redis' data) never makes the count go below what was really sent.
   Input:  KEYS[1] bucket zset   KEYS[2] counts hash (bucket → n, total)
           ARGV[1] bucket (the 4th value of rcptReserve's reply)   ARGV[2] recipients to give back
-  Output: {returned, used} ]]
+  Output: returned {returned, used} ]]
 local bucket, n = ARGV[1], tonumber(ARGV[2])
 local counted = tonumber(redis.call('HGET', KEYS[2], bucket) or '0')
 local returned = math.min(counted, n)
