@@ -62,7 +62,10 @@ async function worker(id: number): Promise<void> {
 
 const workers = Array.from({ length: config.workers }, (_, i) => worker(i));
 say({ type: 'ready' });
-process.once('SIGTERM', async () => {
+// Fire and forget: the handler ends the process itself.
+process.once('SIGTERM', () => void stop());
+
+async function stop(): Promise<void> {
   running = false;
   stopping.abort();
   // Workers close their sockets before releasing; close() afterwards only cancels what is left.
@@ -71,4 +74,4 @@ process.once('SIGTERM', async () => {
   redis.disconnect();
   subscriber.disconnect();
   process.exit(0);
-});
+}

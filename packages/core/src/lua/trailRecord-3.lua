@@ -33,8 +33,12 @@ if ARGV[3] ~= '' then
 end
 record.updatedMs = now
 if not record.acceptedMs then record.acceptedMs = now end
-for _, t in ipairs(before) do redis.call('ZREM', KEYS[3], t .. '\0' .. id) end
-for _, t in ipairs(terms(record)) do redis.call('ZADD', KEYS[3], 0, t .. '\0' .. id) end
+-- Most steps keep the same terms: touch the index only for those that changed.
+local after, had, has = terms(record), {}, {}
+for _, t in ipairs(before) do had[t] = true end
+for _, t in ipairs(after) do has[t] = true end
+for _, t in ipairs(before) do if not has[t] then redis.call('ZREM', KEYS[3], t .. '\0' .. id) end end
+for _, t in ipairs(after) do if not had[t] then redis.call('ZADD', KEYS[3], 0, t .. '\0' .. id) end end
 redis.call('HSET', KEYS[1], id, cjson.encode(record))
 redis.call('ZADD', KEYS[2], now, id)
 

@@ -56,10 +56,11 @@ export const REPLY_SHAPES = {
     notNow: { status: 0, fields: ['retryAfterMs'] },
   },
   rcptReserve: {
-    reserved: { status: 1, fields: ['retryAfterMs', 'used'] },
+    reserved: { status: 1, fields: ['retryAfterMs', 'used', 'bucket'] },
     notNow: { status: 0, fields: ['retryAfterMs', 'used'] },
     overBudget: { status: -7, fields: ['used'] },
   },
+  rcptReturn: { returned: { fields: ['returned', 'used'] } },
   messageTake: {
     allowed: { status: 1, fields: ['used'] },
     rateNotNow: { status: 0, fields: ['retryAfterMs', 'used'] },

@@ -172,7 +172,7 @@ export async function releaseLease(redis: RedisClient, mailbox: string, ctx: Slo
   try {
     if (waitersLikely) {
       const pipeline = redis.pipeline().ping();
-      command(redis, 'release').apply(pipeline, args);
+      void command(redis, 'release').apply(pipeline, args);
       const [, [error, reply] = [new Error('no reply to release')]] = (await pipeline.exec()) ?? [];
       if (error) throw error;
       raw = reply as Arg[];
@@ -229,11 +229,17 @@ export async function takeRateToken(redis: RedisClient, mailbox: string, perMinu
 export const RECIPIENT_BUCKET_MS = 60_000;
 export const RECIPIENT_WINDOW_MS = 86_400_000;
 
-export async function reserveRecipients(redis: RedisClient, mailbox: string, recipients: number, perDay: number): Promise<{ allowed: boolean; retryAfterMs: number; used: number }> {
+export async function reserveRecipients(redis: RedisClient, mailbox: string, recipients: number, perDay: number): Promise<{ allowed: boolean; retryAfterMs: number; used: number; bucket: number }> {
   const k = mailboxKeys(mailbox);
   const r = await run(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [recipients, perDay, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS]);
   if (r.kind === 'overBudget') throw scriptError(r.status, { mailbox, detail: `${recipients} recipients` });
-  return { allowed: r.kind === 'reserved', retryAfterMs: Number(r.retryAfterMs), used: Number(r.used) };
+  return { allowed: r.kind === 'reserved', retryAfterMs: Number(r.retryAfterMs), used: Number(r.used), bucket: r.kind === 'reserved' ? Number(r.bucket) : 0 };
+}
+
+export async function returnRecipients(redis: RedisClient, mailbox: string, bucket: number, recipients: number): Promise<{ returned: number; used: number }> {
+  const k = mailboxKeys(mailbox);
+  const r = await run(redis, 'rcptReturn', [k.recipients, k.recipientCounts], [bucket, recipients]);
+  return { returned: Number(r.returned), used: Number(r.used) };
 }
 
 export type MessageTakeReply =

@@ -23,12 +23,14 @@ local function recipients_wait(buckets, counts, need, bucket_ms, window, now)
   return window
 end
 
+-- Counts n recipients in the current bucket; returns that bucket (0 when n is 0).
 local function recipients_add(buckets, counts, n, bucket_ms, window, now)
-  if n <= 0 then return end
+  if n <= 0 then return 0 end
   local b = math.floor(now / bucket_ms) * bucket_ms
   redis.call('ZADD', buckets, b, b)
   redis.call('HINCRBY', counts, b, n)
   redis.call('HINCRBY', counts, 'total', n)
   redis.call('PEXPIRE', buckets, window + 2 * bucket_ms)
   redis.call('PEXPIRE', counts, window + 2 * bucket_ms)
+  return b
 end
