@@ -113,7 +113,7 @@ describe('RateLimiter / RecipientLedger', () => {
     expect(next.allowed).toBe(false);
     expect(next.retryAfterMs).toBeGreaterThan(1900);
     const ledger = new RecipientLedger(redis);
-    expect(await ledger.reserve(mailbox, 9, 10)).toEqual({ allowed: true, retryAfterMs: 0, used: 9 });
+    expect(await ledger.reserve(mailbox, 9, 10)).toMatchObject({ allowed: true, retryAfterMs: 0, used: 9 });
     const denied = await ledger.reserve(mailbox, 2, 10);
     expect(denied.allowed).toBe(false);
     expect(denied.retryAfterMs).toBeGreaterThan(86_000_000);
