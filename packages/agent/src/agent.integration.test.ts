@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MailboxAdmin, mailboxKeys } from '@smtp-slots/core';
 import { RedisProcess, waitFor } from '@smtp-slots/testkit';
@@ -10,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { createAgent, type Agent } from './agent.js';
 import type { AgentConfigInput } from './config.js';
+import { agentTestConfig } from './testing/agent-test-config.js';
 import { ScriptedUpstream, type ScriptedUpstreamOptions } from './testing/scripted-upstream.js';
 
 const redis = new Redis(inject('redisUrl'));
@@ -35,20 +35,7 @@ async function upstream(options: ScriptedUpstreamOptions = {}): Promise<Scripted
 }
 
 function config(mailbox: string, up: ScriptedUpstream, overrides: { mailbox?: Record<string, unknown>; top?: Partial<AgentConfigInput> } = {}): AgentConfigInput {
-  return {
-    agentId: `agent-${randomBytes(3).toString('hex')}`,
-    redis: { url: inject('redisUrl') },
-    relay: { port: 0 },
-    spool: { dir: mkdtempSync(join(tmpdir(), 'agent-it-')) },
-    metrics: { port: 0 },
-    slots: { leaseTtlMs: 3_000 },
-    sender: { workers: 3, retry: { initialDelayMs: 50, maxDelayMs: 200, jitter: 0 } },
-    heartbeatMs: 500,
-    shutdownTimeoutMs: 3_000,
-    logLevel: 'silent',
-    mailboxes: [{ address: mailbox, upstream: { host: '127.0.0.1', port: up.port, auth: { user: mailbox, pass: 'pw' } }, limit: 2, ratePerMinute: 1_000_000, ...overrides.mailbox }],
-    ...overrides.top,
-  };
+  return agentTestConfig({ redisUrl: inject('redisUrl'), mailbox, upstreamPort: up.port, spoolPrefix: 'agent-it-', mailboxOverrides: overrides.mailbox, top: overrides.top });
 }
 
 async function start(input: AgentConfigInput): Promise<Agent> {

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RecipientLedger } from '@smtp-slots/core';
 import { getFreePort, metricSum, parseMetrics, waitFor } from '@smtp-slots/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { createAgent, type Agent } from './agent.js';
-import type { AgentConfigInput } from './config.js';
+import { agentTestConfig } from './testing/agent-test-config.js';
 import { ScriptedUpstream, type ScriptedUpstreamOptions } from './testing/scripted-upstream.js';
 
 // The 24 h recipient ledger counts what the upstream accepted: reservations of recipients it never
@@ -30,19 +27,11 @@ async function upstream(mailbox: string, options: ScriptedUpstreamOptions = {}):
 }
 
 async function start(mailbox: string, port: number): Promise<Agent> {
-  const config: AgentConfigInput = {
-    agentId: `agent-${randomBytes(3).toString('hex')}`,
-    redis: { url: inject('redisUrl') },
-    relay: { port: 0 },
-    spool: { dir: mkdtempSync(join(tmpdir(), 'agent-ledger-')) },
-    metrics: { port: 0 },
-    slots: { leaseTtlMs: 3_000 },
+  const config = agentTestConfig({
+    redisUrl: inject('redisUrl'), mailbox, upstreamPort: port, spoolPrefix: 'agent-ledger-',
     // Deferred messages stay deferred while the test reads the ledger.
-    sender: { workers: 2, retry: { initialDelayMs: 600_000, maxDelayMs: 600_000, jitter: 0 } },
-    shutdownTimeoutMs: 3_000,
-    logLevel: 'silent',
-    mailboxes: [{ address: mailbox, upstream: { host: '127.0.0.1', port, auth: { user: mailbox, pass: 'pw' } }, limit: 2, ratePerMinute: 1_000_000 }],
-  };
+    top: { sender: { workers: 2, retry: { initialDelayMs: 600_000, maxDelayMs: 600_000, jitter: 0 } } },
+  });
   const agent = await createAgent(config);
   cleanups.push(() => agent.stop());
   return agent;

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { settlesWithin } from '@smtp-slots/core';
 import { RedisProcess, waitFor } from '@smtp-slots/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from './agent.js';
 import type { AgentConfigInput } from './config.js';
+import { agentTestConfig } from './testing/agent-test-config.js';
 import { ScriptedUpstream, type ScriptedUpstreamOptions } from './testing/scripted-upstream.js';
 
 const SHUTDOWN_TIMEOUT_MS = 2_000;
@@ -41,19 +39,10 @@ async function setup(upstream: (hooks: { freeze: () => void }) => ScriptedUpstre
   const mailbox = `m-${randomBytes(4).toString('hex')}@contoso.example`;
   const up = await new ScriptedUpstream({ users: { [mailbox]: 'pw' }, ...upstream({ freeze }) }).start();
   cleanups.push(() => up.stop());
-  const config: AgentConfigInput = {
-    agentId: `agent-${randomBytes(3).toString('hex')}`,
-    redis: { url: redis.url },
-    relay: { port: 0 },
-    spool: { dir: mkdtempSync(join(tmpdir(), 'agent-shutdown-')) },
-    metrics: { port: 0 },
-    slots: { leaseTtlMs: 3_000 },
-    sender: { workers: 1, retry: { initialDelayMs: 50, maxDelayMs: 200, jitter: 0 } },
-    heartbeatMs: 500,
-    shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
-    logLevel: 'silent',
-    mailboxes: [{ address: mailbox, upstream: { host: '127.0.0.1', port: up.port, auth: { user: mailbox, pass: 'pw' } }, limit: LIMIT, ratePerMinute: 1_000_000 }],
-  };
+  const config = agentTestConfig({
+    redisUrl: redis.url, mailbox, upstreamPort: up.port, spoolPrefix: 'agent-shutdown-', mailboxOverrides: { limit: LIMIT },
+    top: { sender: { workers: 1, retry: { initialDelayMs: 50, maxDelayMs: 200, jitter: 0 } }, shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS },
+  });
   return {
     redis, up, mailbox, config,
     start: async () => {
