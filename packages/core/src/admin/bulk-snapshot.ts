@@ -1,37 +1,27 @@
-import { asRedisError } from '../errors.js';
 import { mailboxKeys } from '../redis/keys.js';
-import { RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS } from '../redis/scripts.js';
+import { readSnapshotBatch } from '../redis/scripts.js';
 import type { RedisClient } from '../redis/connect.js';
 import type { RawSnapshot } from './snapshot.js';
 
 /**
- * Reads the view of many mailboxes with plain read commands instead of one script per mailbox:
- * each mailbox is one MULTI/EXEC of read commands (so its figures are taken at one instant, with
- * Redis TIME, as a script would), and the transactions of a batch are sent together. A
- * transaction touches one mailbox's hash-tagged keys only, so this works on standalone, Sentinel
- * and Cluster alike (ioredis routes each transaction to the node owning that mailbox).
+ * Reads the view of many mailboxes with one read-only script call per batch (snapshotMany-n.lua)
+ * instead of one snapshot script per mailbox. The script only reads; this module turns the
+ * replies into the figures. A batch on one Redis (standalone, Sentinel) holds many mailboxes;
+ * on a Cluster each call's keys must share a hash slot, so there a call holds one mailbox
+ * (ioredis routes each to its node; the calls of a batch still go out together).
  */
 
-/** Transactions in flight at once: bounds the memory of one read at many mailboxes. */
-export const SNAPSHOT_BATCH = 1000;
+/** Mailboxes per script call on one Redis: bounds how long one call keeps Redis busy. */
+const MAILBOXES_PER_CALL = 200;
+/** Calls in flight at once: bounds the memory of one read at many mailboxes. */
+const CALLS_IN_FLIGHT = 10;
+/** Replies per mailbox after the leading `now` (see the script's header). */
+const REPLIES_PER_MAILBOX = 10;
 
-type Reply = [error: Error | null, value: unknown];
-
-function queueReads(redis: RedisClient, mailbox: string) {
+/** The keys of one mailbox, in the order snapshotMany-n.lua reads them. */
+function snapshotKeys(mailbox: string): string[] {
   const k = mailboxKeys(mailbox);
-  return redis
-    .multi()
-    .time()
-    .hgetall(k.config)
-    .hmget(k.feedback, 'limit', 'until', 'raiseEveryMs')
-    .hvals(k.leases)
-    .zrange(k.waiters, 0, -1)
-    .zrange(k.waiterDeadlines, 0, -1, 'WITHSCORES')
-    .hgetall(k.waiterInfo)
-    .hgetall(k.recipientCounts)
-    .hgetall(k.stats)
-    .hget(k.epoch, 'grace')
-    .get(k.rate);
+  return [k.config, k.leases, k.waiters, k.waiterDeadlines, k.waiterInfo, k.epoch, k.feedback, k.stats, k.rate, k.recipients, k.recipientCounts];
 }
 
 /**
@@ -47,67 +37,58 @@ function feedbackLimit(fields: Array<string | null>, limit: number, now: number)
   return value >= limit ? { effective: limit } : { effective: value, cut: { limit: value, until } };
 }
 
-function pairs(flat: string[]): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+function pairs(flat: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
   return out;
 }
 
-function decode(replies: Reply[], defaultLimit: number): RawSnapshot {
-  for (const [error] of replies) if (error) throw error;
-  const v = replies.map(([, value]) => value);
-  const [seconds, micros] = v[0] as [string, string];
-  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  const config = v[1] as Record<string, string>;
+/** One mailbox's replies (`v`, REPLIES_PER_MAILBOX of them) read at Redis time `now`. */
+function decode(now: number, v: unknown[], defaultLimit: number): RawSnapshot {
+  const config = Object.fromEntries(pairs(v[0] as string[]));
   const limit = config['limit'] !== undefined ? Number(config['limit']) : defaultLimit;
-  const { effective, cut } = feedbackLimit(v[2] as Array<string | null>, limit, now);
+  const { effective, cut } = feedbackLimit(v[1] as Array<string | null>, limit, now);
   // Expired leases are not counted: their holder's local deadline has passed (invariant 1).
-  const leases = (v[3] as string[]).map((raw) => JSON.parse(raw) as Record<string, unknown>).filter((l) => Number(l['expiresAt']) > now);
-  const deadlines = new Map(pairs(v[5] as string[]));
-  const info = v[6] as Record<string, string>;
+  const leases = (v[2] as string[]).map((raw) => JSON.parse(raw) as Record<string, unknown>).filter((l) => Number(l['expiresAt']) > now);
+  const deadlines = new Map(pairs(v[4] as string[]).map(([id, score]) => [id, Number(score)]));
+  const info = new Map(pairs(v[5] as string[]));
   const waiters: Array<Record<string, unknown>> = [];
-  for (const id of v[4] as string[]) {
+  for (const id of v[3] as string[]) {
     const deadline = deadlines.get(id) ?? 0;
-    const raw = info[id];
+    const raw = info.get(id);
     if (raw !== undefined && deadline > now) waiters.push({ ...(JSON.parse(raw) as Record<string, unknown>), deadline });
   }
-  // Buckets are named by their start; one counts while its last possible entry is in the window
-  // (lua/rcptReserve-2.lua). `total` is a running sum that may still hold buckets not yet pruned.
-  let used24h = 0;
-  for (const [bucket, count] of Object.entries(v[7] as Record<string, string>)) {
-    if (bucket !== 'total' && Number(bucket) > now - RECIPIENT_WINDOW_MS - RECIPIENT_BUCKET_MS) used24h += Number(count);
-  }
-  const counters = Object.fromEntries(Object.entries(v[8] as Record<string, string>).map(([name, value]) => [name, Number(value)]));
   const raw: RawSnapshot = {
     now,
     configured: Object.keys(config).length > 0,
     config,
     effectiveLimit: effective,
-    graceUntil: Number(v[9] ?? 0),
+    graceUntil: Number(v[7] ?? 0),
     leases,
     waiters,
-    tat: Number(v[10] ?? 0),
-    used24h,
-    counters,
+    tat: Number(v[8] ?? 0),
+    used24h: Number(v[9]),
+    counters: Object.fromEntries(pairs(v[6] as string[]).map(([name, value]) => [name, Number(value)])),
   };
   if (cut) raw.feedback = cut;
   return raw;
 }
 
+async function readCall(redis: RedisClient, mailboxes: readonly string[], defaultLimit: number): Promise<RawSnapshot[]> {
+  const reply = await readSnapshotBatch(redis, mailboxes.flatMap(snapshotKeys));
+  const now = Number(reply[0]);
+  return mailboxes.map((_, m) => decode(now, reply.slice(1 + m * REPLIES_PER_MAILBOX, 1 + (m + 1) * REPLIES_PER_MAILBOX), defaultLimit));
+}
+
 /** The raw view of each mailbox, in the order given. */
 export async function readRawSnapshots(redis: RedisClient, mailboxes: readonly string[], defaultLimit: number): Promise<RawSnapshot[]> {
+  const perCall = redis.isCluster ? 1 : MAILBOXES_PER_CALL;
+  const calls: string[][] = [];
+  for (let i = 0; i < mailboxes.length; i += perCall) calls.push(mailboxes.slice(i, i + perCall));
+  const inFlight = redis.isCluster ? MAILBOXES_PER_CALL * CALLS_IN_FLIGHT : CALLS_IN_FLIGHT;
   const out: RawSnapshot[] = [];
-  try {
-    for (let i = 0; i < mailboxes.length; i += SNAPSHOT_BATCH) {
-      const batch = mailboxes.slice(i, i + SNAPSHOT_BATCH);
-      const replies = await Promise.all(batch.map((mailbox) => queueReads(redis, mailbox).exec()));
-      for (const reply of replies) {
-        if (reply === null) throw new Error('snapshot transaction was aborted');
-        out.push(decode(reply as Reply[], defaultLimit));
-      }
-    }
-  } catch (error) {
-    throw asRedisError(error);
+  for (let i = 0; i < calls.length; i += inFlight) {
+    for (const part of await Promise.all(calls.slice(i, i + inFlight).map((call) => readCall(redis, call, defaultLimit)))) out.push(...part);
   }
   return out;
 }

@@ -20,7 +20,7 @@ function command(redis: RedisClient, name: string): Command {
   if (!registered.has(redis)) {
     loaded ??= loadLuaScripts();
     for (const script of loaded) {
-      redis.defineCommand(COMMAND_PREFIX + script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+      redis.defineCommand(COMMAND_PREFIX + script.name, script.numberOfKeys === undefined ? { lua: script.lua } : { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
     registered.add(redis);
   }
@@ -230,12 +230,10 @@ export async function report432(redis: RedisClient, mailbox: string, defaultLimi
   return Number(r[0]);
 }
 
-/** Raw snapshot JSON (see snapshot-15.lua); MailboxAdmin shapes it. */
-export async function readSnapshot(redis: RedisClient, mailbox: string, defaultLimit: number): Promise<unknown> {
-  const k = mailboxKeys(mailbox);
+/** snapshotMany-n.lua over `keys` (11 per mailbox; on a Cluster all of one hash slot); bulk-snapshot.ts shapes the reply. */
+export async function readSnapshotBatch(redis: RedisClient, keys: readonly string[]): Promise<unknown[]> {
   try {
-    const json = await command(redis, 'snapshot').call(redis, ...stateKeys(mailbox), k.rate, k.recipients, k.recipientCounts, defaultLimit, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS);
-    return JSON.parse(String(json));
+    return (await command(redis, 'snapshotMany').call(redis, keys.length, ...keys, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS)) as unknown[];
   } catch (error) {
     throw asRedisError(error);
   }
