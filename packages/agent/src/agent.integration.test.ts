@@ -251,7 +251,7 @@ describe('agent (library API, real Redis, real SMTP upstream)', () => {
         return { status: response.status, body: (await response.json()) as Record<string, unknown> };
       };
       await waitFor(async () => (await call('/readyz')).status === 200, { timeoutMs: 15_000, message: '/readyz ready' });
-      expect(await call('/readyz')).toEqual({ status: 200, body: { status: 'ready', redis: 'up' } });
+      expect(await call('/readyz')).toEqual({ status: 200, body: { status: 'ready', redis: 'up', spool: 'writable' } });
       own.pause();
       try {
         expect(await call('/readyz')).toMatchObject({ status: 503, body: { status: 'unavailable', redis: 'down', error: { code: 'REDIS_UNAVAILABLE' } } });

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  AgentRegistry, closeRedisWithin, createRedisClient, DEFAULT_TRAIL_SETTINGS, describeRedisConnection, LimitFeedback, MailboxAdmin,
-  mailboxKeys, pingWithin, queueHistory, queueSpoolDepth, RateLimiter, RecipientLedger, settlesWithin, SlotClient, type TrailSettings,
+  AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, LimitFeedback, MailboxAdmin,
+  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
+import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
 import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
 import { AgentMetrics } from './metrics.js';
 import { RelayServer } from './relay/relay-server.js';
 import { MailboxSender } from './sender/mailbox-sender.js';
-import { ClientCredentialsTokenProvider, entraTokenUrl, type AccessTokenProvider } from './sender/token-provider.js';
+import { ClientCredentialsTokenProvider, type AccessTokenProvider } from './sender/token-provider.js';
 import type { DeadLetter } from './spool/dead-letters.js';
 import { ensureMessageId } from './spool/message-id.js';
 import { Spool, type SettledEvent } from './spool/spool.js';
@@ -20,9 +20,10 @@ import { reclaimStaleLeases } from './stale-leases.js';
 import { StatusServer } from './status-server.js';
 import { DeliveryTracker, type DeliveryReport } from './delivery-tracker.js';
 import { CommandConsumer } from './fleet/command-consumer.js';
-import { HistoryObserver } from './fleet/history-observer.js';
-import { TrailRecorder } from './fleet/trail-recorder.js';
-import { RedisWriteBatch } from './fleet/write-batch.js';
+import { createFleetRecords, trailSettings } from './fleet/fleet-records.js';
+
+/** How often the agent rebuilds its part of the fleet's dead-letter index from its spool. */
+const DEAD_LETTER_REPUBLISH_MS = 300_000;
 
 /** The agent package version (reported in heartbeats). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -79,9 +80,18 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const { spool, recovered } = await Spool.open(config.spool.dir);
   if (recovered.requeued > 0) log.warn({ requeued: recovered.requeued }, 'messages that were in flight when the agent last stopped are queued again (same Message-ID)');
   for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
-  spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
+  spool.on('warning', (error: Error) => log.debug({ err: error.message }, 'spool problem'));
+  // Every failure counts in smtp_slots_spool_write_errors_total; the log says when it starts and ends.
+  spool.health.on('writable', (writable: boolean) => {
+    const problem = spool.health.lastProblem;
+    if (writable) log.info('spool writable again: the relay accepts mail and pending moves are retried');
+    else log.error({ code: problem?.code, operation: problem?.operation }, 'spool cannot store messages (disk full or I/O error): the relay answers 452/451 and /readyz 503 until a write succeeds');
+  });
 
-  const redis = createRedisClient(config.redis, { connectionName: `smtp-slots-agent:${config.agentId}`, redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS } });
+  const redis = createRedisClient(config.redis, {
+    connectionName: `smtp-slots-agent:${config.agentId}`,
+    redisOptions: { maxRetriesPerRequest: 2, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...SLOT_CONNECTION_OPTIONS },
+  });
   const redisWhere = describeRedisConnection(config.redis);
   let redisUp = false;
   let redisErrors = 0;
@@ -111,29 +121,31 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     mailboxConfig: (mailbox) => senders.get(mailbox)?.live.current ?? { limit: 0, paused: false },
     recipients24h: (mailbox) => recipients.get(mailbox),
     redisUp: () => redisUp,
+    spoolWritable: () => spool.health.writable,
   });
+  spool.health.on('io-error', (code: string, operation: string) => metrics.spoolWriteError(code, operation));
   // Counters, trail, history and dead-letter index of one outcome share one pipeline.
-  const batch = new RedisWriteBatch(redis, (error) => log.debug({ err: error.message }, 'fleet record not written (best effort)'));
-  const count = (mailbox: string, name: string) => batch.add(mailbox, (p) => p.hincrby(mailboxKeys(mailbox).stats, name, 1));
-  const observer = new HistoryObserver(metrics, (mailbox, increments) => batch.add(mailbox, (p) => queueHistory(p, mailbox, Date.now(), increments)));
-  const trail = new TrailRecorder(config.agentId, trailSettings(config.trail), batch, redis);
-  trail.attach(spool);
-  const publishDeadLetters = () => void trail.publishDeadLetters(spool).catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
-  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer, log, count };
+  const fleet = createFleetRecords({ redis, agentId: config.agentId, trail: trailSettings(config.trail), spool, metrics, log });
+  const publishDeadLetters = () => void fleet.publishDeadLetters().catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
+  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
     const sender = new MailboxSender(services, {
       settings,
       workers: settings.workers ?? config.sender.workers,
-      maxMessagesPerConnection: settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
+      // Graph: one request per lease, so a slot is held only while a request is in flight.
+      maxMessagesPerConnection: settings.upstream.type === 'graph' ? 1 : settings.maxMessagesPerConnection ?? config.sender.maxMessagesPerConnection,
       maxRateWaitMs: config.sender.maxRateWaitMs,
       rateSafetyFraction: config.sender.rateSafetyFraction,
       retry: config.sender.retry,
-      ehloName: settings.upstream.name ?? host,
+      ehloName: (settings.upstream.type === 'smtp' ? settings.upstream.name : undefined) ?? host,
       ...tokenProviderFor(settings, options.tokenProviders),
     });
     senders.set(mailbox, sender);
   }
+
+  // Found in flight at start-up: the upstream may have taken them before the previous process stopped.
+  for (const mailbox of recovered.requeuedMailboxes) if (senders.has(mailbox)) metrics.possibleDuplicate(mailbox);
 
   const tracker = new DeliveryTracker();
   spool.on('settled', (event: SettledEvent) => {
@@ -156,7 +168,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   try {
     if (options.relay ?? true) {
       relay = new RelayServer({
-        relay: config.relay, mailboxes, name: host,
+        relay: config.relay, mailboxes, name: host, spoolWritable: () => spool.health.writable,
         store: async ({ mailbox, envelope, raw }) => {
           const withId = ensureMessageId(raw, host);
           return (await spool.accept({ mailbox, envelope, raw: withId.raw, messageId: withId.messageId, origin: 'relay' })).id;
@@ -170,8 +182,9 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     if (config.metrics.enabled) {
       status = new StatusServer(metrics.registry, () => ({
         status: 'ok', agentId: config.agentId, version: AGENT_VERSION, redis: redisUp ? 'up' : 'down', spoolDepth: spool.depth(),
+        spool: { writable: spool.health.writable, pendingMoves: spool.pendingMoves(), ...(spool.health.lastProblem ? { lastError: spool.health.lastProblem } : {}) },
         mailboxes: Object.fromEntries([...senders].map(([m, s]) => [m, s.status()])),
-      }), () => pingWithin(redis));
+      }), () => pingWithin(redis), () => ({ writable: spool.health.writable, ...(spool.health.lastProblem ? { problem: spool.health.lastProblem } : {}) }));
       metricsPort = await status.listen(config.metrics.port, config.metrics.host);
     }
   } catch (error) {
@@ -194,16 +207,21 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   // Heartbeat, recipient gauge and pickup of dead letters requeued by the CLI.
   const registry = new AgentRegistry(redis);
   const startedAt = Date.now();
+  // The index is also rebuilt now and then: a write lost while Redis failed over heals by itself.
+  const republishEvery = Math.max(1, Math.round(DEAD_LETTER_REPUBLISH_MS / config.heartbeatMs));
+  let beats = 0;
   const beat = async () => {
+    // While the spool is unwritable a probe write tells when space is back (nothing else may write).
+    await spool.checkWritable();
     const rescanned = await spool.rescanIfRequested().catch((error: Error) => void log.warn({ err: error.message }, 'spool rescan failed'));
     if (!redisUp) return;
-    if (rescanned) publishDeadLetters();
-    const now = Date.now();
+    beats += 1;
+    if (rescanned || beats % republishEvery === 0) publishDeadLetters();
     const stats = spool.stats();
-    for (const mailbox of mailboxes) {
-      const s = stats.get(mailbox);
-      batch.add(mailbox, (p) => queueSpoolDepth(p, mailbox, config.agentId, now, s ? s.queued + s.sending + s.deferred : 0));
-    }
+    fleet.spoolDepths(new Map(mailboxes.map((m) => {
+      const s = stats.get(m);
+      return [m, s ? s.queued + s.sending + s.deferred : 0];
+    })));
     await registry.heartbeat({ agentId: config.agentId, host, pid: process.pid, version: AGENT_VERSION, spoolDepth: spool.depth(), mailboxes, startedAt }, config.heartbeatMs * 3).catch(() => undefined);
     for (const mailbox of mailboxes) {
       const used = await ledger.used(mailbox).catch(() => undefined);
@@ -236,7 +254,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
       ]);
       await settlesWithin(commands.stop(), left());
       const released = await slots.closeWithin(left());
-      if (redisUp) await settlesWithin(batch.flush(), left());
+      if (redisUp) await settlesWithin(fleet.batch.flush(), left());
       if (released && redisUp) await settlesWithin(registry.remove(config.agentId), left());
     })();
     if (!(await settlesWithin(orderly, left()))) {
@@ -290,6 +308,11 @@ function socketDeadlineMs(shutdownTimeoutMs: number): number {
   return shutdownTimeoutMs - Math.min(2_000, shutdownTimeoutMs / 4);
 }
 
+/** `https://graph.microsoft.com/.default` for the Graph host a mailbox sends through. */
+function graphScope(upstream: MailboxUpstream): string {
+  return `${new URL(upstream.type === 'graph' ? upstream.graphUrl : 'https://graph.microsoft.com').origin}/.default`;
+}
+
 function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: Record<string, AccessTokenProvider>): { tokenProvider?: AccessTokenProvider } {
   const auth = settings.upstream.auth;
   if (auth?.type !== 'oauth2') return {};
@@ -297,19 +320,9 @@ function tokenProviderFor(settings: AgentConfig['mailboxes'][number], custom?: R
   if (given) return { tokenProvider: given };
   return {
     tokenProvider: new ClientCredentialsTokenProvider({
-      tokenUrl: auth.tokenUrl ?? entraTokenUrl(auth.tenantId ?? ''),
-      clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope, refreshAheadMs: auth.refreshAheadMs,
+      tenantId: auth.tenantId, authorityHost: auth.authorityHost, tokenUrl: auth.tokenUrl,
+      clientId: auth.clientId, clientSecret: auth.clientSecret, certificate: auth.certificate,
+      scope: auth.scope ?? graphScope(settings.upstream), refreshAheadMs: auth.refreshAheadMs,
     }),
-  };
-}
-
-function trailSettings(config: AgentConfig['trail']): TrailSettings {
-  return {
-    ...DEFAULT_TRAIL_SETTINGS,
-    enabled: config.enabled,
-    maxAgeMs: config.maxAgeHours * 3_600_000,
-    maxPerMailbox: config.maxPerMailbox,
-    recipients: config.recipients,
-    subject: config.subject,
   };
 }

@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createAgent } from './agent.js';
 import { envNameToPath, loadAgentConfig } from './config-loader.js';
+import { ConfigError } from './errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
 const write = (name: string, text: string): string => {
@@ -29,6 +31,16 @@ describe('agent config', () => {
     expect(config.mailboxes[0]!.upstream).toMatchObject({ port: 587, secure: false, auth: { type: 'password', pass: 's3cret' } });
     expect(config.sender.retry.maxLifetimeMs).toBe(2 * 86_400_000);
     expect(config.agentId.length).toBeGreaterThan(0);
+  });
+
+  it('trail: defaults of 7 days and 10,000 per mailbox; privacy modes checked by name', () => {
+    const result = loadAgentConfig(write('trail.yaml', minimal), { EXO_PASS: 's3cret' });
+    expect(result.ok && result.config.trail).toEqual({ enabled: true, maxAgeHours: 168, maxPerMailbox: 10_000, recipients: 'plain', subject: 'plain' });
+    const bad = loadAgentConfig(write('trail-bad.yaml', `${minimal}trail: { recipients: hidden, maxPerMailbox: 5 }\n`), { EXO_PASS: 's3cret' });
+    expect(bad.ok).toBe(false);
+    const text = bad.ok ? '' : bad.problems.join('\n');
+    expect(text).toMatch(/trail\.recipients: .*plain.*hashed.*off/);
+    expect(text).toMatch(/trail\.maxPerMailbox: /);
   });
 
   it('reads JSON as well', () => {
@@ -67,6 +79,17 @@ mailboxes:
     const result = loadAgentConfig(write('open.yaml', minimal), { EXO_PASS: 'p', SMTP_SLOTS_RELAY_HOST: '0.0.0.0' });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems.join('\n')).toMatch(/relay\.users: relay\.host 0\.0\.0\.0 is not a loopback address/);
+  });
+
+  it('createAgent refuses to start a relay bound beyond loopback without relay AUTH, before it opens anything', async () => {
+    const spoolDir = join(dir, 'never-created-spool');
+    const started = createAgent({
+      relay: { host: '0.0.0.0', port: 0 }, spool: { dir: spoolDir }, metrics: { enabled: false }, logLevel: 'silent',
+      mailboxes: [{ address: 'reports@contoso.com', upstream: { host: '127.0.0.1' } }],
+    });
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
+    await expect(started).rejects.toThrow(/relay\.users: relay\.host 0\.0\.0\.0 is not a loopback address/);
+    expect(existsSync(spoolDir)).toBe(false);
   });
 
   it('SMTP_SLOTS_* variables override nested keys, array entries included', () => {

@@ -22,30 +22,74 @@ const passwordAuth = z
   })
   .strict();
 
-const oauth2Auth = z
+const hex = (length: number, what: string) =>
+  z
+    .string()
+    .transform((v) => v.replace(/[\s:]/g, ''))
+    .refine((v) => new RegExp(`^[0-9a-fA-F]{${length}}$`).test(v), `must be the certificate's ${what} thumbprint: ${length} hex digits`);
+
+/** A certificate credential: the app signs a client assertion with this key (Entra ID has the certificate). */
+const certificateCredential = z
+  .object({
+    /** PEM private key (`file:/path/key.pem`); PKCS#8 or PKCS#1, encrypted ones need `passphrase`. */
+    privateKey: z.string().refine((v) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v), 'must be a PEM private key (use file:/path/to/key.pem)'),
+    passphrase: z.string().min(1).optional(),
+    /** SHA-256 thumbprint of the certificate registered on the app (hex, as the Entra portal shows it). */
+    thumbprintSha256: hex(64, 'SHA-256').optional(),
+    /** SHA-1 thumbprint (older registrations); prefer thumbprintSha256. */
+    thumbprint: hex(40, 'SHA-1').optional(),
+    /** PEM certificate chain sent as `x5c` (subject name + issuer authentication). */
+    x5c: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((c) => (c.thumbprintSha256 === undefined) !== (c.thumbprint === undefined), {
+    message: 'give exactly one of thumbprintSha256 or thumbprint',
+    path: ['thumbprintSha256'],
+  });
+
+/** The OAuth2 client-credentials flow (Entra ID): a client secret or a certificate. */
+const oauth2Fields = z
   .object({
     type: z.literal('oauth2'),
     /** The mailbox that signs in (XOAUTH2 `user=`). */
     user: z.string().min(1),
-    /** Entra ID tenant; builds the token URL when `tokenUrl` is absent. */
+    /** Entra ID tenant (id or domain); part of the authority and the token URL. */
     tenantId: z.string().min(1).optional(),
     clientId: z.string().min(1),
-    clientSecret: z.string().min(1),
+    clientSecret: z.string().min(1).optional(),
+    certificate: certificateCredential.optional(),
     /** Exchange Online's scope for SMTP AUTH with client credentials. */
     scope: z.string().min(1).default('https://outlook.office365.com/.default'),
-    /** Token endpoint; default `https://login.microsoftonline.com/<tenantId>/oauth2/v2.0/token`. */
+    /** Entra ID's sign-in host; national clouds use their own (login.microsoftonline.us, login.chinacloudapi.cn). */
+    authorityHost: z
+      .string()
+      .url()
+      .refine((v) => v.startsWith('https://'), 'must be an https:// URL')
+      .default('https://login.microsoftonline.com'),
+    /** Token endpoint; default `<authorityHost>/<tenantId>/oauth2/v2.0/token`. */
     tokenUrl: z.string().url().optional(),
     /** Fetch a new token this long before the current one expires. */
     refreshAheadMs: int(0, 3_600_000).default(300_000),
   })
-  .strict()
-  .refine((a) => a.tenantId !== undefined || a.tokenUrl !== undefined, {
-    message: 'needs tenantId or tokenUrl',
-    path: ['tenantId'],
-  });
+  .strict();
 
-const upstreamSchema = z
+/** The checks every client-credentials config passes: where the token comes from, and one credential. */
+const withCredentialChecks = <T extends z.ZodType<{ tenantId?: string | undefined; tokenUrl?: string | undefined; clientSecret?: string | undefined; certificate?: unknown }>>(schema: T) =>
+  schema
+    .refine((a) => a.tenantId !== undefined || a.tokenUrl !== undefined, { message: 'needs tenantId or tokenUrl', path: ['tenantId'] })
+    .refine((a) => (a.clientSecret === undefined) !== (a.certificate === undefined), {
+      message: 'give exactly one credential: clientSecret or certificate',
+      path: ['clientSecret'],
+    });
+
+const oauth2Auth = withCredentialChecks(oauth2Fields);
+/** Graph sends as the mailbox address (no `user`); the scope defaults to the Graph host's `.default`. */
+const graphAuth = withCredentialChecks(oauth2Fields.omit({ user: true }).extend({ scope: z.string().min(1).optional() }));
+
+const smtpUpstream = z
   .object({
+    /** `smtp` (SMTP AUTH submission, the default) or `graph` (Microsoft Graph sendMail). */
+    type: z.literal('smtp'),
     host: z.string().min(1),
     /** 587 with STARTTLS is what Exchange Online offers for SMTP AUTH submission. */
     port: port().default(587),
@@ -64,10 +108,36 @@ const upstreamSchema = z
   })
   .strict();
 
+/** Microsoft Graph `sendMail` with the MIME message: for tenants that turned SMTP AUTH off. */
+const graphUpstream = z
+  .object({
+    type: z.literal('graph'),
+    auth: graphAuth,
+    /** Graph's host; national clouds have their own (https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn). */
+    graphUrl: z.string().url().default('https://graph.microsoft.com'),
+    /** A request body (the base64 MIME) above this goes to the dead letters with a reason naming the limit (Graph: about 4 MB). */
+    maxRequestBytes: int(1_024, 150 * 1024 * 1024).default(4 * 1024 * 1024),
+    /** One sendMail request, from sending to the response. */
+    requestTimeoutMs: int(100, 600_000).default(60_000),
+  })
+  .strict();
+
+export type SmtpUpstreamSettings = z.output<typeof smtpUpstream>;
+export type GraphUpstreamSettings = z.output<typeof graphUpstream>;
+type UpstreamInput = (Omit<z.input<typeof smtpUpstream>, 'type'> & { type?: 'smtp' }) | z.input<typeof graphUpstream>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// `type` may be left out for SMTP; the cast restores the input type z.preprocess widens to unknown.
+const upstreamSchema = z.preprocess(
+  (v) => (isRecord(v) && v['type'] === undefined ? { ...v, type: 'smtp' } : v),
+  z.discriminatedUnion('type', [smtpUpstream, graphUpstream]),
+) as unknown as z.ZodType<SmtpUpstreamSettings | GraphUpstreamSettings, UpstreamInput>;
+
 // Env overrides arrive as strings, hence the coercing number type.
 const limits = mailboxLimitsShape(() => z.coerce.number());
 
-const mailboxSchema = z
+const mailboxFields = z
   .object({
     /** The envelope sender (MAIL FROM) routed to this mailbox. */
     address: email(),
@@ -84,6 +154,13 @@ const mailboxSchema = z
     maxMessagesPerConnection: int(1, 10_000).optional(),
   })
   .strict();
+
+/** Graph allows 4 concurrent requests per mailbox: that is a Graph mailbox's default limit. */
+const GRAPH_DEFAULT_LIMIT = 4;
+const mailboxSchema = z.preprocess(
+  (v) => (isRecord(v) && v['limit'] === undefined && isRecord(v['upstream']) && v['upstream']['type'] === 'graph' ? { ...v, limit: GRAPH_DEFAULT_LIMIT } : v),
+  mailboxFields,
+) as unknown as z.ZodType<z.output<typeof mailboxFields>, z.input<typeof mailboxFields>>;
 
 const retrySchema = z
   .object({
@@ -120,6 +197,14 @@ export const agentConfigSchema = z
         maxRecipients: int(1, 100_000).default(500),
         /** Connections past this many are answered `421` and closed (bounds sockets and memory). */
         maxConnections: int(1, 100_000).default(500),
+        /** A client that owes input (a command, DATA bytes) and sends nothing this long is answered `421` and closed. */
+        socketTimeoutMs: int(1_000, 3_600_000).default(60_000),
+        /**
+         * A connection lives at most this long, then gets `421 4.4.2` and is closed: a client
+         * trickling one byte at a time cannot hold a connection forever. A message being stored
+         * finishes first. Clients reconnect for more mail.
+         */
+        sessionTimeoutMs: int(1_000, 86_400_000).default(600_000),
         /** Optional STARTTLS for the relay: PEM file paths (or `file:` references). */
         tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
       })
@@ -226,7 +311,10 @@ export type AgentConfig = z.infer<typeof agentConfigSchema>;
 /** Config as written in a file or passed to `createAgent` (defaults not yet applied). */
 export type AgentConfigInput = z.input<typeof agentConfigSchema>;
 export type MailboxSettings = AgentConfig['mailboxes'][number];
-export type UpstreamSettings = MailboxSettings['upstream'];
+/** A mailbox's upstream: SMTP submission or Graph sendMail. */
+export type MailboxUpstream = MailboxSettings['upstream'];
+/** The SMTP upstream's settings. */
+export type UpstreamSettings = SmtpUpstreamSettings;
 export type UpstreamAuth = NonNullable<UpstreamSettings['auth']>;
 export type RetryPolicy = AgentConfig['sender']['retry'];
 

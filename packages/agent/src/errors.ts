@@ -1,4 +1,5 @@
-import { SlotsError } from '@smtp-slots/core';
+// The errors entry alone: the spool (and its crash-test child) need not load the Redis client.
+import { SlotsError } from '@smtp-slots/core/errors';
 
 /** Base of the agent's own errors; `code` is stable and safe to show. */
 export class AgentError extends SlotsError {}
@@ -42,5 +43,18 @@ export class AgentStoppedError extends AgentError {
 export class InvalidMessageError extends AgentError {
   constructor(message: string) {
     super('INVALID_MESSAGE', message);
+  }
+}
+
+/** The spool could not make a message durable (disk full, I/O error): nothing was promised. */
+export class SpoolWriteError extends AgentError {
+  constructor(
+    /** errno name of the underlying failure (ENOSPC, EIO, ...). */
+    readonly errno: string,
+    /** True when the disk is full or over quota (the relay answers 452 4.3.1). */
+    readonly diskFull: boolean,
+    cause: unknown,
+  ) {
+    super('SPOOL_WRITE_FAILED', `the spool could not store the message durably (${errno})`, { cause });
   }
 }

@@ -1,20 +1,23 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RelayRejection } from './relay/relay-server.js';
+import { AUTH_PAUSE_CAUSES, authPauseCause } from './sender/pause-reason.js';
 import type { HoldReason, SenderObserver } from './sender/sender-observer.js';
 import type { MailboxSpoolStats } from './spool/spool-entries.js';
 
 /** What the metrics read on every scrape (gauges are computed in `collect()`). */
 export interface MetricsSources {
   spoolStats(): Map<string, MailboxSpoolStats>;
-  /** limit and paused as last read from Redis. */
-  mailboxConfig(mailbox: string): { limit: number; paused: boolean };
+  /** limit, paused and the pause reason as last read from Redis. */
+  mailboxConfig(mailbox: string): { limit: number; paused: boolean; pauseReason?: string | undefined };
   /** Rolling 24 h recipients as last read from Redis (undefined when unknown). */
   recipients24h(mailbox: string): number | undefined;
   redisUp(): boolean;
+  /** Whether the spool can make messages durable now. */
+  spoolWritable(): boolean;
 }
 
 const SPOOL_STATES = ['queued', 'sending', 'deferred', 'dead'] as const;
-const HOLD_REASONS: HoldReason[] = ['rate', 'recipients', 'connect'];
+const HOLD_REASONS: HoldReason[] = ['rate', 'recipients', 'connect', 'throttled'];
 
 /**
  * The agent's Prometheus metrics (prefix `smtp_slots_`, default label `agent`). Labels are
@@ -35,6 +38,7 @@ export class AgentMetrics implements SenderObserver {
   private readonly duplicates: Counter<'mailbox'>;
   private readonly perConnection: Histogram<'mailbox'>;
   private readonly relayTotal: Counter<'result'>;
+  private readonly spoolWriteErrors: Counter<'code' | 'operation'>;
 
   constructor(agentId: string, private readonly mailboxes: string[], sources: MetricsSources) {
     this.registry.setDefaultLabels({ agent: agentId });
@@ -57,6 +61,7 @@ export class AgentMetrics implements SenderObserver {
     this.duplicates = new Counter({ name: 'smtp_slots_possible_duplicates_total', help: 'Retries after the connection broke past the final dot (the first attempt may have been delivered).', labelNames: mb, registers });
     this.perConnection = new Histogram({ name: 'smtp_slots_messages_per_connection', help: 'Messages sent over one upstream connection.', labelNames: mb, registers,
       buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500] });
+    this.spoolWriteErrors = new Counter({ name: 'smtp_slots_spool_write_errors_total', help: 'Spool file operations that failed, by errno (ENOSPC, EIO, ...) and operation (accept, claim, settle, probe).', labelNames: ['code', 'operation'], registers });
     this.relayTotal = new Counter({ name: 'smtp_slots_relay_messages_total', help: 'Relay outcomes: accepted into the spool, or the reason for refusing.', labelNames: ['result'], registers });
 
     // collect() runs with `this` bound to the gauge: capture what it reads.
@@ -67,6 +72,14 @@ export class AgentMetrics implements SenderObserver {
       collect() { for (const m of mailboxes) this.set({ mailbox: m }, sources.mailboxConfig(m).limit); } });
     new Gauge({ name: 'smtp_slots_mailbox_paused', help: '1 while the mailbox is paused (quota, mailbox full, auth, operator).', labelNames: mb, registers,
       collect() { for (const m of mailboxes) this.set({ mailbox: m }, sources.mailboxConfig(m).paused ? 1 : 0); } });
+    new Gauge({ name: 'smtp_slots_mailbox_auth_paused', help: '1 while the mailbox is paused because the upstream refused authentication, by cause (basic-auth-disabled: 5.7.30, smtp-auth-disabled: 5.7.139, credential-refused: token endpoint, auth-refused: other).', labelNames: ['mailbox', 'cause'], registers,
+      collect() {
+        for (const m of mailboxes) {
+          const config = sources.mailboxConfig(m);
+          const cause = config.paused ? authPauseCause(config.pauseReason) : undefined;
+          for (const c of AUTH_PAUSE_CAUSES) this.set({ mailbox: m, cause: c }, c === cause ? 1 : 0);
+        }
+      } });
     new Gauge({ name: 'smtp_slots_mailbox_held', help: '1 while this agent holds back ready mail of the mailbox (rate, recipient budget, connect failures).', labelNames: ['mailbox', 'reason'], registers,
       collect() { for (const m of mailboxes) for (const r of HOLD_REASONS) this.set({ mailbox: m, reason: r }, holds.get(m)?.has(r) ? 1 : 0); } });
     new Gauge({ name: 'smtp_slots_recipients_24h', help: 'Recipients counted in the rolling 24 h window (shared by all agents).', labelNames: mb, registers,
@@ -81,6 +94,8 @@ export class AgentMetrics implements SenderObserver {
         const stats = sources.spoolStats();
         for (const m of mailboxes) { const at = stats.get(m)?.oldestReceivedAt; this.set({ mailbox: m }, at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000)); }
       } });
+    new Gauge({ name: 'smtp_slots_spool_writable', help: '1 while the spool can make messages durable; 0 after a failed write (disk full, I/O error) until a write succeeds again.', registers,
+      collect() { this.set(sources.spoolWritable() ? 1 : 0); } });
     new Gauge({ name: 'smtp_slots_redis_up', help: '1 while the agent\'s Redis connection is ready.', registers,
       collect() { this.set(sources.redisUp() ? 1 : 0); } });
 
@@ -91,6 +106,12 @@ export class AgentMetrics implements SenderObserver {
       this.rejections.inc({ mailbox: m, code: '432' }, 0);
     }
     this.relayTotal.inc({ result: 'accepted' }, 0);
+    for (const code of ['ENOSPC', 'EIO']) this.spoolWriteErrors.inc({ code, operation: 'accept' }, 0);
+  }
+
+  /** A spool file operation failed (the code is already a bounded errno label). */
+  spoolWriteError(code: string, operation: string): void {
+    this.spoolWriteErrors.inc({ code, operation });
   }
 
   relayAccepted(): void {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
-import { SlotClient } from '../src/index.js';
+import { SLOT_CONNECTION_OPTIONS, SlotClient } from '../src/index.js';
 
 export type ImplName = 'smtp-slots' | 'smtp-slots (baseline)' | 'redis-semaphore' | 'bottleneck';
 /** BENCH_BASELINE_SRC: another checkout's packages/core/src, measured side by side as "smtp-slots (baseline)". */
@@ -26,7 +26,8 @@ export interface SemaphoreAdapter {
 export const LIMIT = 3;
 
 export async function createAdapter(impl: ImplName, redisUrl: string, key: string): Promise<SemaphoreAdapter> {
-  const redis = new Redis(redisUrl);
+  // The agent's connection options (the baseline column ignores them).
+  const redis = new Redis(redisUrl, SLOT_CONNECTION_OPTIONS);
   switch (impl) {
     case 'smtp-slots':
     case 'smtp-slots (baseline)': {

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { parseConfig, startCoordinator, type RunningCoordinator } from '@smtp-slots/coordinator';
 import { startExchangeSim, type ExchangeSim } from '@smtp-slots/exchange-sim';
 import type { DemoOptions } from './args.js';
-import { startAgentFleet, stopAgentFleet } from './launch/agent-fleet.js';
-import type { AgentProcess } from './launch/agent-process.js';
-import { LocalRedis } from './launch/redis-server.js';
+import { resolvePackageCli, startAgentFleet, stopAgentFleet, type AgentProcess } from '@smtp-slots/testkit/launch';
+import { LocalRedis } from './local-redis.js';
 
 /** The shared mailbox every agent sends through. */
 export const DEMO_MAILBOX = 'reports@contoso.example';
@@ -74,6 +73,7 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
     }
 
     const agents = await startAgentFleet({
+      cli: resolvePackageCli('@smtp-slots/agent', import.meta.url),
       count: options.agents,
       dir: workDir,
       env: { [UPSTREAM_PASSWORD_ENV]: upstreamPassword, SMTP_SLOTS_LOG_LEVEL: 'info' },

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { resolvePackageCli } from '@smtp-slots/demo';
 import { RedisProcess, smtpDialog, waitFor } from '@smtp-slots/testkit';
+import { resolvePackageCli } from '@smtp-slots/testkit/launch';
 import nodemailer from 'nodemailer';
 import { describe, expect, inject, it } from 'vitest';
 import { useAgentScenarios, type ScenarioOptions } from '../support/agent-scenario.js';
@@ -67,7 +67,7 @@ describe('agents: bad input gives a clear error and loses nothing', () => {
   });
 
   it('an invalid config exits 2 and lists every problem with its path (with and without --check)', () => {
-    const agentCli = resolvePackageCli('@smtp-slots/agent');
+    const agentCli = resolvePackageCli('@smtp-slots/agent', import.meta.url);
     const dir = mkdtempSync(join(tmpdir(), 'agent-bad-config-'));
     const file = join(dir, 'agent.yaml');
     writeFileSync(file, [

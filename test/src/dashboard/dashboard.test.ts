@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentRegistry, MailboxAdmin, SlotClient } from '@smtp-slots/core';
+import { AgentRegistry, DeadLetterIndex, MailboxAdmin, SlotClient, type PublishedDeadLetter } from '@smtp-slots/core';
 import { parseConfig, startCoordinator, type MailboxDetail, type RunningCoordinator } from '@smtp-slots/coordinator';
 import { RedisProcess, waitFor } from '@smtp-slots/testkit';
 import { launchChromium, pageErrors as collectPageErrors, saveScreenshot } from './chromium.js';
@@ -222,6 +222,37 @@ describe('dashboard', () => {
       expect(await page.textContent(`table.agents tr[data-agent="${agentId}"] td[data-label="spool"]`)).toBe('7');
     } finally {
       await page.close();
+    }
+  });
+
+  it('draws the newest 200 dead letters of a mailbox with hundreds, and counts them all', async () => {
+    const admin = new MailboxAdmin(redis);
+    const bulk = 'bulk@contoso.test';
+    await admin.ensureMailbox(bulk, { limit: 2 });
+    // The index as an agent publishes it from its spool.
+    const letters: PublishedDeadLetter[] = Array.from({ length: 250 }, (_, i) => ({
+      id: `dl-${String(i).padStart(3, '0')}`, agentId: 'agent-bulk', mailbox: bulk, messageId: `<bulk-${i}@contoso.test>`,
+      recipients: [`user${i}@fabrikam.test`], subject: `invoice ${i}`, failedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+      reason: '550 5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup', attempts: [],
+    }));
+    await new DeadLetterIndex(redis).replace('agent-bulk', letters);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    try {
+      await page.goto(`${coordinator.url}/#failures?mailbox=${encodeURIComponent(bulk)}`);
+      const group = page.locator(`#view-failures section.dl-group[data-mailbox="${bulk}"]`);
+      await group.waitFor();
+      expect(await group.locator('tbody tr').count()).toBe(200);
+      // Newest first: the last failure (minute 249) leads, minute 50 is the last one drawn.
+      expect(await group.locator('tbody tr').first().getAttribute('data-dead-letter')).toBe('dl-249');
+      expect(await group.locator('tbody tr').last().getAttribute('data-dead-letter')).toBe('dl-050');
+      expect(await group.textContent()).toContain('The newest 200 of 250 are shown');
+      expect(await page.textContent('#nav-dead-count')).toBe('250');
+      expect(await page.textContent('#failures-summary')).toContain('250 dead letters');
+      await page.click('nav.views a[data-view="overview"]');
+      expect(await page.textContent(`article[data-mailbox="${bulk}"] [data-field="dead-letters"]`)).toBe('250 dead');
+    } finally {
+      await page.close();
+      await new DeadLetterIndex(redis).replace('agent-bulk', []);
     }
   });
 

@@ -106,7 +106,28 @@ describe('dashboard: failures, message trail and history against real agents', (
       expect(await card.locator('[data-field="dead-letters"]').count()).toBe(0);
       expect(await page.locator('#nav-dead-count').isHidden()).toBe(true);
 
-      // 3. The message search shows its whole trail, the refusal and the delivery.
+      // 3. A retry for a stopped agent shows as pending, and is carried out when it is back.
+      s.sim.setFaults({ contentRejected: true }, from);
+      const late = await s.submit({ count: 1, threads: 1, runId: `${s.run}-late` });
+      const lateId = late.accepted[0]!;
+      const lateRow = page.locator(`#view-failures tr[data-agent="${dead.agentId}"]:has-text("${lateId}")`);
+      await lateRow.waitFor({ timeout: 30_000 });
+      const agent = s.fleet.agents[0]!;
+      expect((await agent.stop(20_000))?.code).toBe(0);
+      s.sim.setFaults({ contentRejected: null }, from);
+      await lateRow.locator('button.retry').click();
+      await page.locator('dialog#confirm button[value="confirm"]').click();
+      await page.waitForSelector(`#notice:has-text("waiting for ${dead.agentId} (offline)")`);
+      await lateRow.locator('.badge.pending').waitFor();
+      expect(await lateRow.locator('.badge.pending').textContent()).toBe('retry pending');
+      expect(await lateRow.locator('.badge.offline').textContent()).toBe('offline');
+      await screenshotsAtBothWidths(page, 'dashboard-failures-pending');
+      expect(deliveriesOf(lateId)).toEqual([]);
+      await agent.restart();
+      await waitFor(() => deliveriesOf(lateId).length === 1, { timeoutMs: 20_000, message: `the pending retry carried out after the restart\n${s.fleet.logs()}` });
+      await page.locator('#failures-empty').waitFor({ timeout: 15_000 });
+
+      // 4. The message search shows its whole trail, the refusal and the delivery.
       await page.click('nav.views a[data-view="messages"]');
       await page.fill('#message-query', messageId);
       await page.click('#message-search button[type="submit"]');
@@ -117,12 +138,13 @@ describe('dashboard: failures, message trail and history against real agents', (
       expect(await trail.locator('.attempts li[data-outcome="dead"] .reply').textContent()).toBe(dead.reason);
       await screenshotsAtBothWidths(page, 'dashboard-messages');
 
-      // 4. History: the agent's per-minute counts of the last minutes, drawn by the chart.
+      // 5. History: the agent's per-minute counts of the last minutes, drawn by the chart.
       await page.click('nav.views a[data-view="overview"]');
       await card.locator('a.history-link').click();
       const sentChart = page.locator('#view-history figure[data-chart="sent"]');
-      await waitFor(async () => (await sentChart.getAttribute('data-total-sent')) === '4', { timeoutMs: 40_000, message: 'four sent messages on the chart' });
-      expect(await sentChart.getAttribute('data-total-failed')).toBe('1');
+      // Three, then the two retried ones; two failures before them.
+      await waitFor(async () => (await sentChart.getAttribute('data-total-sent')) === '5', { timeoutMs: 40_000, message: 'five sent messages on the chart' });
+      expect(await sentChart.getAttribute('data-total-failed')).toBe('2');
       expect(await sentChart.getAttribute('data-points')).toBe('60');
       const lastActive = Date.parse((await sentChart.getAttribute('data-last-non-zero'))!);
       expect(Date.now() - lastActive).toBeLessThan(5 * 60_000);
@@ -131,7 +153,7 @@ describe('dashboard: failures, message trail and history against real agents', (
       await screenshotsAtBothWidths(page, 'dashboard-history');
       await page.click('#view-history button[data-range="24h"]');
       await waitFor(async () => (await sentChart.getAttribute('data-points')) === '1440', { message: 'the 24 h range' });
-      expect(await sentChart.getAttribute('data-total-sent')).toBe('4');
+      expect(await sentChart.getAttribute('data-total-sent')).toBe('5');
 
       // No secret reaches the page: neither the admin token nor the upstream password.
       const html = await page.content();

@@ -186,6 +186,7 @@ describe('docker-compose.yml', () => {
       const mailbox = config.mailboxes[0]!;
       expect(mailbox.limit).toBe(3);
       // The upstream is the simulator service, on the port its command line gives it.
+      if (mailbox.upstream.type !== 'smtp') throw new Error('compose agents send over SMTP');
       expect(mailbox.upstream.host).toBe('exchange-sim');
       expect(String(mailbox.upstream.port)).toBe(argAfter(services['exchange-sim']!.command, '--port'));
       expect(mailbox.upstream.auth?.user).toBe(mailbox.address);
@@ -212,7 +213,7 @@ describe('docker-compose.yml', () => {
       const [line] = (await once(createInterface({ input: sim.stdout! }), 'line')) as [string];
       const { smtpPort, httpPort } = JSON.parse(line) as { smtpPort: number; httpPort: number };
       const mailbox = (await agentConfig(services['agent-1']!)).mailboxes[0]!;
-      const auth = mailbox.upstream.auth;
+      const auth = mailbox.upstream.type === 'smtp' ? mailbox.upstream.auth : undefined;
       if (auth?.type !== 'oauth2') throw new Error('compose agents sign in with OAuth2');
       // The compose token URL names the simulator service; here it listens on loopback.
       const tokenUrl = new URL(auth.tokenUrl!);

@@ -48,10 +48,12 @@ const placeholderEnv = (text: string): NodeJS.ProcessEnv =>
   Object.fromEntries([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1]!, 'placeholder']));
 
 /** Replaces `file:` secret references by placeholders (the files are the operator's). */
-function withoutSecretFiles(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSecretFiles);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecretFiles(v)]));
-  return typeof value === 'string' && value.startsWith('file:') ? 'placeholder' : value;
+function withoutSecretFiles(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => withoutSecretFiles(v));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecretFiles(v, k)]));
+  if (typeof value !== 'string' || !value.startsWith('file:')) return value;
+  // The schema checks that a private key file holds a PEM key.
+  return key === 'privateKey' ? '-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----' : 'placeholder';
 }
 
 function cliHelp(script: string): string {

@@ -3,7 +3,7 @@
 // slot. Prints one JSON line per event on stdout; SIGTERM closes everything gracefully.
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { createRedisClient, SlotClient, type Lease, type RedisConnectionConfig } from '@smtp-slots/core';
+import { createRedisClient, SLOT_CONNECTION_OPTIONS, SlotClient, type Lease, type RedisConnectionConfig } from '@smtp-slots/core';
 
 interface WorkerConfig {
   redis: RedisConnectionConfig;
@@ -18,7 +18,7 @@ interface WorkerConfig {
 const config = JSON.parse(process.env['SLOT_WORKER_CONFIG'] ?? '{}') as WorkerConfig;
 const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ process: config.name, ...event })}\n`);
 
-const redis = createRedisClient(config.redis);
+const redis = createRedisClient(config.redis, { redisOptions: SLOT_CONNECTION_OPTIONS });
 const subscriber = redis.duplicate();
 for (const c of [redis, subscriber]) c.on('error', () => undefined); // failovers are the point of the test
 const slots = new SlotClient({ redis, subscriber, holder: { agentId: config.name, host: 'ha-test', pid: process.pid }, leaseTtlMs: config.leaseTtlMs, safetyPollMs: 250 });
@@ -62,7 +62,10 @@ async function worker(id: number): Promise<void> {
 
 const workers = Array.from({ length: config.workers }, (_, i) => worker(i));
 say({ type: 'ready' });
-process.once('SIGTERM', async () => {
+// Fire and forget: the handler ends the process itself.
+process.once('SIGTERM', () => void stop());
+
+async function stop(): Promise<void> {
   running = false;
   stopping.abort();
   // Workers close their sockets before releasing; close() afterwards only cancels what is left.
@@ -71,4 +74,4 @@ process.once('SIGTERM', async () => {
   redis.disconnect();
   subscriber.disconnect();
   process.exit(0);
-});
+}

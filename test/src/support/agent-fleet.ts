@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@smtp-slots/agent';
-import { AgentProcess, startAgentFleet } from '@smtp-slots/demo';
+import { resolvePackageCli, startAgentFleet, type AgentProcess } from '@smtp-slots/testkit/launch';
 import { metricSum, parseMetrics } from '@smtp-slots/testkit';
 
 export interface MailboxUnderTest {
@@ -14,10 +14,17 @@ export interface MailboxUnderTest {
   recipientsPerDay?: number;
 }
 
+export type UpstreamInput = AgentConfigInput['mailboxes'][number]['upstream'];
+/** How the agents sign in upstream over SMTP (default: the mailbox's password). */
+export type UpstreamAuthInput = NonNullable<Extract<UpstreamInput, { host: string }>['auth']>;
+
 export interface FleetConfigOptions {
   redisUrl: string;
   upstreamPort: number;
   mailbox: MailboxUnderTest;
+  auth?: UpstreamAuthInput;
+  /** Replaces the whole upstream (e.g. a Graph one). */
+  upstream?: UpstreamInput;
   workers?: number;
   /** Short enough that the new-Redis grace and killed agents cost little; long enough for a loaded CI box. */
   leaseTtlMs?: number;
@@ -39,8 +46,8 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
     logLevel: 'info',
     mailboxes: [{
       address: mailbox.address,
-      upstream: { host: '127.0.0.1', port: options.upstreamPort, auth: { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
-      limit: mailbox.limit ?? 3,
+      upstream: options.upstream ?? { host: '127.0.0.1', port: options.upstreamPort, auth: options.auth ?? { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
+      ...(mailbox.limit !== undefined || !options.upstream ? { limit: mailbox.limit ?? 3 } : {}),
       ratePerMinute: mailbox.ratePerMinute ?? 1_000_000,
       recipientsPerDay: mailbox.recipientsPerDay ?? 1_000_000,
     }],
@@ -50,13 +57,14 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
 
 /**
  * Several agent processes ("front-end servers") for one mailbox, each in its own folder, started
- * by the demo's launcher, with what the e2e tests read across all of them.
+ * by testkit's launcher, with what the e2e tests read across all of them.
  */
 export class AgentFleet {
   private constructor(readonly agents: AgentProcess[]) {}
 
   static async start(count: number, prefix: string, options: FleetConfigOptions): Promise<AgentFleet> {
     const agents = await startAgentFleet({
+      cli: resolvePackageCli('@smtp-slots/agent', import.meta.url),
       count,
       dir: mkdtempSync(join(tmpdir(), 'smtp-slots-e2e-')),
       config: (index) => fleetAgentConfig(`${prefix}-${index}`, options),

@@ -3,7 +3,7 @@ import type { UserStats } from '@smtp-slots/exchange-sim';
 import { startExchangeSim, type ExchangeSim, type ExchangeSimOptions } from '@smtp-slots/exchange-sim';
 import { waitFor } from '@smtp-slots/testkit';
 import { afterEach } from 'vitest';
-import { AgentFleet, type FleetConfigOptions, type MailboxUnderTest } from './agent-fleet.js';
+import { AgentFleet, type FleetConfigOptions, type MailboxUnderTest, type UpstreamAuthInput, type UpstreamInput } from './agent-fleet.js';
 import { fetchUserStats, missingIds } from './sim-stats.js';
 import { submitMessages, type SubmitOptions, type SubmitResult } from './smtp-submitter.js';
 
@@ -18,6 +18,10 @@ export interface ScenarioOptions {
   workers?: number;
   leaseTtlMs?: number;
   extra?: FleetConfigOptions['extra'];
+  /** The agents' upstream auth for the run's mailbox address (default: its password). */
+  auth?: (address: string, sim: ExchangeSim) => UpstreamAuthInput;
+  /** Replaces the agents' whole upstream for the run's mailbox (e.g. Graph at the simulator). */
+  upstream?: (address: string, sim: ExchangeSim) => UpstreamInput;
 }
 
 /** One e2e run: a random mailbox, the Exchange simulator knowing it, agents sending for it. */
@@ -56,6 +60,8 @@ export function useAgentScenarios(): { start(options: ScenarioOptions): Promise<
       cleanups.push(() => sim.stop());
       const fleet = await AgentFleet.start(options.agents, `fe-${run}`, {
         redisUrl: options.redisUrl, upstreamPort: sim.smtpPort, mailbox, workers: options.workers, leaseTtlMs: options.leaseTtlMs, extra: options.extra,
+        ...(options.auth ? { auth: options.auth(mailbox.address, sim) } : {}),
+        ...(options.upstream ? { upstream: options.upstream(mailbox.address, sim) } : {}),
       });
       cleanups.push(() => fleet.stop());
       const httpUrl = sim.httpUrl!;

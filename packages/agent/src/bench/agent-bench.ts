@@ -5,6 +5,7 @@ import { startExchangeSim } from '@smtp-slots/exchange-sim';
 import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import type { AgentConfigInput } from '../config.js';
 import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
+import { fleetRecordCost } from './fleet-cost.js';
 
 /*
  * `pnpm bench` for the agent (runs the built dist/):
@@ -12,7 +13,8 @@ import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
  *      nothing competes with the intake;
  *   2. end-to-end: delivery rate at the Exchange simulator as a fraction of the ideal
  *      limit / latency, for one agent and for five agents sharing the mailbox;
- *   3. agent RSS (resident memory) idle and after the run.
+ *   3. agent RSS (resident memory) idle and after the run;
+ *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts).
  */
 
 const MAILBOX = 'bench@contoso.example';
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     await endToEnd(root, redis, 5, 20, 1_500);
     await endToEnd(root, redis, 5, 20, 1_500, 1_000);
     await endToEnd(root, redis, 5, 50, 1_000);
+    rows.push(...(await fleetRecordCost(redis.url)));
   } finally {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });

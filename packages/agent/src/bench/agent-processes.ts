@@ -1,17 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { getFreePort, waitFor } from '@smtp-slots/testkit';
+import { getFreePort } from '@smtp-slots/testkit';
+import { AgentProcess } from '@smtp-slots/testkit/launch';
 import nodemailer from 'nodemailer';
-import { stringify } from 'yaml';
 import type { AgentConfigInput } from '../config.js';
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+/** The bench measures the built agent, as it ships. */
+const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 
 /** A built agent process for the benchmark (relay and metrics on free ports). */
 export interface BenchAgent {
-  child: ChildProcess;
   relayPort: number;
   metricsPort: number;
   /** Resident set size from /proc, in bytes. */
@@ -20,29 +18,21 @@ export interface BenchAgent {
 }
 
 export async function startBenchAgent(dir: string, config: AgentConfigInput): Promise<BenchAgent> {
-  mkdirSync(dir, { recursive: true });
-  const relayPort = await getFreePort();
-  const metricsPort = await getFreePort();
-  const file = join(dir, 'agent.yaml');
-  writeFileSync(file, stringify({ ...config, relay: { ...config.relay, port: relayPort }, metrics: { port: metricsPort }, spool: { dir: join(dir, 'spool') }, logLevel: 'warn' }));
-  const child = spawn(process.execPath, [CLI, '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode} (config ${file})`);
-    return (await fetch(`http://127.0.0.1:${metricsPort}/healthz`).catch(() => undefined))?.ok;
-  }, { timeoutMs: 20_000, message: 'agent ready' }).catch((error: Error) => {
-    child.kill('SIGKILL');
-    throw error;
+  // Ports given up front: readiness comes from /healthz, so the log can stay at warn (no line per message).
+  const relay = { ...config.relay, port: await getFreePort() };
+  const agent = await AgentProcess.start({
+    cli: CLI,
+    dir,
+    config: { ...config, relay, metrics: { port: await getFreePort() }, spool: { dir: join(dir, 'spool') }, logLevel: 'warn' },
+    startTimeoutMs: 20_000,
   });
   return {
-    child,
-    relayPort,
-    metricsPort,
-    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    relayPort: agent.relayPort,
+    metricsPort: agent.metricsPort,
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    stop: async () => {
+      await agent.stop();
+    },
   };
 }
 

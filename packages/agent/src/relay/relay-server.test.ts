@@ -7,7 +7,8 @@ import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../config.js';
 import { ensureMessageId } from '../spool/message-id.js';
-import { Spool } from '../spool/spool.js';
+import { SpoolIo } from '../spool/spool-io.js';
+import { Spool, type SpoolOptions } from '../spool/spool.js';
 import { RelayServer } from './relay-server.js';
 
 const MAILBOX = 'Reports@Contoso.example';
@@ -16,14 +17,15 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function startRelay(relay: Record<string, unknown> = {}) {
+async function startRelay(relay: Record<string, unknown> = {}, spoolOptions: SpoolOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'agent-relay-'));
-  const { spool } = await Spool.open(dir);
+  const { spool } = await Spool.open(dir, spoolOptions);
   const config = agentConfigSchema.parse({ relay: { port: 0, maxMessageBytes: 4096, maxRecipients: 3, ...relay }, mailboxes: [{ address: MAILBOX, upstream: { host: 'h' } }] });
   const server = new RelayServer({
     relay: config.relay,
     mailboxes: [MAILBOX],
     name: 'relay.test',
+    spoolWritable: () => spool.health.writable,
     store: async ({ mailbox, envelope, raw }) => {
       const withId = ensureMessageId(raw, 'relay.test');
       return (await spool.accept({ mailbox, envelope, raw: withId.raw, messageId: withId.messageId, origin: 'relay' })).id;
@@ -178,5 +180,79 @@ describe('RelayServer', () => {
     const next = await transport(port).sendMail({ from: MAILBOX, to: 'b@x.example', text: 'after the overlong line' });
     expect(next.response).toMatch(/^250 /);
     expect(readdirSync(join(dir, 'queued'))).toHaveLength(1);
+  }, 15_000);
+
+  it('answers 452 4.3.1 (never 250) while the spool cannot store mail, and 250 again once it can', async () => {
+    let full = true;
+    const io = new SpoolIo((step, path) => {
+      if (full && step === 'write' && path.includes('/tmp/')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    const { port, dir, server, spool } = await startRelay({}, { io });
+    const rejected: string[] = [];
+    server.on('rejected', (reason: string) => rejected.push(reason));
+    const first = await transport(port).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'disk is full' }).catch((e: unknown) => e);
+    expect(first).toMatchObject({ responseCode: 452 });
+    expect((first as Error).message).toMatch(/452 4\.3\.1 Insufficient system storage/);
+    // Now refused at MAIL FROM, before the client sends its data.
+    const early = await smtpDialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, 'QUIT']);
+    expect(early[1]).toMatch(/^452 4\.3\.1 /);
+    expect(rejected).toEqual(['spool_full', 'spool_full']);
+    for (const state of ['queued', 'tmp']) expect(readdirSync(join(dir, state)), state).toEqual([]);
+
+    full = false;
+    expect(await spool.checkWritable()).toBe(true);
+    const ok = await transport(port).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'space is back' });
+    expect(ok.response).toMatch(/^250 /);
+    expect(readdirSync(join(dir, 'queued'))).toHaveLength(1);
+  });
+
+  it('answers 451 4.3.0 when the spool fails with an I/O error other than a full disk', async () => {
+    const io = new SpoolIo((step) => {
+      if (step === 'fsync') throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+    });
+    const { port, dir } = await startRelay({}, { io });
+    const failed = await transport(port).sendMail({ from: MAILBOX, to: 'a@x.example', text: 'x' }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ responseCode: 451 });
+    expect(readdirSync(join(dir, 'queued'))).toEqual([]);
+  });
+
+  it('takes 1,000 RCPT in one transaction: the first maxRecipients get 250, the rest 452 4.5.3, and the message goes to those', async () => {
+    const { port, spool } = await startRelay({ maxRecipients: 500 });
+    const rcpts = Array.from({ length: 1_000 }, (_, i) => `RCPT TO:<r${i}@x.example>`);
+    const replies = await smtpDialog(port, ['EHLO c', `MAIL FROM:<${MAILBOX}>`, ...rcpts, 'DATA', 'Subject: many\r\n\r\nbody\r\n.', 'QUIT']);
+    const rcptReplies = replies.slice(2, 1_002);
+    expect(rcptReplies.filter((r) => r.startsWith('250 '))).toHaveLength(500);
+    expect(rcptReplies.slice(500).every((r) => /^452 4\.5\.3 Too many recipients \(at most 500/.test(r))).toBe(true);
+    expect(replies[1_003]).toMatch(/^250 /);
+    const stored = (await spool.claim(MAILBOX.toLowerCase()))!;
+    expect(stored.header.envelope.to).toHaveLength(500);
+    expect(stored.header.envelope.to.at(-1)).toBe('r499@x.example');
+  }, 30_000);
+
+  it('closes an idle client with 421 after relay.socketTimeoutMs', async () => {
+    const { port } = await startRelay({ socketTimeoutMs: 1_000 });
+    const client = rawClient(port);
+    await client.waitReplies(1);
+    await client.closed;
+    expect(client.replies().at(-1)).toMatch(/^421 /);
+  }, 15_000);
+
+  it('a client trickling one byte at a time cannot hold its connection: 421 4.4.2 at relay.sessionTimeoutMs', async () => {
+    const { port, server } = await startRelay({ socketTimeoutMs: 60_000, sessionTimeoutMs: 1_000 });
+    const rejected: string[] = [];
+    server.on('rejected', (reason: string) => rejected.push(reason));
+    const client = rawClient(port);
+    await client.waitReplies(1);
+    // Always well within the idle timeout, never a complete command.
+    const bytes = 'NOOP'.repeat(10_000);
+    let sent = 0;
+    const trickle = setInterval(() => client.socket.write(bytes[sent++]!), 100);
+    await client.closed;
+    clearInterval(trickle);
+    expect(client.replies().at(-1)).toMatch(/^421 4\.4\.2 Session time limit exceeded/);
+    expect(rejected).toEqual(['session_timeout']);
+    // Others are still served.
+    const next = await transport(port).sendMail({ from: MAILBOX, to: 'b@x.example', text: 'after the slow one' });
+    expect(next.response).toMatch(/^250 /);
   }, 15_000);
 });

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions } from 'smtp-server';
 import { EMAIL_PATTERN, isLoopback, type AgentConfig } from '../config.js';
+import { SpoolWriteError } from '../errors.js';
 import { checkRelayUser } from './relay-auth.js';
+import { closeSession, SessionDeadlines } from './session-deadlines.js';
 
 /** Longest command line the relay reads (generous beyond RFC 5321's 512 for AUTH PLAIN). */
 const MAX_COMMAND_LINE_BYTES = 4096;
@@ -21,7 +23,10 @@ export interface RelayedMessage {
 }
 
 /** Why the relay refused something (a bounded set, for metrics). */
-export type RelayRejection = 'unknown_sender' | 'bad_address' | 'too_big' | 'too_many_recipients' | 'auth_failed' | 'spool_error' | 'stopping';
+export type RelayRejection = 'unknown_sender' | 'bad_address' | 'too_big' | 'too_many_recipients' | 'auth_failed' | 'spool_full' | 'spool_error' | 'session_timeout' | 'stopping';
+
+/** RFC 3463 4.3.1 "mail system full": the client keeps the message and retries later. */
+const SPOOL_FULL_REPLY = '4.3.1 Insufficient system storage, try again later';
 
 export interface RelayServerOptions {
   relay: AgentConfig['relay'];
@@ -31,6 +36,8 @@ export interface RelayServerOptions {
   name: string;
   /** Stores the message; the relay answers 250 only after this resolves. Returns the spool id. */
   store: (message: RelayedMessage) => Promise<string>;
+  /** False while the spool cannot store mail: MAIL FROM is answered 452 before any data is sent. */
+  spoolWritable?: () => boolean;
 }
 
 /**
@@ -43,6 +50,7 @@ export class RelayServer extends EventEmitter {
   private readonly server: SMTPServer;
   private readonly senders: Map<string, string>;
   private accepting = true;
+  private readonly deadlines: SessionDeadlines;
 
   constructor(private readonly options: RelayServerOptions) {
     super();
@@ -71,6 +79,13 @@ export class RelayServer extends EventEmitter {
       maxCommandLength: MAX_COMMAND_LINE_BYTES,
       // Beyond this many sockets smtp-server greets with 421 and closes, instead of taking more.
       maxClients: relay.maxConnections,
+      // Idle only: it restarts with every byte, so sessionTimeoutMs bounds byte-at-a-time clients.
+      socketTimeout: relay.socketTimeoutMs,
+      onConnect: (session, callback) => {
+        this.deadlines.start(session.id);
+        callback();
+      },
+      onClose: (session) => this.deadlines.end(session.id),
       onAuth: (credentials, _session, callback) => {
         if (credentials.username && typeof credentials.password === 'string' && checkRelayUser(relay.users, credentials.username, credentials.password)) {
           callback(null, { user: credentials.username });
@@ -81,6 +96,10 @@ export class RelayServer extends EventEmitter {
       },
       onMailFrom: (address, _session, callback) => {
         if (!this.accepting) return callback(smtpError(421, '4.3.2 Relay is shutting down, try again later'));
+        if (this.options.spoolWritable && !this.options.spoolWritable()) {
+          this.emit('rejected', 'spool_full', 'spool unwritable');
+          return callback(smtpError(452, SPOOL_FULL_REPLY));
+        }
         if (!EMAIL_PATTERN.test(address.address)) {
           this.emit('rejected', 'bad_address', 'sender');
           return callback(smtpError(553, `5.1.7 Bad sender address syntax: <${address.address}>`));
@@ -105,7 +124,7 @@ export class RelayServer extends EventEmitter {
         callback();
       },
       onData: (stream, session, callback) => {
-        void this.receive(stream, session.envelope).then(
+        void this.deadlines.whileStoring(session.id, this.receive(stream, session.envelope)).then(
           (id) => callback(null, `2.0.0 Queued as ${id}`),
           (error: Error & { responseCode?: number }) => callback(error),
         );
@@ -113,6 +132,10 @@ export class RelayServer extends EventEmitter {
     };
     this.server = new SMTPServer(serverOptions);
     this.server.on('error', (error) => this.emit('warning', error));
+    this.deadlines = new SessionDeadlines(relay.sessionTimeoutMs, (id) => {
+      this.emit('rejected', 'session_timeout', id);
+      closeSession(this.server, id, 421, '4.4.2 Session time limit exceeded, reconnect to send more');
+    });
   }
 
   private async receive(stream: SMTPServerDataStream, envelope: { mailFrom: false | { address: string }; rcptTo: Array<{ address: string }> }): Promise<string> {
@@ -137,6 +160,10 @@ export class RelayServer extends EventEmitter {
       return id;
     } catch (error) {
       // Nothing was promised: the client keeps the message and retries.
+      if (error instanceof SpoolWriteError && error.diskFull) {
+        this.emit('rejected', 'spool_full', error.message);
+        throw smtpError(452, SPOOL_FULL_REPLY);
+      }
       this.emit('rejected', 'spool_error', (error as Error).message);
       throw smtpError(451, '4.3.0 Could not store the message, try again later');
     }
@@ -158,6 +185,7 @@ export class RelayServer extends EventEmitter {
   /** Stops taking new mail; sessions in the middle of DATA finish storing first. */
   async close(): Promise<void> {
     this.accepting = false;
+    this.deadlines.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

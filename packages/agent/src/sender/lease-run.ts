@@ -6,8 +6,8 @@ import { sleep } from './notifier.js';
 import type { Next, OutcomeHandler } from './outcome-handler.js';
 import type { MailboxScope } from './sender-services.js';
 import type { SlotServiceErrors } from './slot-service-errors.js';
-import { openUnderLease } from './session-opener.js';
-import type { SendResult, UpstreamSession } from './upstream-session.js';
+import { openUnderLease, type MailSession } from './session-opener.js';
+import type { SendResult } from './upstream-session.js';
 
 const CONTINUE: Promise<Next> = Promise.resolve('continue');
 const GRANTED: Promise<RateDecision> = Promise.resolve({ granted: true });
@@ -60,7 +60,7 @@ export class LeaseRunner {
     const signal = AbortSignal.any([lease.signal, this.hardStop]);
     const max = this.scope.options.maxMessagesPerConnection;
     const state: RunState = { sent: 0, bookkeeping: new Set() };
-    let session: UpstreamSession | undefined;
+    let session: MailSession | undefined;
     // The next message is claimed and admitted while the current one is in flight, and its
     // MAIL FROM and RCPT TO follow the current final dot on the wire: spool, Redis and SMTP round
     // trips overlap the upstream's latency instead of adding to it. At most two messages are in
@@ -116,22 +116,23 @@ export class LeaseRunner {
           this.bookkeepingFailed(error);
           return undefined;
         });
-        if (prefetched) await this.admission.giveBack(prefetched, undefined, 0, true);
+        if (prefetched) await this.admission.giveBack(prefetched);
         await Promise.all(state.bookkeeping);
       }
     }
   }
 
   /** Opens the upstream session under the lease; on failure handles `message` and returns undefined. */
-  private async openSession(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<UpstreamSession | undefined> {
+  private async openSession(message: SpoolMessage, lease: Lease, signal: AbortSignal): Promise<MailSession | undefined> {
     const { options: { settings, tokenProvider, ehloName, retry }, hold, log } = this.scope;
-    const opened = await openUnderLease(settings.upstream, lease, signal, { ehloName, ...(tokenProvider ? { tokenProvider } : {}) });
+    const onThrottled = (retryAfterMs: number) => hold.hold('throttled', retryAfterMs);
+    const opened = await openUnderLease(settings.upstream, lease, signal, { ehloName, onThrottled, ...(tokenProvider ? { tokenProvider } : {}) });
     if ('session' in opened) {
       this.connectFailures = 0;
       return opened.session;
     }
     if ('aborted' in opened) {
-      await this.admission.giveBack(message, undefined, 0, true);
+      await this.admission.giveBack(message);
       return undefined;
     }
     const { failure, stage } = opened;
@@ -157,9 +158,9 @@ export class LeaseRunner {
     const nothingSent = result.kind === 'held-back' || result.kind === 'recipients-refused' || (result.kind === 'failed' && !result.dataSent);
     if (result.kind === 'held-back' || (previous === 'close' && nothingSent)) {
       // Nothing of the message went out (no rate token, or the session is closing): back to the
-      // queue, recipients stay reserved, no attempt counted.
+      // queue, its recipients out of the ledger, no attempt counted.
       if (decision.error !== undefined) this.serviceErrors.failed(decision.error);
-      await this.admission.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0, true);
+      await this.admission.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0);
       return 'close';
     }
     if (result.kind === 'accepted') state.sent += 1;
@@ -176,7 +177,7 @@ export class LeaseRunner {
   }
 
   /** QUIT (or, when the lease ended or shutdown's deadline passed, destroy) and wait for the socket to close. */
-  private async close(session: UpstreamSession, signal: AbortSignal, state: RunState): Promise<void> {
+  private async close(session: MailSession, signal: AbortSignal, state: RunState): Promise<void> {
     if (signal.aborted) await session.destroy();
     else await session.quit();
     this.scope.services.observer.connectionClosed(this.scope.mailbox, state.sent);

@@ -43,7 +43,7 @@ export class MailboxSender {
       this.notifier.notify();
     });
     const scope: MailboxScope = { mailbox, services, options, live: this.live, hold: this.hold, log, stopping: this.stopping.signal };
-    const reserved = new RecipientReservations();
+    const reserved = new RecipientReservations(services.ledger, (error) => log.warn({ err: error.message }, 'could not give unsent recipients back to the 24 h ledger (retried with the next message)'));
     const actions: MailboxActions = {
       concurrencyRejected: (response) => {
         void services.feedback.report432(mailbox).then(
@@ -56,7 +56,7 @@ export class MailboxSender {
         await services.admin.pause(mailbox, reason).catch((error: Error) => log.error({ err: error.message }, 'could not store the pause in Redis'));
       },
       count: (name) => services.count(mailbox, name),
-      recipientsUnused: (id) => reserved.keep(id),
+      recipientsNotAccepted: (id, count) => reserved.notAccepted(id, count),
     };
     const outcomes = new OutcomeHandler(mailbox, services.spool, options.retry, services.observer, actions, log);
     const serviceErrors = new SlotServiceErrors(this.live, this.stopping.signal, log);

@@ -59,9 +59,9 @@ export class MessageAdmission {
     }
   }
 
-  /** Puts a claimed message back unsent; its recipients stay reserved when `recipientsReserved`. */
-  async giveBack(message: SpoolMessage, hold?: HoldReason, holdMs = 0, recipientsReserved = false): Promise<Admission> {
-    if (recipientsReserved) this.reserved.keep(message.header.id);
+  /** Puts a claimed message back unsent; recipients it reserved leave the ledger first (it is claimed again later). */
+  async giveBack(message: SpoolMessage, hold?: HoldReason, holdMs = 0): Promise<Admission> {
+    await this.reserved.notAccepted(message.header.id);
     await this.scope.services.spool.putBack(message);
     if (hold) this.scope.hold.hold(hold, holdMs);
     return 'stop';
@@ -78,11 +78,13 @@ export class MessageAdmission {
       services.observer.failed(mailbox, 'budget');
       return 'skip';
     }
-    // Taken before and given back unsent (prefetched when the connection closed): already counted.
-    if (this.reserved.reuse(id)) return 'go';
     try {
+      await this.reserved.retryPending();
       const budget = await services.ledger.reserve(mailbox, recipients, config.recipientsPerDay);
-      if (budget.allowed) return 'go';
+      if (budget.reservation) {
+        this.reserved.taken(id, budget.reservation);
+        return 'go';
+      }
       // Never knowingly trip 554 5.2.0: hold the mailbox until the rolling window frees enough.
       log.warn({ used24h: budget.used, perDay: config.recipientsPerDay, retryAfterMs: budget.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
       return this.giveBack(message, 'recipients', budget.retryAfterMs);

@@ -16,8 +16,11 @@ export interface MailboxActions {
   pause(reason: string): Promise<void>;
   /** Count in the Redis counters shown by the coordinator (best effort). */
   count(name: string): void;
-  /** The message's recipients were reserved in the ledger but the upstream did not take it: reuse the reservation. */
-  recipientsUnused(spoolId: string): void;
+  /**
+   * `count` of the message's recipients (all when omitted) were counted in the 24 h ledger but
+   * never accepted upstream: give them back. Called once per attempt; 0 keeps them all counted.
+   */
+  recipientsNotAccepted(spoolId: string, count?: number): Promise<void>;
 }
 
 /** Whether the session can carry the next message. */
@@ -41,6 +44,7 @@ export class OutcomeHandler {
   /** Handles the result of `session.send`; `aborted` is true when we destroyed the socket ourselves. */
   async afterSend(message: SpoolMessage, result: SendResult, aborted: boolean): Promise<Next> {
     if (result.kind === 'accepted') {
+      await this.actions.recipientsNotAccepted(message.header.id, result.refused.length);
       const { retry, bounce } = splitRefusals(result.refused);
       const bounced = bounce.length > 0 ? { recipients: bounce.map((r) => r.recipient), attempt: refusalAttempt(bounce) } : undefined;
       if (retry.length > 0) {
@@ -56,6 +60,7 @@ export class OutcomeHandler {
       return 'continue';
     }
     if (result.kind === 'recipients-refused') {
+      await this.actions.recipientsNotAccepted(message.header.id);
       const { retry, bounce } = splitRefusals(result.refused);
       if (retry.length === 0) {
         await this.spool.bury(message, refusalAttempt(bounce), 'every recipient was refused');
@@ -72,7 +77,7 @@ export class OutcomeHandler {
     }
     if (result.kind === 'held-back' || (aborted && !result.dataSent)) {
       // Held back before DATA, or our lease ended (or shutdown hit its deadline) before the message was complete: not its fault.
-      this.actions.recipientsUnused(message.header.id);
+      await this.actions.recipientsNotAccepted(message.header.id);
       await this.spool.putBack(message);
       return 'close';
     }
@@ -91,16 +96,16 @@ export class OutcomeHandler {
 
   private async afterFailure(message: SpoolMessage, classification: Classification, reusable: boolean): Promise<Next> {
     const { disposition, code, response } = classification;
+    // Every failure but a lost final reply means the upstream took none of the recipients.
+    await this.actions.recipientsNotAccepted(message.header.id, disposition === 'unknown-outcome' ? 0 : undefined);
     switch (disposition) {
       case 'concurrency':
-        this.actions.recipientsUnused(message.header.id);
         await this.spool.defer(message, attempt(classification), Date.now(), { countsAsFailure: false });
         this.observer.rejection(this.mailbox, code);
         // The feedback script counts `rejections:432` in Redis itself.
         this.actions.concurrencyRejected(response);
         return 'close';
       case 'temporary':
-        this.actions.recipientsUnused(message.header.id);
         await this.retryLater(message, classification);
         return 'close';
       case 'unknown-outcome':
@@ -110,7 +115,6 @@ export class OutcomeHandler {
         return 'close';
       case 'mailbox-quota':
       case 'auth':
-        this.actions.recipientsUnused(message.header.id);
         await this.spool.putBack(message);
         this.observer.rejection(this.mailbox, code);
         this.actions.count(`rejections:${code}`);

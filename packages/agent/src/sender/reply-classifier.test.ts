@@ -46,6 +46,14 @@ describe('reply classification (the table in README.md)', () => {
     expect(classifyFailure(UpstreamError.fault('starttls', 'tls', 'no STARTTLS'), true)).toMatchObject({ disposition: 'temporary', code: 'tls' });
   });
 
+  it('a refused token request pauses like a refused AUTH; an unreachable token endpoint is temporary', () => {
+    const refused = new TokenRequestError('token request for client app refused (invalid_client: AADSTS700027: ...)', true);
+    const unreachable = new TokenRequestError('token endpoint https://login.example unreachable: ECONNREFUSED', false);
+    const asUpstream = (error: TokenRequestError) => UpstreamError.from(error, 'auth', error.refused ? 'token-refused' : 'token');
+    expect(classifyFailure(asUpstream(refused))).toEqual({ disposition: 'auth', code: 'token', response: refused.message });
+    expect(classifyFailure(asUpstream(unreachable))).toMatchObject({ disposition: 'temporary', code: 'token' });
+  });
+
   it('keeps the full reply text and a bounded code label', () => {
     const text = '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception';
     expect(classifyFailure(reply(text))).toEqual({ disposition: 'mailbox-quota', code: '554', response: text });

@@ -43,6 +43,7 @@ export function classifyFailure(error: UpstreamError, dataSent = false): Classif
   const { stage, replyCode: reply, enhancedCode: enhanced } = error;
   const phase = stage === 'auth' ? 'auth' : OPENING.has(stage) ? 'connect' : 'send';
   const response = error.text.trim();
+  if (error.fault === 'token-refused') return { disposition: 'auth', code: 'token', response };
   if (reply === undefined) {
     const code = error.fault && FAULT_LABELS.has(error.fault) ? error.fault : phase === 'auth' ? 'token' : 'connection';
     return { disposition: phase === 'send' && dataSent ? 'unknown-outcome' : 'temporary', code, response };

@@ -1,5 +1,6 @@
 /** Why a mailbox is held on this agent although messages are ready. */
-export type HoldReason = 'rate' | 'recipients' | 'connect';
+/** `throttled`: the upstream asked for a pause (Graph 429/503 Retry-After). */
+export type HoldReason = 'rate' | 'recipients' | 'connect' | 'throttled';
 
 /**
  * What the sender reports as it works (the agent's metrics implement it). Labels stay bounded:

@@ -1,12 +1,16 @@
 import type { Lease } from '@smtp-slots/core';
-import type { UpstreamSettings } from '../config.js';
+import type { MailboxUpstream } from '../config.js';
+import { GraphSession } from './graph-session.js';
 import { classifyFailure, type Classification } from './reply-classifier.js';
 import type { AccessTokenProvider } from './token-provider.js';
 import { UpstreamError, type UpstreamStage } from './upstream-error.js';
 import { UpstreamSession } from './upstream-session.js';
 
+/** What a lease run sends through: an SMTP connection or a Graph client. */
+export type MailSession = UpstreamSession | GraphSession;
+
 export type OpenResult =
-  | { session: UpstreamSession }
+  | { session: MailSession }
   /** The lease ended (or shutdown) before a session could be opened: nothing was attempted. */
   | { aborted: true }
   | { failure: Classification; stage: UpstreamStage };
@@ -16,15 +20,20 @@ export type OpenResult =
  * XOAUTH2: a refused token may just be stale, so the token is renewed once before giving up.
  */
 export async function openUnderLease(
-  upstream: UpstreamSettings,
+  upstream: MailboxUpstream,
   lease: Lease,
   signal: AbortSignal,
-  options: { ehloName: string; tokenProvider?: AccessTokenProvider },
+  options: { ehloName: string; tokenProvider?: AccessTokenProvider; onThrottled?: (retryAfterMs: number) => void },
 ): Promise<OpenResult> {
   let forceNewToken = false;
   for (;;) {
     if (signal.aborted || lease.remainingMs() <= 0) return { aborted: true };
     try {
+      if (upstream.type === 'graph') {
+        if (!options.tokenProvider) throw UpstreamError.fault('auth', 'token', 'no token provider for Graph');
+        const { tokenProvider, onThrottled } = options;
+        return { session: await GraphSession.open(upstream, { signal, tokenProvider, forceNewToken, ...(onThrottled ? { onThrottled } : {}) }) };
+      }
       const session = await UpstreamSession.open(upstream, {
         signal, name: options.ehloName, forceNewToken, ...(options.tokenProvider ? { tokenProvider: options.tokenProvider } : {}),
       });

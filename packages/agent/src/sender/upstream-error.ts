@@ -10,8 +10,12 @@ export type UpstreamStage =
   | 'mail' | 'rcpt' | 'data' | 'rset' | 'quit'
   | 'request';
 
-/** Why there was no reply: the connection broke or timed out, TLS failed, the server broke the protocol, we aborted, or no token. */
-export type UpstreamFault = 'connection' | 'timeout' | 'tls' | 'protocol' | 'aborted' | 'token';
+/**
+ * Why there was no reply: the connection broke or timed out, TLS failed, the server broke the
+ * protocol, we aborted, no token (endpoint unreachable), or the token endpoint refused the app's
+ * credential (`token-refused`: only a config change helps, like a refused AUTH).
+ */
+export type UpstreamFault = 'connection' | 'timeout' | 'tls' | 'protocol' | 'aborted' | 'token' | 'token-refused';
 
 /** `5.2.0` from `554 5.2.0 STOREDRV...`, if the reply has an enhanced status code. */
 export function enhancedCode(response: string | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import type { UpstreamSettings } from '../config.js';
 import { dataBytes, SmtpClient, type Reply } from './smtp-client.js';
-import type { AccessTokenProvider } from './token-provider.js';
+import { TokenRequestError, type AccessTokenProvider } from './token-provider.js';
 import { UpstreamError } from './upstream-error.js';
 
 /** A recipient the server refused at RCPT TO, with its reply. */
@@ -77,7 +77,7 @@ export class UpstreamSession {
     } catch (error) {
       await session.destroy();
       // The token provider's own errors (TokenRequestError) mean no token to log in with.
-      throw UpstreamError.from(error, 'auth', 'token');
+      throw UpstreamError.from(error, 'auth', error instanceof TokenRequestError && error.refused ? 'token-refused' : 'token');
     }
   }
 

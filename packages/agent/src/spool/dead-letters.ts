@@ -1,7 +1,8 @@
-import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirSync } from './dir-sync.js';
 import { decodeSpoolFile, encodeSpoolFile, readSpoolHeader, writeDurably, type SpoolHeader } from './spool-file.js';
+import { plainSpoolIo, type SpoolIo } from './spool-io.js';
 import { isSpoolId, SpoolPaths } from './spool-paths.js';
 
 /** A file whose presence asks the agent owning the spool to rescan its directories. */
@@ -47,7 +48,7 @@ export function toDeadLetter(header: SpoolHeader): DeadLetter {
 export class DeadLetterStore {
   private readonly paths: SpoolPaths;
 
-  constructor(root: string) {
+  constructor(root: string, private readonly io: SpoolIo = plainSpoolIo) {
     this.paths = new SpoolPaths(root);
   }
 
@@ -55,7 +56,7 @@ export class DeadLetterStore {
     const names = (await readdir(this.paths.dir('dead')).catch(() => [])).filter(isSpoolId).sort();
     const letters: DeadLetter[] = [];
     for (const name of names) {
-      const header = await readSpoolHeader(this.paths.file('dead', name)).catch(() => undefined);
+      const header = await readSpoolHeader(this.paths.file('dead', name), this.io).catch(() => undefined);
       if (header) letters.push(toDeadLetter(header));
     }
     return letters;
@@ -70,19 +71,19 @@ export class DeadLetterStore {
     const moved: SpoolHeader[] = [];
     for (const id of chosen) {
       const source = this.paths.file('dead', id);
-      const data = await readFile(source).catch(() => undefined);
+      const data = await this.io.readFile(source).catch(() => undefined);
       if (!data) continue;
       const { header, raw } = decodeSpoolFile(source, data);
       const next: SpoolHeader = { ...header, rev: header.rev + 1, failures: 0, lifetimeStart: Date.now() };
       delete next.deadReason;
       delete next.nextAttemptAt;
-      await writeDurably(this.paths.tmp(id), this.paths.file('queued', id), encodeSpoolFile(next, raw));
+      await writeDurably(this.io, this.paths.tmp(id), this.paths.file('queued', id), encodeSpoolFile(next, raw));
       moved.push(next);
     }
-    if (moved.length > 0) await new DirSync(this.paths.dir('queued')).sync();
-    for (const header of moved) await unlink(this.paths.file('dead', header.id)).catch(() => undefined);
+    if (moved.length > 0) await new DirSync(this.paths.dir('queued'), this.io).sync();
+    for (const header of moved) await this.io.unlink(this.paths.file('dead', header.id)).catch(() => undefined);
     if (moved.length > 0) {
-      await new DirSync(this.paths.dir('dead')).sync();
+      await new DirSync(this.paths.dir('dead'), this.io).sync();
       await this.requestRescan();
     }
     return moved;
@@ -95,14 +96,14 @@ export class DeadLetterStore {
     for (const id of chosen) {
       if (!isSpoolId(id)) continue;
       try {
-        await unlink(this.paths.file('dead', id));
+        await this.io.unlink(this.paths.file('dead', id));
         removed.push(id);
       } catch {
         // Already gone.
       }
     }
     if (removed.length > 0) {
-      await new DirSync(this.paths.dir('dead')).sync();
+      await new DirSync(this.paths.dir('dead'), this.io).sync();
       await this.requestRescan();
     }
     return removed;

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { plainSpoolIo, type SpoolIo } from './spool-io.js';
 
 /**
  * fsyncs a directory so that renames and unlinks in it survive a power loss. Concurrent callers
@@ -9,7 +9,7 @@ export class DirSync {
   private running: Promise<void> | undefined;
   private next: Promise<void> | undefined;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string, private readonly io: SpoolIo = plainSpoolIo) {}
 
   sync(): Promise<void> {
     if (!this.running) {
@@ -29,12 +29,7 @@ export class DirSync {
     return this.sync();
   }
 
-  private async fsync(): Promise<void> {
-    const handle = await open(this.dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  private fsync(): Promise<void> {
+    return this.io.syncDir(this.dir);
   }
 }

@@ -5,6 +5,8 @@ export interface SpoolEntry {
   state: SpoolState;
   mailbox: string;
   receivedAt: number;
+  /** The index's change counter when this entry last changed (a rescan skips newer entries). */
+  changed: number;
 }
 
 export interface MailboxSpoolStats {
@@ -18,8 +20,21 @@ export interface MailboxSpoolStats {
 
 /** The in-memory index of every message file, by spool id. */
 export class SpoolEntries extends Map<string, SpoolEntry> {
+  /** Bumped on every change; a rescan compares it to tell its own snapshot from later moves. */
+  changes = 0;
+
   record(id: string, state: SpoolState, header: Pick<SpoolHeader, 'mailbox' | 'receivedAt'>): void {
-    this.set(id, { state, mailbox: header.mailbox, receivedAt: header.receivedAt });
+    this.set(id, { state, mailbox: header.mailbox, receivedAt: header.receivedAt, changed: ++this.changes });
+  }
+
+  /** Moves an entry to another state in memory (the file moved, or is about to). */
+  moveTo(entry: SpoolEntry, state: SpoolState): void {
+    entry.state = state;
+    entry.changed = ++this.changes;
+  }
+
+  forget(id: string): void {
+    if (this.delete(id)) this.changes += 1;
   }
 
   /** Counts per mailbox and state, for metrics and heartbeats. */

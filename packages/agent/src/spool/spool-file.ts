@@ -1,6 +1,6 @@
-import { open, rename } from 'node:fs/promises';
 import { SpoolCorruptError } from '../errors.js';
 import type { Disposition } from '../sender/reply-classifier.js';
+import { plainSpoolIo, type SpoolIo } from './spool-io.js';
 
 /** Where a message is in its life; each state is a directory, moves are renames. */
 export type SpoolState = 'queued' | 'sending' | 'deferred' | 'dead';
@@ -57,6 +57,12 @@ export interface SpoolHeader {
   deadReason?: string;
   /** Set on the copies made when recipients of one message had different outcomes. */
   splitFrom?: string;
+  /**
+   * The rev the parent (`splitFrom`) reaches when the split commits. A parent still on disk
+   * with an older rev means the process died before the split committed: the copy is dropped
+   * and the parent is retried whole (as a possible duplicate), so no recipient is owed twice.
+   */
+  splitRev?: number;
 }
 
 // One line of magic + header length, the JSON header, a newline, then the raw message.
@@ -85,8 +91,8 @@ export function decodeSpoolFile(file: string, data: Buffer): { header: SpoolHead
 }
 
 /** Reads only the header of a spool file (start-up scans do not need the bodies). */
-export async function readSpoolHeader(file: string): Promise<SpoolHeader> {
-  const handle = await open(file, 'r');
+export async function readSpoolHeader(file: string, io: SpoolIo = plainSpoolIo): Promise<SpoolHeader> {
+  const handle = await io.openRead(file);
   try {
     const probe = Buffer.alloc(64);
     const { bytesRead } = await handle.read(probe, 0, 64, 0);
@@ -107,13 +113,12 @@ export async function readSpoolHeader(file: string): Promise<SpoolHeader> {
  * Writes `data` to `tmpPath`, fsyncs it and renames it to `finalPath`. The caller fsyncs the
  * target directory (batched, see DirSync) before telling anyone the file is safe.
  */
-export async function writeDurably(tmpPath: string, finalPath: string, data: Buffer): Promise<void> {
-  const handle = await open(tmpPath, 'wx');
+export async function writeDurably(io: SpoolIo, tmpPath: string, finalPath: string, data: Buffer): Promise<void> {
+  await io.writeNew(tmpPath, data);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await io.rename(tmpPath, finalPath);
+  } catch (error) {
+    await io.unlink(tmpPath).catch(() => undefined);
+    throw error;
   }
-  await rename(tmpPath, finalPath);
 }

@@ -126,6 +126,30 @@ describe('Spool', () => {
     expect(files(dir, 'dead')).toEqual([]);
   });
 
+  it('tells each step of a message\'s life as an event (the fleet trail and dead-letter index are built from them)', async () => {
+    const spool = await openSpool(newDir());
+    const seen: string[] = [];
+    spool.on('accepted', (h) => seen.push(`accepted ${h.subject}`));
+    spool.on('claimed', () => seen.push('claimed'));
+    spool.on('deferred', (_h, a: Attempt) => seen.push(`deferred ${a.response}`));
+    spool.on('dead', (h) => seen.push(`dead ${h.deadReason}`));
+    spool.on('requeued', (hs: { id: string }[]) => seen.push(`requeued ${hs.length}`));
+    spool.on('purged', (gone: { mailbox: string }[]) => seen.push(`purged ${gone.map((g) => g.mailbox).join()}`));
+    spool.on('settled', (e: { status: string; reply?: string }) => seen.push(`settled ${e.status} ${e.reply ?? ''}`.trim()));
+    const one = await accept(spool, 1);
+    await spool.defer((await spool.claim(MAILBOX))!, attempt(451, '451 4.3.111 later'), 0, { countsAsFailure: true });
+    await spool.bury((await spool.claim(MAILBOX))!, attempt(554, '554 5.6.0 bad'), '554 5.6.0 bad');
+    await spool.retryDead([one.id]);
+    await spool.delivered((await spool.claim(MAILBOX))!, undefined, '250 2.0.0 OK <m1@test>');
+    await accept(spool, 2);
+    await spool.bury((await spool.claim(MAILBOX))!, undefined, 'too many recipients');
+    await spool.purgeDead();
+    expect(seen).toEqual([
+      'accepted 1', 'claimed', 'deferred 451 4.3.111 later', 'claimed', 'dead 554 5.6.0 bad', 'settled dead', 'requeued 1',
+      'claimed', 'settled sent 250 2.0.0 OK <m1@test>', 'accepted 2', 'claimed', 'dead too many recipients', 'settled dead', `purged ${MAILBOX}`,
+    ]);
+  });
+
   it('splits recipients with different outcomes into their own copies', async () => {
     const dir = newDir();
     const spool = await openSpool(dir);

@@ -1,5 +1,7 @@
-import { mailboxKeys } from '../redis/keys.js';
+import { mailboxKeys, stateKeys } from '../redis/keys.js';
+import type { ReplyOf } from '../redis/replies.js';
 import { readSnapshotBatch } from '../redis/scripts.js';
+import { CONFIG_FIELDS } from './mailbox-config.js';
 import type { RedisClient } from '../redis/connect.js';
 import type { RawSnapshot } from './snapshot.js';
 
@@ -15,60 +17,68 @@ import type { RawSnapshot } from './snapshot.js';
 const MAILBOXES_PER_CALL = 200;
 /** Calls in flight at once: bounds the memory of one read at many mailboxes. */
 const CALLS_IN_FLIGHT = 10;
-/** Replies per mailbox after the leading `now` (see the script's header). */
-const REPLIES_PER_MAILBOX = 10;
-
 /** The keys of one mailbox, in the order snapshotMany-n.lua reads them. */
 function snapshotKeys(mailbox: string): string[] {
   const k = mailboxKeys(mailbox);
-  return [k.config, k.leases, k.waiters, k.waiterDeadlines, k.waiterInfo, k.epoch, k.feedback, k.stats, k.rate, k.recipients, k.recipientCounts];
+  return [...stateKeys(mailbox), k.rate, k.recipients, k.recipientCounts];
 }
 
 /**
  * The effective limit while a 432 cut is active, as lua/includes/feedback.lua computes it for
- * grants: a cut holds `limit` until `until`, then rises by one at `until` and every `raiseEveryMs`.
+ * grants: a cut holds `fbLimit` until `fbUntil`, then rises by one at `fbUntil` and every `fbEvery` ms.
  */
-function feedbackLimit(fields: Array<string | null>, limit: number, now: number): { effective: number; cut?: { limit: number; until: number } } {
-  const [cutText, untilText, everyText] = fields;
-  if (cutText === null || cutText === undefined) return { effective: limit };
-  const cut = Number(cutText);
-  const until = Number(untilText);
-  const value = now >= until ? cut + 1 + Math.floor((now - until) / Number(everyText)) : cut;
+function feedbackLimit(state: Record<string, string>, limit: number, now: number): { effective: number; cut?: { limit: number; until: number } } {
+  if (state['fbLimit'] === undefined) return { effective: limit };
+  const cut = Number(state['fbLimit']);
+  const until = Number(state['fbUntil']);
+  const value = now >= until ? cut + 1 + Math.floor((now - until) / Number(state['fbEvery'])) : cut;
   return value >= limit ? { effective: limit } : { effective: value, cut: { limit: value, until } };
 }
 
-function pairs(flat: string[]): Array<[string, string]> {
+function pairs(flat: unknown): Array<[string, string]> {
+  const list = flat as string[];
   const out: Array<[string, string]> = [];
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  for (let i = 0; i < list.length; i += 2) out.push([list[i]!, list[i + 1]!]);
   return out;
 }
 
-/** One mailbox's replies (`v`, REPLIES_PER_MAILBOX of them) read at Redis time `now`. */
-function decode(now: number, v: unknown[], defaultLimit: number): RawSnapshot {
-  const config = Object.fromEntries(pairs(v[0] as string[]));
+/** cjson writes an empty array as `{}`. */
+const asList = (value: unknown): Array<Record<string, unknown>> => (Array.isArray(value) ? (value as Array<Record<string, unknown>>) : []);
+
+/** Counters of the state hash that the snapshot shows beside the stats hash. */
+const STATE_COUNTERS = ['grants', 'releases'] as const;
+
+type MailboxReply = ReplyOf<'snapshotMany'>['mailboxes'][number];
+
+/** One mailbox's replies read at Redis time `now`. */
+function decode(now: number, r: MailboxReply, defaultLimit: number): RawSnapshot {
+  const state = Object.fromEntries(pairs(r.state));
+  const config = Object.fromEntries(CONFIG_FIELDS.flatMap((field) => (state[field] === undefined ? [] : [[field, state[field]]])));
   const limit = config['limit'] !== undefined ? Number(config['limit']) : defaultLimit;
-  const { effective, cut } = feedbackLimit(v[1] as Array<string | null>, limit, now);
+  const { effective, cut } = feedbackLimit(state, limit, now);
   // Expired leases are not counted: their holder's local deadline has passed (invariant 1).
-  const leases = (v[2] as string[]).map((raw) => JSON.parse(raw) as Record<string, unknown>).filter((l) => Number(l['expiresAt']) > now);
-  const deadlines = new Map(pairs(v[4] as string[]).map(([id, score]) => [id, Number(score)]));
-  const info = new Map(pairs(v[5] as string[]));
+  const leases = asList(state['leases'] === undefined ? [] : JSON.parse(state['leases'])).filter((l) => Number(l['expiresAt']) > now);
+  const deadlines = new Map(pairs(r.waiterDeadlines).map(([id, score]) => [id, Number(score)]));
+  const info = new Map(pairs(r.waiterInfo));
   const waiters: Array<Record<string, unknown>> = [];
-  for (const id of v[3] as string[]) {
+  for (const id of r.waiterIds as unknown as string[]) {
     const deadline = deadlines.get(id) ?? 0;
-    const raw = info.get(id);
-    if (raw !== undefined && deadline > now) waiters.push({ ...(JSON.parse(raw) as Record<string, unknown>), deadline });
+    const json = info.get(id);
+    if (json !== undefined && deadline > now) waiters.push({ ...(JSON.parse(json) as Record<string, unknown>), deadline });
   }
+  const counters = Object.fromEntries(pairs(r.stats).map(([name, value]) => [name, Number(value)]));
+  for (const field of STATE_COUNTERS) if (state[field] !== undefined) counters[field] = Number(state[field]);
   const raw: RawSnapshot = {
     now,
     configured: Object.keys(config).length > 0,
     config,
     effectiveLimit: effective,
-    graceUntil: Number(v[7] ?? 0),
+    graceUntil: Number(state['grace'] ?? 0),
     leases,
     waiters,
-    tat: Number(v[8] ?? 0),
-    used24h: Number(v[9]),
-    counters: Object.fromEntries(pairs(v[6] as string[]).map(([name, value]) => [name, Number(value)])),
+    tat: Number(r.tat),
+    used24h: Number(r.used24h),
+    counters,
   };
   if (cut) raw.feedback = cut;
   return raw;
@@ -76,8 +86,8 @@ function decode(now: number, v: unknown[], defaultLimit: number): RawSnapshot {
 
 async function readCall(redis: RedisClient, mailboxes: readonly string[], defaultLimit: number): Promise<RawSnapshot[]> {
   const reply = await readSnapshotBatch(redis, mailboxes.flatMap(snapshotKeys));
-  const now = Number(reply[0]);
-  return mailboxes.map((_, m) => decode(now, reply.slice(1 + m * REPLIES_PER_MAILBOX, 1 + (m + 1) * REPLIES_PER_MAILBOX), defaultLimit));
+  const now = Number(reply.now);
+  return reply.mailboxes.map((r) => decode(now, r, defaultLimit));
 }
 
 /** The raw view of each mailbox, in the order given. */

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
-import { parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
+import { CONFIG_FIELDS, parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
 import { ensureMailboxConfig, forceReleaseSlot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from '../redis/scripts.js';
 import { readRawSnapshots } from './bulk-snapshot.js';
 import { shapeSnapshot } from './snapshot.js';
@@ -33,7 +33,7 @@ export class MailboxAdmin {
   private readonly ctx: SlotScriptContext;
 
   constructor(readonly redis: RedisClient, options: MailboxAdminOptions = {}) {
-    // graceMs is not used: admin scripts never open an epoch (see begin_admin in state.lua).
+    // graceMs is not used: admin scripts never open an epoch (see admin_epoch in includes/epoch.lua).
     this.ctx = { defaultLimit: options.defaultLimit ?? DEFAULT_MAILBOX_CONFIG.limit, graceMs: 0 };
   }
 
@@ -51,7 +51,8 @@ export class MailboxAdmin {
   }
 
   async getConfig(mailbox: string): Promise<MailboxConfig | null> {
-    const hash = await this.redis.hgetall(mailboxKeys(mailbox).config);
+    const values = await this.redis.hmget(mailboxKeys(mailbox).state, ...CONFIG_FIELDS);
+    const hash = Object.fromEntries(CONFIG_FIELDS.flatMap((field, i) => (values[i] === null ? [] : [[field, values[i]!]])));
     return Object.keys(hash).length === 0 ? null : parseMailboxConfig(hash, { limit: this.ctx.defaultLimit });
   }
 
@@ -106,8 +107,8 @@ export class MailboxAdmin {
   }
 
   /**
-   * snapshot() of many mailboxes at once, in the order given: plain read commands sent together
-   * (see bulk-snapshot.ts), so 10,000 mailboxes cost a few round trips and no script calls.
+   * snapshot() of many mailboxes at once, in the order given: one read-only script call per 200
+   * mailboxes (one per mailbox on a Cluster, see bulk-snapshot.ts), sent together.
    */
   async snapshots(mailboxes: readonly string[]): Promise<Array<MailboxSnapshot | null>> {
     const raws = await readRawSnapshots(this.redis, mailboxes, this.ctx.defaultLimit);

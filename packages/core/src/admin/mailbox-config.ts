@@ -1,6 +1,9 @@
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig } from '../types.js';
 
+/** The config fields of a mailbox's state hash (the Lua side lists them in includes/config.lua). */
+export const CONFIG_FIELDS = ['limit', 'ratePerMinute', 'recipientsPerDay', 'paused', 'pauseReason'] as const;
+
 /** Reads a config hash as stored in Redis (missing fields take the defaults). */
 export function parseMailboxConfig(hash: Record<string, string>, defaults: Partial<MailboxConfig> = {}): MailboxConfig {
   const base = { ...DEFAULT_MAILBOX_CONFIG, ...defaults };

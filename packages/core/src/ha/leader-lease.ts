@@ -1,3 +1,4 @@
+import { leaderKey } from '../redis/keys.js';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError } from '../errors.js';
@@ -58,7 +59,7 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
 
   constructor(options: LeaderLeaseOptions) {
     super();
-    this.key = `ss:leader:{${options.name}}`;
+    this.key = leaderKey(options.name);
     this.ttl = options.ttlMs ?? 10_000;
     this.renewIntervalMs = options.renewIntervalMs ?? Math.floor(this.ttl / 3);
     this.campaignIntervalMs = options.campaignIntervalMs ?? Math.floor(this.ttl / 2);

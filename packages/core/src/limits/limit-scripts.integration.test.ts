@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '@smtp-slots/testkit';
-import { mailboxKeys } from '../redis/keys.js';
+import { EVENTS_CHANNEL, mailboxKeys } from '../redis/keys.js';
 import type { RedisClient } from '../redis/connect.js';
 import { evalScript, randomMailbox, redisOlderThan, slotScripts } from '../test-support/scripts.js';
 import { createTestRedis } from '../test-support/test-redis.js';
@@ -48,9 +48,15 @@ describe('rateTake-1 (GCRA)', () => {
 
 describe('rcptReserve-2 (rolling window)', () => {
   // window 1 s in buckets of 100 ms instead of 24 h in minutes: same script, same arithmetic
-  const reserve = (mailbox: string, n: number, perDay: number) => {
+  const reserveWithBucket = (mailbox: string, n: number, perDay: number) => {
     const k = mailboxKeys(mailbox);
     return evalScript(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [n, perDay, 100, 1000]) as Promise<number[]>;
+  };
+  /** {allowed, retryAfterMs, used} */
+  const reserve = async (mailbox: string, n: number, perDay: number) => (await reserveWithBucket(mailbox, n, perDay)).slice(0, 3);
+  const giveBack = (mailbox: string, bucket: number, n: number) => {
+    const k = mailboxKeys(mailbox);
+    return evalScript(redis, 'rcptReturn', [k.recipients, k.recipientCounts], [bucket, n]) as Promise<number[]>;
   };
 
   it('reserves up to the budget, then says when enough has left the window', async () => {
@@ -71,12 +77,56 @@ describe('rcptReserve-2 (rolling window)', () => {
   it('more than a whole day of recipients can never pass', async () => {
     expect(await reserve(randomMailbox(), 11, 10)).toEqual([-7, 0]);
   });
+
+  it('rcptReturn-2 gives back from the bucket a reservation was counted in, never more than that bucket holds', async () => {
+    const mailbox = randomMailbox();
+    const [, , , first] = await reserveWithBucket(mailbox, 4, 10);
+    expect(first! % 100).toBe(0); // a bucket start
+    expect(await giveBack(mailbox, first!, 1)).toEqual([1, 3]); // one recipient refused at RCPT
+    const [allowed, , used, second] = await reserveWithBucket(mailbox, 7, 10);
+    expect([allowed, used]).toEqual([1, 10]); // the place given back is usable again
+    expect(await giveBack(mailbox, second!, 7)).toEqual([7, 3]);
+    // More than the bucket holds: only what it holds leaves (3, whether or not both shared it).
+    expect(await giveBack(mailbox, first!, 50)).toEqual([3, 0]);
+    // A bucket that is gone (left the window, or lost with Redis' data) is not touched.
+    expect(await giveBack(mailbox, first!, 3)).toEqual([0, 0]);
+    expect((await reserveWithBucket(mailbox, 0, 10))[3]).toBe(0); // a read reserves nothing
+  });
 });
 
-describe('report432-3 (feedback)', () => {
+describe('messageTake-3 (rate token and recipients in one call)', () => {
+  const take = (mailbox: string, perMinute: number, n: number, perDay: number) => {
+    const k = mailboxKeys(mailbox);
+    return evalScript(redis, 'messageTake', [k.rate, k.recipients, k.recipientCounts], [perMinute, 1, n, perDay, 100, 1000]) as Promise<number[]>;
+  };
+  const reserve = (mailbox: string, n: number, perDay: number) => {
+    const k = mailboxKeys(mailbox);
+    // {allowed, retryAfterMs, used}; the reservation's bucket is not what this test looks at.
+    return (evalScript(redis, 'rcptReserve', [k.recipients, k.recipientCounts], [n, perDay, 100, 1000]) as Promise<number[]>).then((r) => r.slice(0, 3));
+  };
+
+  it('takes both or neither: a message held back by one limit spends nothing of the other', async () => {
+    const mailbox = randomMailbox();
+    expect(await take(mailbox, 1, 3, 5)).toEqual([1, 3]);
+    const [status, retryAfter, used] = await take(mailbox, 1, 1, 5); // the next token is a minute away
+    expect([status, used]).toEqual([0, 3]);
+    expect(retryAfter).toBeGreaterThan(50_000);
+    expect(await reserve(mailbox, 0, 5)).toEqual([1, 0, 3]); // its recipient was not counted
+
+    const full = randomMailbox();
+    expect(await reserve(full, 2, 2)).toEqual([1, 0, 2]);
+    const [held, wait] = await take(full, 1, 1, 2);
+    expect(held).toBe(2); // the recipients must wait
+    expect(wait).toBeGreaterThan(0);
+    expect(await take(full, 1, 1, 3)).toEqual([1, 3]); // the rate token was still there
+    expect(await take(randomMailbox(), 1, 4, 3)).toEqual([-7, 0]); // more than a whole day
+  });
+});
+
+describe('report432-2 (feedback)', () => {
   const report = (mailbox: string, o: { cooldown: number; every: number; debounce: number }) => {
     const k = mailboxKeys(mailbox);
-    return evalScript(redis, 'report432', [k.config, k.feedback, k.stats], [3, o.cooldown, o.every, o.debounce]) as Promise<number[]>;
+    return evalScript(redis, 'report432', [k.state, k.stats], [mailbox, EVENTS_CHANNEL, 3, o.cooldown, o.every, o.debounce]) as Promise<number[]>;
   };
 
   it('cuts the effective limit by one, debounces, and the slot scripts honour it until it rises back', async () => {

@@ -1,6 +1,6 @@
-import { InvalidArgumentError } from '../errors.js';
 import { takeRateToken } from '../redis/scripts.js';
 import type { RedisClient } from '../redis/connect.js';
+import { checkRate } from './limit-args.js';
 
 export interface RateDecision {
   allowed: boolean;
@@ -18,8 +18,7 @@ export class RateLimiter {
 
   async take(mailbox: string, perMinute: number): Promise<RateDecision> {
     const burst = this.options.burst ?? 1;
-    if (!(perMinute > 0)) throw new InvalidArgumentError(`perMinute must be > 0 (got ${perMinute})`);
-    if (!(Number.isInteger(burst) && burst >= 1)) throw new InvalidArgumentError(`burst must be an integer >= 1 (got ${burst})`);
+    checkRate(perMinute, burst);
     return takeRateToken(this.redis, mailbox, perMinute, burst);
   }
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
-import { reserveRecipients } from '../redis/scripts.js';
+import { reserveRecipients, returnRecipients } from '../redis/scripts.js';
 import type { RedisClient } from '../redis/connect.js';
+import { checkRecipients } from './limit-args.js';
 
 export interface RecipientDecision {
   allowed: boolean;
@@ -8,6 +9,16 @@ export interface RecipientDecision {
   retryAfterMs: number;
   /** Recipients counted in the last 24 h (including this reservation when allowed). */
   used: number;
+  /** When allowed: what `giveBack` needs to take (part of) this reservation back. */
+  reservation?: RecipientReservation;
+}
+
+/** Where a reservation was counted in the ledger. */
+export interface RecipientReservation {
+  mailbox: string;
+  /** The ledger bucket (Redis time, ms) the recipients were counted in. */
+  bucket: number;
+  recipients: number;
 }
 
 /**
@@ -19,9 +30,22 @@ export class RecipientLedger {
 
   /** Reserves the recipients of one message, or says when to retry. LimitExceededError if recipients > perDay. */
   async reserve(mailbox: string, recipients: number, perDay: number): Promise<RecipientDecision> {
-    if (!(Number.isInteger(recipients) && recipients >= 1)) throw new InvalidArgumentError(`recipients must be an integer >= 1 (got ${recipients})`);
-    if (!(Number.isInteger(perDay) && perDay >= 1)) throw new InvalidArgumentError(`perDay must be an integer >= 1 (got ${perDay})`);
-    return reserveRecipients(this.redis, mailbox, recipients, perDay);
+    checkRecipients(recipients, perDay);
+    const { bucket, ...decision } = await reserveRecipients(this.redis, mailbox, recipients, perDay);
+    return decision.allowed ? { ...decision, reservation: { mailbox, bucket, recipients } } : decision;
+  }
+
+  /**
+   * Takes back `recipients` (default: all) of a reservation the upstream never accepted, so the
+   * ledger counts only what was sent. Resolves with how many left the count: fewer when the
+   * reservation's bucket already left the window.
+   */
+  async giveBack(reservation: RecipientReservation, recipients = reservation.recipients): Promise<number> {
+    if (!(Number.isInteger(recipients) && recipients >= 0 && recipients <= reservation.recipients)) {
+      throw new InvalidArgumentError(`recipients must be an integer from 0 to ${reservation.recipients} (got ${recipients})`);
+    }
+    if (recipients === 0) return 0;
+    return (await returnRecipients(this.redis, reservation.mailbox, reservation.bucket, recipients)).returned;
   }
 
   async used(mailbox: string): Promise<number> {

@@ -5,7 +5,8 @@
           ARGV[1] entry id   ARGV[2] patch JSON (top-level fields replaced)
           ARGV[3] attempt JSON to append, or ''   ARGV[4] max age ms   ARGV[5] max entries
           ARGV[6] max attempts kept per entry
-  Output: number of entries dropped by the bounds
+  Output: trimmed {dropped}
+  dropped: the number of entries the bounds removed.
   Search terms (lower-cased Message-ID and recipients, as stored) are derived from the record,
   so trimming removes exactly what was indexed. ]]
 --- @include "time"
@@ -32,8 +33,12 @@ if ARGV[3] ~= '' then
 end
 record.updatedMs = now
 if not record.acceptedMs then record.acceptedMs = now end
-for _, t in ipairs(before) do redis.call('ZREM', KEYS[3], t .. '\0' .. id) end
-for _, t in ipairs(terms(record)) do redis.call('ZADD', KEYS[3], 0, t .. '\0' .. id) end
+-- Most steps keep the same terms: touch the index only for those that changed.
+local after, had, has = terms(record), {}, {}
+for _, t in ipairs(before) do had[t] = true end
+for _, t in ipairs(after) do has[t] = true end
+for _, t in ipairs(before) do if not has[t] then redis.call('ZREM', KEYS[3], t .. '\0' .. id) end end
+for _, t in ipairs(after) do if not had[t] then redis.call('ZADD', KEYS[3], 0, t .. '\0' .. id) end end
 redis.call('HSET', KEYS[1], id, cjson.encode(record))
 redis.call('ZADD', KEYS[2], now, id)
 
@@ -52,4 +57,4 @@ end
 local dropped = drop(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[4]), 'LIMIT', 0, 20))
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
 if excess > 0 then dropped = dropped + drop(redis.call('ZRANGE', KEYS[2], 0, math.min(excess, 20) - 1)) end
-return dropped
+return { dropped }

@@ -1,31 +1,25 @@
 /**
- * The one place that names Redis keys. Every key of a mailbox carries the hash tag `{<mailbox>}`
- * so that each script touches a single Cluster slot.
+ * The one place that names Redis keys and channels; the Lua scripts take every key in KEYS and
+ * the mailbox and events channel in ARGV, so no script spells a key of its own. Every key of a
+ * mailbox carries the hash tag `{<mailbox>}` so that each script touches a single Cluster slot.
  */
+export const KEY_PREFIX = 'ss:';
+
 export interface MailboxKeys {
-  /** hash: limit, ratePerMinute, recipientsPerDay, paused, pauseReason */
-  config: string;
-  /** hash: slot number → lease JSON */
-  leases: string;
-  /** zset: slot number scored by expiry (Redis ms) */
-  expiry: string;
-  /** hash: lease id → slot number */
-  owners: string;
+  /**
+   * hash: the mailbox's config (limit, ratePerMinute, recipientsPerDay, paused, pauseReason) and
+   * its slot state (run, epoch, grace, fence, ticket, waiting, fbLimit, fbUntil, fbEvery,
+   * fbLastCut, grants, releases, and `leases`: JSON of every lease), so that a grant or a release
+   * reads it in one command and writes it in one more (see lua/includes/slot-state.lua).
+   */
+  state: string;
   /** zset: waiter id scored by ticket (FIFO) */
   waiters: string;
   /** zset: waiter id scored by its deadline (Redis ms) */
   waiterDeadlines: string;
   /** hash: waiter id → waiter JSON */
   waiterInfo: string;
-  /** string: last fencing token */
-  fence: string;
-  /** string: last ticket (arrival order) */
-  ticket: string;
-  /** hash: run (redis run_id), id, grace (Redis ms) */
-  epoch: string;
-  /** hash: 432 feedback state: limit, until, raiseEveryMs, lastCut */
-  feedback: string;
-  /** hash: counters */
+  /** hash: counters (sent, deferred:<code>, expired, rejections:432, ...) */
   stats: string;
   /** string: GCRA theoretical arrival time (Redis ms) */
   rate: string;
@@ -41,20 +35,18 @@ export interface MailboxKeys {
   trailIndex: string;
 }
 
+/** `ss:{<mailbox>}:`, the start of every key of one mailbox. */
+export function mailboxKeyPrefix(mailbox: string): string {
+  return `${KEY_PREFIX}{${mailbox}}:`;
+}
+
 export function mailboxKeys(mailbox: string): MailboxKeys {
-  const p = `ss:{${mailbox}}:`;
+  const p = mailboxKeyPrefix(mailbox);
   return {
-    config: `${p}config`,
-    leases: `${p}leases`,
-    expiry: `${p}expiry`,
-    owners: `${p}owners`,
+    state: `${p}state`,
     waiters: `${p}waiters`,
     waiterDeadlines: `${p}wdeadline`,
     waiterInfo: `${p}winfo`,
-    fence: `${p}fence`,
-    ticket: `${p}ticket`,
-    epoch: `${p}epoch`,
-    feedback: `${p}feedback`,
     stats: `${p}stats`,
     rate: `${p}rate`,
     recipients: `${p}rcpt`,
@@ -70,7 +62,7 @@ export function mailboxKeys(mailbox: string): MailboxKeys {
  * `hour` is the epoch hour (ms / 3,600,000); each key expires on its own after the retention.
  */
 export function historyKey(mailbox: string, hour: number): string {
-  return `ss:{${mailbox}}:history:${hour}`;
+  return `${mailboxKeyPrefix(mailbox)}history:${hour}`;
 }
 
 /** Keys of one agent, hash-tagged by its id (the coordinator writes commands, the agent reads them). */
@@ -86,39 +78,45 @@ export interface AgentKeys {
 }
 
 export function agentKeys(agentId: string): AgentKeys {
-  const p = `ss:agent:{${agentId}}:`;
+  const p = `${KEY_PREFIX}agent:{${agentId}}:`;
   return { deadLetters: `${p}dead`, commands: `${p}commands`, commandCursor: `${p}cmdpos`, commandResults: `${p}cmdresults` };
 }
 
 /**
- * The keys every slot script receives, in the order `lua/includes/state.lua` reads them.
+ * The keys every slot script receives, in the order `lua/includes/slot-state.lua` reads them.
  * Scripts take all of them because any call may sweep, promote waiters or open a new epoch.
  */
 export function stateKeys(mailbox: string): string[] {
   const k = mailboxKeys(mailbox);
-  return [k.config, k.leases, k.expiry, k.owners, k.waiters, k.waiterDeadlines, k.waiterInfo, k.fence, k.ticket, k.epoch, k.feedback, k.stats];
+  return [k.state, k.waiters, k.waiterDeadlines, k.waiterInfo, k.stats];
 }
 
 export const GLOBAL_KEYS = Object.freeze({
   /** set of mailbox addresses */
-  mailboxes: 'ss:mailboxes',
+  mailboxes: `${KEY_PREFIX}mailboxes`,
   /** hash: agent id → heartbeat JSON */
-  agents: 'ss:agents',
+  agents: `${KEY_PREFIX}agents`,
   /** pub/sub channel for SlotEvent JSON */
-  events: 'ss:events',
+  events: `${KEY_PREFIX}events`,
   /** set of agent ids that have published dead letters (kept after the agent's heartbeat is gone) */
-  deadLetterAgents: 'ss:deadletter-agents',
+  deadLetterAgents: `${KEY_PREFIX}deadletter-agents`,
 });
 
 export const EVENTS_CHANNEL = GLOBAL_KEYS.events;
 
+/** string: the redlock lock of a LeaderLease duty (ha/leader-lease.ts). */
+export function leaderKey(name: string): string {
+  return `${KEY_PREFIX}leader:{${name}}`;
+}
+
 /** Pub/sub channel of one SlotClient: grants and revocations for its waiters and leases. */
 export function clientChannel(clientId: string): string {
-  return `ss:notify:${clientId}`;
+  return `${KEY_PREFIX}notify:${clientId}`;
 }
 
 /** Extracts the mailbox from any of its keys (inverse of mailboxKeys). */
 export function mailboxFromKey(key: string): string | null {
-  const match = /^ss:\{(.*)\}:[a-z]+$/.exec(key);
+  if (!key.startsWith(`${KEY_PREFIX}{`)) return null;
+  const match = /^\{(.*)\}:[a-z]+$/.exec(key.slice(KEY_PREFIX.length));
   return match ? match[1]! : null;
 }

@@ -10,6 +10,7 @@ import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, reply
 import { ServerClock } from './server-clock.js';
 import { settlesWithin } from '../redis/shutdown-deadline.js';
 import type { HolderInfo, Lease, LeaseLostReason } from '../types.js';
+import { RunIdClaim } from './run-id-claim.js';
 import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 import type { RedisClient } from '../redis/connect.js';
 
@@ -73,6 +74,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
   private readonly safetyPollMs: number;
   private readonly waiterTtlMs: number;
   private readonly ctx: SlotScriptContext;
+  private readonly runIdClaim: RunIdClaim;
   private readonly notifier: ClientNotifier;
   private readonly waiters = new Map<string, WaitingAcquire>();
   private readonly leases = new Map<string, HeldLease>();
@@ -102,7 +104,8 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     this.safetyPollMs = options.safetyPollMs ?? 1000;
     this.waiterTtlMs = options.waiterTtlMs ?? Math.max(3 * this.safetyPollMs, 3000);
     if (this.waiterTtlMs <= this.safetyPollMs) throw new InvalidArgumentError('waiterTtlMs must exceed safetyPollMs');
-    this.ctx = { defaultLimit: options.defaultLimit ?? 3, graceMs: options.epochGraceMs ?? leaseTtlMs };
+    this.runIdClaim = new RunIdClaim(options.redis);
+    this.ctx = { defaultLimit: options.defaultLimit ?? 3, graceMs: options.epochGraceMs ?? leaseTtlMs, runIdClaim: () => this.runIdClaim.current() };
     this.notifier = new ClientNotifier(options.redis, options.subscriber, this.clientId, (n) => this.onNotification(n), (e) => this.emitError(e));
     this.leaseDriver = {
       renew: async (lease) => {
@@ -170,6 +173,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     }
     const released = await settlesWithin(this.releasing, timeoutMs);
     await this.notifier.close(released ? timeoutMs - (performance.now() - startedAt) : 0);
+    this.runIdClaim.dispose();
     return released;
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../redis/connect.js';
-import { stateKeys } from '../redis/keys.js';
+import { EVENTS_CHANNEL, mailboxKeys, stateKeys } from '../redis/keys.js';
 import { loadLuaScripts } from '../redis/lua-loader.js';
 
 type Arg = string | number;
@@ -17,13 +17,17 @@ export async function evalScript(redis: RedisClient, name: string, keys: string[
 
 export const randomMailbox = (): string => `mb-${randomUUID()}@example.test`;
 
-/** Calls the slot scripts of one mailbox the way SlotClient does, with visible ARGV. */
-export function slotScripts(redis: RedisClient, mailbox: string, opts: { defaultLimit?: number; graceMs?: number } = {}) {
+/**
+ * Calls the slot scripts of one mailbox the way SlotClient does, with visible ARGV. `runIdClaim`
+ * is sent as ARGV[5] (default '': the scripts ask INFO).
+ */
+export function slotScripts(redis: RedisClient, mailbox: string, opts: { defaultLimit?: number; graceMs?: number; runIdClaim?: string } = {}) {
   const keys = stateKeys(mailbox);
-  const ctx = [opts.defaultLimit ?? 3, opts.graceMs ?? 0];
+  const named = mailboxKeys(mailbox);
+  const ctx = [mailbox, EVENTS_CHANNEL, opts.defaultLimit ?? 3, opts.graceMs ?? 0, opts.runIdClaim ?? ''];
   const holder = (worker: string, channel = 'ss:notify:test') => JSON.stringify({ agentId: 'agent-1', host: 'host-1', pid: 42, worker, channel });
   return {
-    keys,
+    keys: named,
     acquire: (id: string, o: { ttl?: number; waiterTtl?: number; waitMs?: number; ticket?: number; channel?: string } = {}) =>
       evalScript(redis, 'acquire', keys, [...ctx, id, holder(id, o.channel), o.ttl ?? 10_000, o.waiterTtl ?? 10_000, o.waitMs ?? 0, o.ticket ?? 0]) as Promise<Arg[]>,
     check: (id: string, ttl = 10_000) => evalScript(redis, 'check', keys, [...ctx, id, ttl]) as Promise<Arg[]>,
@@ -35,10 +39,16 @@ export function slotScripts(redis: RedisClient, mailbox: string, opts: { default
     setConfig: (patch: object) => evalScript(redis, 'setConfig', keys, [...ctx, JSON.stringify(patch)]) as Promise<Arg[]>,
     /** slot → lease id currently stored */
     holders: async () => {
-      const raw = await redis.hgetall(keys[1]!);
-      return Object.fromEntries(Object.entries(raw).map(([slot, json]) => [Number(slot), (JSON.parse(json) as { id: string }).id]));
+      const raw = await redis.hget(named.state, 'leases');
+      const leases = raw ? (JSON.parse(raw) as Array<{ slot: number; id: string }> | Record<string, never>) : [];
+      return Object.fromEntries((Array.isArray(leases) ? leases : []).map((l) => [l.slot, l.id]));
     },
-    waiters: () => redis.zrange(keys[4]!, 0, -1),
+    waiters: () => redis.zrange(named.waiters, 0, -1),
+    /** The counters a snapshot shows: the stats hash plus those the state hash keeps. */
+    counters: async (...names: string[]) => {
+      const [stats, state] = await Promise.all([redis.hmget(named.stats, ...names), redis.hmget(named.state, ...names)]);
+      return names.map((_, i) => stats[i] ?? state[i] ?? null);
+    },
   };
 }
 

@@ -9,6 +9,7 @@
 import { connect, type Socket } from 'node:net';
 import { LeaseLostError } from '../errors.js';
 import { createRedisClient, type RedisConnectionConfig } from '../redis/connect.js';
+import { SLOT_CONNECTION_OPTIONS } from '../slots/run-id-claim.js';
 import { SlotClient, type Lease } from '../slots/slot-client.js';
 
 export interface SlotWorkerConfig {
@@ -37,7 +38,7 @@ export type WorkerMessage =
 
 const config = JSON.parse(process.env['SLOT_WORKER'] ?? '{}') as SlotWorkerConfig;
 const send = (message: WorkerMessage) => process.send?.(message);
-const redis = createRedisClient(config.redis, { redisOptions: { maxRetriesPerRequest: 1 } });
+const redis = createRedisClient(config.redis, { redisOptions: { maxRetriesPerRequest: 1, ...SLOT_CONNECTION_OPTIONS } });
 const slots = new SlotClient({
   redis,
   holder: { agentId: config.name, host: 'test', pid: process.pid },

@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import type { RedisOptions } from 'ioredis';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from '../redis/connect.js';
+import { SLOT_CONNECTION_OPTIONS } from '../slots/run-id-claim.js';
 import './provided-context.js';
 
 /** Whether this test run talks to a Redis Cluster (`core-cluster`) rather than one redis-server. */
@@ -14,8 +15,9 @@ export function testRedisConfig(): RedisConnectionConfig {
 
 /**
  * A new connection to this test run's Redis: an ioredis `Redis` on the project's redis-server,
- * or a `Cluster` in the `core-cluster` project. The caller disconnects it.
+ * or a `Cluster` in the `core-cluster` project, with the options a SlotClient's connection has in
+ * the agent (so tests run the scripts with a run id claim). The caller disconnects it.
  */
 export function createTestRedis(redisOptions: RedisOptions = {}): RedisClient {
-  return createRedisClient(testRedisConfig(), { redisOptions });
+  return createRedisClient(testRedisConfig(), { redisOptions: { ...SLOT_CONNECTION_OPTIONS, ...redisOptions } });
 }

@@ -12,6 +12,9 @@ const ACTIONS = {
   purge: { run: purgeDeadLetters, verb: 'Purge', done: 'purge requested', question: 'Delete for good' },
 };
 
+/** Rows drawn per mailbox; "Retry all" / "Purge all" still act on every dead letter of it. */
+const ROWS_PER_MAILBOX = 200;
+
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
@@ -82,7 +85,8 @@ export function failuresView(root, ctx) {
         admin ? el('span', { class: 'group-actions' },
           el('button', { class: 'retry-all', onclick: () => act('retry', { mailbox, all: true }, `every dead letter of ${mailbox}`) }, 'Retry all'),
           el('button', { class: 'purge-all danger', onclick: () => act('purge', { mailbox, all: true }, `every dead letter of ${mailbox}`) }, 'Purge all')) : null),
-      dataTable('dead-letters', letterRow(admin), letters, (l) => ({ 'data-dead-letter': l.id, 'data-agent': l.agentId })))));
+      dataTable('dead-letters', letterRow(admin), letters.slice(0, ROWS_PER_MAILBOX), (l) => ({ 'data-dead-letter': l.id, 'data-agent': l.agentId })),
+      letters.length > ROWS_PER_MAILBOX ? el('p', { class: 'muted' }, `The newest ${ROWS_PER_MAILBOX} of ${letters.length} are shown; "Retry all" and "Purge all" act on every one.`) : null)));
   }
 
   return {

@@ -29,7 +29,7 @@ describe('core API on a Redis Cluster', { timeout: 60_000 }, () => {
     const owners = new Set<number>();
     while (mailboxes.length < 3) {
       const mailbox = `cluster-${randomUUID()}@example.test`;
-      const owner = (await cluster.masterFor(mailboxKeys(mailbox).config)).port;
+      const owner = (await cluster.masterFor(mailboxKeys(mailbox).state)).port;
       if (!owners.has(owner)) {
         owners.add(owner);
         mailboxes.push(mailbox);

@@ -15,7 +15,7 @@ describeSlotBackendConformance(slotClientTarget({
   fault: {
     name: "SIGKILL the master serving the mailbox's hash slot; its replica takes over",
     async inject(mailbox) {
-      const master = await cluster.masterFor(mailboxKeys(mailbox).leases);
+      const master = await cluster.masterFor(mailboxKeys(mailbox).state);
       await cluster.killNode(master);
       await cluster.waitForFailover(master);
     },

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import type { AgentConfigInput } from '@smtp-slots/agent';
-import { AgentProcess } from './agent-process.js';
+import { AgentProcess, type AgentLaunchConfig } from './agent-process.js';
 
 export interface FleetOptions {
+  /** The agent's built CLI: `resolvePackageCli('@smtp-slots/agent', import.meta.url)`. */
+  cli: string;
   /** Agent processes to start (each plays one front-end server). */
   count: number;
   /** Folder for configs, spools and logs (one subfolder `agent-<index>` per agent). */
   dir: string;
   /** Builds agent `index`'s config (1-based); ports left out are bound by the agent (see AgentProcess). */
-  config: (index: number) => AgentConfigInput;
+  config: (index: number) => AgentLaunchConfig;
   /** Extra environment for the agents (e.g. secrets their configs reference as `${NAME}`). */
   env?: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
@@ -21,6 +22,7 @@ export interface FleetOptions {
  */
 export async function startAgentFleet(options: FleetOptions): Promise<AgentProcess[]> {
   const starts = Array.from({ length: options.count }, (_, i) => AgentProcess.start({
+    cli: options.cli,
     dir: join(options.dir, `agent-${i + 1}`),
     config: options.config(i + 1),
     env: options.env,

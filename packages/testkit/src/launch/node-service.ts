@@ -94,11 +94,12 @@ export class NodeService {
 }
 
 /**
- * The built CLI (`dist/cli.js`) of a workspace package that declares a `bin`. Fails with an
- * actionable message when the package has not been built yet.
+ * The built CLI (`dist/cli.js`) of a workspace package that declares a `bin`, found from `from`
+ * (the caller's `import.meta.url`: the package must be one of the caller's dependencies). Fails
+ * with an actionable message when the package has not been built yet.
  */
-export function resolvePackageCli(packageName: string): string {
-  const dir = findPackageDir(packageName);
+export function resolvePackageCli(packageName: string, from: string): string {
+  const dir = findPackageDir(packageName, dirname(fileURLToPath(from)));
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
   const bin = typeof manifest.bin === 'string' ? manifest.bin : Object.values(manifest.bin ?? {})[0];
   if (!bin) throw new Error(`${packageName} declares no bin`);
@@ -107,14 +108,14 @@ export function resolvePackageCli(packageName: string): string {
   return script;
 }
 
-/** Node's lookup of `node_modules/<name>` from this file upwards (the package's exports hide package.json). */
-function findPackageDir(packageName: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+/** Node's lookup of `node_modules/<name>` from `start` upwards (the package's exports hide package.json). */
+function findPackageDir(packageName: string, start: string): string {
+  let dir = start;
   for (;;) {
     const candidate = join(dir, 'node_modules', ...packageName.split('/'));
     if (existsSync(join(candidate, 'package.json'))) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find ${packageName}: run pnpm install`);
+    if (parent === dir) throw new Error(`cannot find ${packageName} from ${start}: run pnpm install`);
     dir = parent;
   }
 }

@@ -1,19 +1,32 @@
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { AgentConfigInput } from '@smtp-slots/agent';
 import { stringify } from 'yaml';
-import { NodeService, resolvePackageCli, type ExitStatus } from './node-service.js';
+import { NodeService, type ExitStatus } from './node-service.js';
+
+/**
+ * An agent config as written to the process's YAML file. `AgentConfigInput` from
+ * `@smtp-slots/agent` fits it; testkit sits below the agent, so it names only the keys it reads.
+ */
+export interface AgentLaunchConfig {
+  relay?: { port?: unknown; [key: string]: unknown };
+  metrics?: { port?: unknown; [key: string]: unknown };
+  spool?: { dir?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
 
 export interface AgentProcessOptions {
+  /** The agent's built CLI: `resolvePackageCli('@smtp-slots/agent', import.meta.url)`. */
+  cli: string;
   /** Folder for this agent's config, log and (unless the config names one) spool. */
   dir: string;
   /**
    * The agent's config. A relay or metrics port left out is written as 0: the agent binds a free
    * port itself and the launcher reads the bound ports from the agent's `agent started` log line
    * (so the log level must be `info` or lower). Ports picked beforehand and bound later can be
-   * taken in between by any other process on the machine.
+   * taken in between by any other process on the machine; with both ports given, readiness is
+   * read from /healthz alone and any log level will do.
    */
-  config: AgentConfigInput;
+  config: AgentLaunchConfig;
   /** Extra environment (e.g. secrets the config references as `${NAME}`). */
   env?: NodeJS.ProcessEnv;
   /** Shown in errors; the folder's name by default. */
@@ -124,7 +137,7 @@ export class AgentProcess {
     const logStart = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const service = NodeService.start({
       name: this.name,
-      script: resolvePackageCli('@smtp-slots/agent'),
+      script: this.options.cli,
       args: ['--config', this.configFile],
       env: { ...process.env, ...this.options.env },
       logFile: this.logFile,
@@ -135,7 +148,7 @@ export class AgentProcess {
     for (;;) {
       const exit = service.exitStatus;
       if (exit) throw new Error(`${this.name} exited during start (code ${exit.code}, signal ${exit.signal}):\n${this.tail()}`);
-      const started = startedLine(readFrom(this.logFile, logStart));
+      const started = startedLine(readFrom(this.logFile, logStart)) ?? this.givenPorts();
       if (started && (await this.ready(started))) return;
       if (Date.now() > deadline) {
         await service.kill();
@@ -143,6 +156,14 @@ export class AgentProcess {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /** Both ports from the config, when it names them (then no log line is needed). */
+  private givenPorts(): StartedLine | undefined {
+    const relayPort = this.options.config.relay?.port;
+    const metricsPort = this.options.config.metrics?.port;
+    const given = (port: unknown): port is number => typeof port === 'number' && port > 0;
+    return given(relayPort) && given(metricsPort) ? { relayPort, metricsPort } : undefined;
   }
 
   private async ready(started: StartedLine): Promise<boolean> {

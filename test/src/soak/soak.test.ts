@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { startExchangeSim } from '@smtp-slots/exchange-sim';
+import { RedisProcess, sleep, waitFor } from '@smtp-slots/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AgentFleet, type MailboxUnderTest } from '../support/agent-fleet.js';
+import { MeteredProxy } from '../support/metered-proxy.js';
+import { fetchUserStats, missingIds } from '../support/sim-stats.js';
+import { submitMessages } from '../support/smtp-submitter.js';
+import { ChaosMonkey } from './chaos.js';
+import { countPossibleDuplicates } from './possible-duplicates.js';
+
+// CI runs 2,000 messages (about 1.5 min on a 2-core machine; 5,000 take about 3.5 min there);
+// `pnpm soak` runs SOAK_MESSAGES=5000 SOAK_SECONDS=600.
+const MESSAGES = Number(process.env.SOAK_MESSAGES ?? 2_000);
+/** The chaos phase lasts until every accepted message arrived, or this long at most. */
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
+const AGENTS = 5;
+const LIMIT = 3;
+const LEASE_TTL_MS = 3_000;
+const WAVES = 10;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+describe('soak: 5 agents under faults', () => {
+  it(`${MESSAGES} messages through SIGKILL, SIGSTOP past the lease TTL, Redis restarts, 421 and connection resets: none lost, duplicates all counted, in use ≤ limit`, { timeout: (SECONDS + 70) * 1000 }, async () => {
+    const run = randomBytes(4).toString('hex');
+    const mailbox: MailboxUnderTest = { address: `soak-${run}@contoso.example`, password: 'upstream-secret', limit: LIMIT };
+    const redis = await RedisProcess.start();
+    cleanups.push(() => redis.stop());
+    // The simulator enforces the limit as Exchange does (432); the proxy in front measures.
+    const sim = await startExchangeSim({ limit: LIMIT, ratePerMinute: 1_000_000, faults: { latencyMs: [5, 30] }, users: [{ address: mailbox.address, password: mailbox.password }] });
+    cleanups.push(() => sim.stop());
+    const proxy = await new MeteredProxy({ host: '127.0.0.1', port: sim.smtpPort }).start();
+    cleanups.push(() => proxy.stop());
+    const fleet = await AgentFleet.start(AGENTS, `soak-${run}`, { redisUrl: redis.url, upstreamPort: proxy.port, mailbox, workers: 3, leaseTtlMs: LEASE_TTL_MS });
+    cleanups.push(() => fleet.stop());
+    for (const agent of fleet.agents) cleanups.push(async () => agent.pid !== undefined && agent.running && process.kill(agent.pid, 'SIGCONT'));
+
+    // The submitter reads this array on every attempt: restarted agents' new relay ports go in.
+    const relays = fleet.relayPorts;
+    const monkey = new ChaosMonkey({ fleet, redis, sim, relays, freezeMs: LEASE_TTL_MS + 1_000 });
+    const chaos = monkey.run(2_500, SECONDS * 1000);
+
+    const accepted: string[] = [];
+    let refused = 0;
+    for (let wave = 0; wave < WAVES; wave += 1) {
+      const count = Math.floor(MESSAGES / WAVES) + (wave < MESSAGES % WAVES ? 1 : 0);
+      const result = await submitMessages({ relays, count, threads: 6, from: mailbox.address, runId: `${run}w${wave}`, attempts: 20 });
+      accepted.push(...result.accepted);
+      refused += result.failed.length;
+      await sleep(1_000);
+    }
+    const stats = () => fetchUserStats(sim.httpUrl!, mailbox.address);
+    await waitFor(async () => missingIds(await stats(), accepted).length === 0 || monkey.finished, { timeoutMs: SECONDS * 1000, intervalMs: 1_000 });
+    monkey.stop();
+    await chaos;
+    await waitFor(async () => missingIds(await stats(), accepted).length === 0, { timeoutMs: 45_000, intervalMs: 500, message: 'every accepted message at the upstream' }).catch((error: Error) => {
+      throw new Error(`${error.message}\n${fleet.logs(10)}`);
+    });
+    await waitFor(() => fleet.spoolDepth() === 0, { timeoutMs: 20_000, message: 'empty spools' });
+
+    const final = await stats();
+    const possibleDuplicates = countPossibleDuplicates(fleet);
+    const summary = {
+      messages: MESSAGES, accepted: accepted.length, refusedBySubmitter: refused, delivered: final.accepted,
+      ...monkey.counts, duplicates: final.duplicates, possibleDuplicates,
+      peakInUse: proxy.peakInUse(), peakOpen: proxy.peakOpen(), rejected432: final.rejected432, deadLetters: fleet.deadLetters(),
+    };
+    const width = Math.max(...Object.keys(summary).map((k) => k.length));
+    console.log(['soak summary', ...Object.entries(summary).map(([k, v]) => `  ${k.padEnd(width)}  ${String(v).padStart(6)}`)].join('\n'));
+
+    expect(missingIds(final, accepted)).toEqual([]);
+    expect(final.duplicates).toBeLessThanOrEqual(possibleDuplicates);
+    expect(proxy.peakInUse()).toBeLessThanOrEqual(LIMIT);
+    // Open is not in use: an agent frozen (one at a time here) holds its idle socket open until it
+    // resumes and destroys it; the provider counts it, and its 432 is handled as ground truth.
+    expect(proxy.peakOpen()).toBeLessThanOrEqual(LIMIT + 1);
+    expect(fleet.deadLetters()).toBe(0);
+    expect(monkey.counts.kills).toBeGreaterThan(0);
+    expect(monkey.counts.freezes).toBeGreaterThan(0);
+    expect(monkey.counts.redisRestarts).toBeGreaterThan(0);
+  });
+});
