@@ -35,10 +35,11 @@ function feedbackLimit(state: Record<string, string>, limit: number, now: number
   return value >= limit ? { effective: limit } : { effective: value, cut: { limit: value, until } };
 }
 
-function pairs(flat: unknown): Array<[string, string]> {
+/** A flat HGETALL / WITHSCORES reply as an object (a plain loop: this runs for every mailbox). */
+function hash(flat: unknown): Record<string, string> {
   const list = flat as string[];
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i < list.length; i += 2) out.push([list[i]!, list[i + 1]!]);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < list.length; i += 2) out[list[i]!] = list[i + 1]!;
   return out;
 }
 
@@ -52,21 +53,27 @@ type MailboxReply = ReplyOf<'snapshotMany'>['mailboxes'][number];
 
 /** One mailbox's replies read at Redis time `now`. */
 function decode(now: number, r: MailboxReply, defaultLimit: number): RawSnapshot {
-  const state = Object.fromEntries(pairs(r.state));
-  const config = Object.fromEntries(CONFIG_FIELDS.flatMap((field) => (state[field] === undefined ? [] : [[field, state[field]]])));
+  const state = hash(r.state);
+  const config: Record<string, string> = {};
+  for (const field of CONFIG_FIELDS) if (state[field] !== undefined) config[field] = state[field];
   const limit = config['limit'] !== undefined ? Number(config['limit']) : defaultLimit;
   const { effective, cut } = feedbackLimit(state, limit, now);
   // Expired leases are not counted: their holder's local deadline has passed (invariant 1).
   const leases = asList(state['leases'] === undefined ? [] : JSON.parse(state['leases'])).filter((l) => Number(l['expiresAt']) > now);
-  const deadlines = new Map(pairs(r.waiterDeadlines).map(([id, score]) => [id, Number(score)]));
-  const info = new Map(pairs(r.waiterInfo));
   const waiters: Array<Record<string, unknown>> = [];
-  for (const id of r.waiterIds as unknown as string[]) {
-    const deadline = deadlines.get(id) ?? 0;
-    const json = info.get(id);
-    if (json !== undefined && deadline > now) waiters.push({ ...(JSON.parse(json) as Record<string, unknown>), deadline });
+  const ids = r.waiterIds as unknown as string[];
+  if (ids.length > 0) {
+    const deadlines = hash(r.waiterDeadlines);
+    const info = hash(r.waiterInfo);
+    for (const id of ids) {
+      const deadline = Number(deadlines[id] ?? 0);
+      const json = info[id];
+      if (json !== undefined && deadline > now) waiters.push({ ...(JSON.parse(json) as Record<string, unknown>), deadline });
+    }
   }
-  const counters = Object.fromEntries(pairs(r.stats).map(([name, value]) => [name, Number(value)]));
+  const counters: Record<string, number> = {};
+  const stats = r.stats as unknown as string[];
+  for (let i = 0; i < stats.length; i += 2) counters[stats[i]!] = Number(stats[i + 1]);
   for (const field of STATE_COUNTERS) if (state[field] !== undefined) counters[field] = Number(state[field]);
   const raw: RawSnapshot = {
     now,
