@@ -80,7 +80,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const { spool, recovered } = await Spool.open(config.spool.dir);
   if (recovered.requeued > 0) log.warn({ requeued: recovered.requeued }, 'messages that were in flight when the agent last stopped are queued again (same Message-ID)');
   for (const line of recovered.corrupt) log.error({ problem: line }, 'unreadable spool file moved to corrupt/');
-  spool.on('warning', (error: Error) => log.debug({ err: error.message }, 'spool problem'));
+  spool.on('warning', (error: Error) => log.error({ err: error.message }, 'spool problem'));
   // Every failure counts in smtp_slots_spool_write_errors_total; the log says when it starts and ends.
   spool.health.on('writable', (writable: boolean) => {
     const problem = spool.health.lastProblem;
@@ -191,7 +191,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
     await relay?.close().catch(() => undefined);
     await status?.close().catch(() => undefined);
     redis.disconnect();
-    await slots.close().catch(() => undefined);
+    await slots.closeWithin(0);
     await spool.close();
     throw error;
   }

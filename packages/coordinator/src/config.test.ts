@@ -68,6 +68,17 @@ describe('coordinator config', () => {
     expect(await loadConfig(['--config', path], {})).toEqual({ ok: false, problems: ['http.hots: unknown key', 'events.heartbeat: unknown key'] });
   });
 
+  it('takes SMTP_SLOTS_* overrides between the file and the flags, and file: secrets', async () => {
+    const secret = file('redis-password', 'from-a-file\n');
+    const path = file('env.yaml', `redis:\n  url: redis://10.0.0.1:6379\nhttp:\n  port: 9000\n  host: 0.0.0.0\n`);
+    const env = { SMTP_SLOTS_HTTP_PORT: '9100', SMTP_SLOTS_HTTP_HOST: '', SMTP_SLOTS_EVENTS_HEARTBEAT_MS: '2000', SMTP_SLOTS_RELAY_PORT: '1' };
+    expect(await loadConfig(['--config', path], env)).toMatchObject({ ok: true, config: { http: { host: '0.0.0.0', port: 9100 }, events: { heartbeatMs: 2000 } } });
+    expect(await loadConfig(['--config', path, '--port', '9200'], env)).toMatchObject({ ok: true, config: { http: { port: 9200 } } });
+    const sentinel = file('secret.yaml', `redis:\n  sentinels: ["10.0.0.11:26379"]\n  name: smtp-slots\n  password: file:${secret}\n`);
+    expect(await loadConfig(['--config', sentinel], {})).toMatchObject({ ok: true, config: { redis: { password: 'from-a-file' } } });
+    expect(await loadConfig([], { SMTP_SLOTS_HTTP_PROT: '1' })).toEqual({ ok: false, problems: ['SMTP_SLOTS_HTTP_PROT: does not name a coordinator config key'] });
+  });
+
   it('rejects unknown flags and non-numeric ports', async () => {
     expect(await loadConfig(['--bogus'], {})).toMatchObject({ ok: false });
     expect(await loadConfig(['--port', 'eighty'], {})).toEqual({ ok: false, problems: ['--port: expected a number, got "eighty"'] });

@@ -14,6 +14,13 @@ describe('parseDemoArgs', () => {
     expect(result).toMatchObject({ ok: true, options: { once: true, messages: 60, redisUrl: 'redis://127.0.0.1:7000' } });
   });
 
+  it('--transport graph defaults the limit to Graph\'s 4 requests in flight; a bad transport is named', () => {
+    expect(parseDemoArgs(['--transport', 'graph'], {})).toMatchObject({ ok: true, options: { transport: 'graph', limit: 4 } });
+    expect(parseDemoArgs(['--transport', 'graph', '--limit', '2'], {})).toMatchObject({ ok: true, options: { transport: 'graph', limit: 2 } });
+    expect(parseDemoArgs([], {})).toMatchObject({ ok: true, options: { transport: 'smtp', limit: 3 } });
+    expect(parseDemoArgs(['--transport', 'ews'], {})).toEqual({ ok: false, problem: '--transport: expected smtp or graph, got "ews"' });
+  });
+
   it('names the bad option', () => {
     expect(parseDemoArgs(['--messages', 'lots'], {})).toEqual({
       ok: false,

@@ -23,6 +23,8 @@ export interface DemoOptions {
   port: number | undefined;
   /** Keep the work folder (configs, spools, agent logs) after a successful run. */
   keep: boolean;
+  /** How the agents reach the mailbox: SMTP submission, or Microsoft Graph sendMail. */
+  transport: 'smtp' | 'graph';
   /** Use this Redis instead of starting a private redis-server. */
   redisUrl: string | undefined;
   help: boolean;
@@ -38,7 +40,8 @@ batch of mail through the agents' SMTP relays and prints what the upstream saw.
   --once           exit after the summary (default: keep running for the dashboard until Ctrl-C)
   --agents <n>     agent processes, i.e. front-end servers (default 4)
   --workers <n>    sender workers per agent (default 3)
-  --limit <n>      concurrent connections allowed per mailbox (default 3)
+  --limit <n>      concurrent connections allowed per mailbox (default 3; Graph: 4 requests)
+  --transport <t>  smtp (SMTP AUTH submission, default) or graph (Microsoft Graph sendMail)
   --rate <n>       messages per minute for the mailbox (default 1200; Exchange Online: 30)
   --latency <ms>   upstream reply latency (default 40)
   --port <port>    dashboard port (default 8080 when free, otherwise any free port)
@@ -67,6 +70,7 @@ export function parseDemoArgs(argv: string[], env: NodeJS.ProcessEnv): ArgsResul
         limit: { type: 'string' },
         rate: { type: 'string' },
         latency: { type: 'string' },
+        transport: { type: 'string' },
         port: { type: 'string' },
         keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -86,12 +90,15 @@ export function parseDemoArgs(argv: string[], env: NodeJS.ProcessEnv): ArgsResul
     }
     return value;
   };
+  const transport = values['transport'] ?? 'smtp';
+  if (transport !== 'smtp' && transport !== 'graph') problems.push(`--transport: expected smtp or graph, got "${String(transport)}"`);
   const options: DemoOptions = {
+    transport: transport === 'graph' ? 'graph' : 'smtp',
     messages: int('messages', 200, 1, 100_000),
     once: values['once'] === true,
     agents: int('agents', 4, 1, 32),
     workers: int('workers', 3, 1, 50),
-    limit: int('limit', 3, 1, 100),
+    limit: int('limit', transport === 'graph' ? 4 : 3, 1, 100),
     ratePerMinute: int('rate', 1200, 1, 1_000_000),
     latencyMs: int('latency', 40, 0, 10_000),
     port: values['port'] === undefined ? undefined : int('port', 0, 0, 65_535),

@@ -21,9 +21,10 @@ export interface DemoSummary {
   delivered: number;
   /** Extra copies of Message-IDs already delivered. */
   duplicates: number;
-  /** `432 4.3.2` answers of the upstream (concurrent connection limit exceeded). */
+  transport: 'smtp' | 'graph';
+  /** `432 4.3.2` answers of the upstream (concurrent connection limit exceeded); Graph: 429 MailboxConcurrency. */
   rejected432: number;
-  /** Most authenticated sessions of the mailbox open at once at the upstream. */
+  /** Most authenticated sessions of the mailbox open at once at the upstream; Graph: requests in flight. */
   peakConcurrency: number;
   /**
    * Time workers waited for a slot (seconds), from the agents' smtp_slots_slot_wait_seconds: the
@@ -103,8 +104,9 @@ export async function runBatch(
       submitFailures: submitted.failed,
       delivered: delivered.size,
       duplicates,
-      rejected432: user?.rejected432 ?? 0,
-      peakConcurrency: user?.peakConcurrency ?? 0,
+      transport: options.transport,
+      rejected432: (options.transport === 'graph' ? user?.graph.throttledConcurrency : user?.rejected432) ?? 0,
+      peakConcurrency: (options.transport === 'graph' ? user?.graph.peakInFlight : user?.peakConcurrency) ?? 0,
       slotWait: await slotWaitQuantiles(stack),
       messageWait: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
       elapsedSeconds: (performance.now() - started) / 1000,

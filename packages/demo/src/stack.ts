@@ -12,6 +12,10 @@ import { LocalRedis } from './local-redis.js';
 /** The shared mailbox every agent sends through. */
 export const DEMO_MAILBOX = 'reports@contoso.example';
 const UPSTREAM_PASSWORD_ENV = 'DEMO_UPSTREAM_PASSWORD';
+const CLIENT_SECRET_ENV = 'DEMO_CLIENT_SECRET';
+/** The app registration the simulator's token endpoint knows (Graph transport). */
+const DEMO_APP = 'smtp-slots-demo';
+const DEMO_TENANT = 'contoso-demo';
 /** Lease lifetime in the demo's agents (production default 15 s). */
 export const DEMO_LEASE_TTL_MS = 5_000;
 
@@ -53,14 +57,19 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
     } else step('redis', `${redactUrl(redisUrl)} (from REDIS_URL)`);
 
     const upstreamPassword = randomBytes(12).toString('base64url');
+    const clientSecret = randomBytes(12).toString('base64url');
     const sim = await startExchangeSim({
       users: [{ address: DEMO_MAILBOX, password: upstreamPassword }],
+      apps: [{ clientId: DEMO_APP, clientSecret }],
+      graphConcurrency: options.limit,
       limit: options.limit,
       ratePerMinute: options.ratePerMinute,
       faults: { latencyMs: options.latencyMs },
     });
     cleanups.push(() => sim.stop());
-    step('exchange simulator', `smtp://127.0.0.1:${sim.smtpPort} (${options.limit} sessions per mailbox, then 432 4.3.2; stats ${sim.httpUrl}/stats)`);
+    step('exchange simulator', options.transport === 'graph'
+      ? `Graph sendMail at ${sim.httpUrl}/v1.0 (${options.limit} requests in flight per mailbox, then 429 MailboxConcurrency; stats ${sim.httpUrl}/stats)`
+      : `smtp://127.0.0.1:${sim.smtpPort} (${options.limit} sessions per mailbox, then 432 4.3.2; stats ${sim.httpUrl}/stats)`);
 
     const adminToken = randomBytes(18).toString('base64url');
     const adminTokenFile = join(workDir, 'admin-token');
@@ -76,7 +85,7 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
       cli: resolvePackageCli('@smtp-slots/agent', import.meta.url),
       count: options.agents,
       dir: workDir,
-      env: { [UPSTREAM_PASSWORD_ENV]: upstreamPassword, SMTP_SLOTS_LOG_LEVEL: 'info' },
+      env: { [UPSTREAM_PASSWORD_ENV]: upstreamPassword, [CLIENT_SECRET_ENV]: clientSecret, SMTP_SLOTS_LOG_LEVEL: 'info' },
       config: (index) => ({
         agentId: `frontend-${index}`,
         redis: { url: redisUrl },
@@ -90,11 +99,21 @@ export async function startDemoStack(options: DemoOptions, step: StepLogger): Pr
         mailboxes: [
           {
             address: DEMO_MAILBOX,
-            upstream: {
-              host: '127.0.0.1',
-              port: sim.smtpPort,
-              auth: { type: 'password', user: DEMO_MAILBOX, pass: `\${${UPSTREAM_PASSWORD_ENV}}` },
-            },
+            upstream: options.transport === 'graph'
+              ? {
+                  type: 'graph',
+                  graphUrl: sim.httpUrl!,
+                  // The simulator listens on loopback http; the token is asked for Graph's real scope.
+                  auth: {
+                    type: 'oauth2', tenantId: DEMO_TENANT, clientId: DEMO_APP, clientSecret: `\${${CLIENT_SECRET_ENV}}`,
+                    tokenUrl: `${sim.httpUrl!}/${DEMO_TENANT}/oauth2/v2.0/token`, scope: 'https://graph.microsoft.com/.default',
+                  },
+                }
+              : {
+                  host: '127.0.0.1',
+                  port: sim.smtpPort,
+                  auth: { type: 'password', user: DEMO_MAILBOX, pass: `\${${UPSTREAM_PASSWORD_ENV}}` },
+                },
             limit: options.limit,
             ratePerMinute: options.ratePerMinute,
           },

@@ -8,14 +8,19 @@ const row = (label: string, value: string): string => `  ${label.padEnd(30)}${va
 /** The summary as the terminal shows it; one fact per line so that scripts can grep it. */
 export function formatSummary(summary: DemoSummary, extra: { adminTokenFile?: string; workDir?: string } = {}): string {
   const senders = summary.agents * summary.workersPerAgent;
+  const graph = summary.transport === 'graph';
   const lines = [
     '',
     'Summary',
     row('mailbox', `${summary.mailbox} (limit ${summary.limit} connections, ${summary.ratePerMinute} messages/min)`),
     row('senders', `${summary.agents} agents x ${summary.workersPerAgent} workers = ${senders} competing for ${summary.limit} slots`),
     row('delivered', `${summary.delivered}/${summary.messages} (${summary.duplicates} duplicates)`),
-    row('432s seen by the upstream', `${summary.rejected432} (expected 0)`),
-    row('peak concurrent connections', `${summary.peakConcurrency} (expected <= ${summary.limit})`),
+    graph
+      ? row('429 MailboxConcurrency', `${summary.rejected432} (expected 0)`)
+      : row('432s seen by the upstream', `${summary.rejected432} (expected 0)`),
+    graph
+      ? row('peak requests in flight', `${summary.peakConcurrency} (expected <= ${summary.limit})`)
+      : row('peak concurrent connections', `${summary.peakConcurrency} (expected <= ${summary.limit})`),
     row('message wait p50 / p99', `${seconds(summary.messageWait.p50)} / ${seconds(summary.messageWait.p99)} (relay 250 -> upstream 250)`),
     row(
       'slot wait p50 / p99',

@@ -61,17 +61,22 @@ export class CountingServer {
 
   /** Most connections that were in use at once, a connection counting from open to its last byte. */
   peakInUse(filter: (c: UpstreamConnection) => boolean = () => true): number {
-    const edges: Array<[number, number]> = [];
-    for (const c of this.connections.filter(filter)) edges.push([c.openedAt, 1], [c.lastDataAt, -1]);
-    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let now = 0;
-    let peak = 0;
-    for (const [, delta] of edges) peak = Math.max(peak, (now += delta));
-    return peak;
+    return peakOverlap(this.connections.filter(filter).map((c) => [c.openedAt, c.lastDataAt]));
   }
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/** Most of the `[from, to]` intervals that overlap at one instant; an end at the same instant as a start counts first (a hand-off is no overlap). */
+export function peakOverlap(intervals: Array<[from: number, to: number]>): number {
+  const edges: Array<[number, number]> = [];
+  for (const [from, to] of intervals) edges.push([from, 1], [to, -1]);
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let peak = 0;
+  for (const [, delta] of edges) peak = Math.max(peak, (now += delta));
+  return peak;
 }

@@ -68,6 +68,17 @@ describe('the demo', () => {
     expect(summaryValue(run.stdout, 'result')).toBe('OK');
   });
 
+  it('--transport graph: the same batch through Graph sendMail, at most 4 requests in flight, no 429 MailboxConcurrency', async () => {
+    const run = await startDemo(['--once', '--transport', 'graph', '--messages', '60', '--port', '0']).done;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(summaryValue(run.stdout, 'delivered')).toBe('60/60 (0 duplicates)');
+    expect(summaryValue(run.stdout, '429 MailboxConcurrency')).toBe('0 (expected 0)');
+    const peak = Number(/^(\d+) /.exec(summaryValue(run.stdout, 'peak requests in flight'))?.[1]);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(summaryValue(run.stdout, 'result')).toBe('OK');
+  });
+
   it('keeps the dashboard up until SIGINT, then stops every process it started', async () => {
     const demo = startDemo(['--messages', '12', '--port', '0']);
     const deadline = Date.now() + 60_000;

@@ -20,8 +20,8 @@ function packedFiles(pkg: string): string[] {
 const NOT_PRODUCTION = /(\.test\.|\/testing\/|\/test-support\/|\/bench\/|\/conformance\/)/;
 
 describe('published packages', () => {
-  // Agent and coordinator are what operators install; core and service-kit ship inside them.
-  it.each(['agent', 'coordinator', 'core', 'service-kit'])('%s: the pnpm pack tarball holds production code only', (pkg) => {
+  // Agent and coordinator are what operators install; core, service-kit and dashboard ship inside them.
+  it.each(['agent', 'coordinator', 'core', 'service-kit', 'dashboard'])('%s: the pnpm pack tarball holds production code only', (pkg) => {
     const files = packedFiles(pkg);
     expect(files).toContain('package/dist/index.js');
     expect(files.filter((file) => NOT_PRODUCTION.test(file))).toEqual([]);

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startExchangeSim } from '@smtp-slots/exchange-sim';
 import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import type { AgentConfigInput } from '../config.js';
+import { printBenchTable, runBench } from './bench-table.js';
 import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
 import { fleetRecordCost } from './fleet-cost.js';
 
@@ -91,15 +92,7 @@ async function main(): Promise<void> {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });
   }
-  const width = Math.max(...rows.map(([k]) => k.length));
-  console.log('\n@smtp-slots/agent benchmark');
-  console.log(`load average (1 min) ${loadBefore.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end, on ${availableParallelism()} cores`);
-  console.log(`${'measure'.padEnd(width)}  result`);
-  console.log(`${'-'.repeat(width)}  ${'-'.repeat(40)}`);
-  for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+  printBenchTable('@smtp-slots/agent benchmark', rows, loadBefore);
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

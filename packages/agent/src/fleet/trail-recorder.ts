@@ -1,5 +1,5 @@
 import {
-  DeadLetterIndex, protect, queueTrailStep,
+  DeadLetterIndex, digest, protect, queueTrailStep,
   type PublishedDeadLetter, type RedisClient, type TrailAttempt, type TrailPatch, type TrailSettings, type TrailStatus,
 } from '@smtp-slots/core';
 import { toDeadLetter, type DeadLetter } from '../spool/dead-letters.js';
@@ -24,9 +24,9 @@ export class TrailRecorder {
   attach(spool: Spool): void {
     spool.on('accepted', (h: SpoolHeader) => this.step(h, 'queued', { at: new Date(h.receivedAt).toISOString(), outcome: 'accepted', reply: `accepted through the ${h.origin === 'relay' ? 'relay' : 'library API'} by ${this.agentId}` }));
     spool.on('claimed', (h: SpoolHeader) => this.step(h, 'sending'));
-    spool.on('deferred', (h: SpoolHeader, attempt: Attempt) => this.step(h, 'deferred', fromAttempt(attempt, h.possibleDuplicate && attempt.kind === 'unknown-outcome' ? 'possible-duplicate' : undefined)));
+    spool.on('deferred', (h: SpoolHeader, attempt: Attempt) => this.step(h, 'deferred', this.fromAttempt(h, attempt, h.possibleDuplicate && attempt.kind === 'unknown-outcome' ? 'possible-duplicate' : undefined)));
     spool.on('dead', (h: SpoolHeader) => {
-      this.step(h, 'dead', { at: new Date().toISOString(), reply: h.deadReason ?? 'unknown', outcome: 'dead' });
+      this.step(h, 'dead', { at: new Date().toISOString(), reply: this.redact(h.envelope.to, h.deadReason ?? 'unknown'), outcome: 'dead' });
       this.batch.add(this.agentId, (p) => DeadLetterIndex.queuePublish(p, this.publication(toDeadLetter(h))));
     });
     spool.on('settled', (e: SettledEvent) => {
@@ -55,6 +55,25 @@ export class TrailRecorder {
     return letters.length;
   }
 
+  private fromAttempt(h: SpoolHeader, a: Attempt, outcome?: string): TrailAttempt {
+    const plain = fromAttempt(a, outcome);
+    return { ...plain, reply: this.redact(h.envelope.to, plain.reply) };
+  }
+
+  /**
+   * Upstreams quote refused addresses in their replies (`<x@y>: 550 5.1.1 ...`): with recipients
+   * hashed or off, the reply carries the stored form instead, so the privacy setting holds there too.
+   */
+  private redact(recipients: readonly string[], text: string): string {
+    if (this.settings.recipients === 'plain') return text;
+    let out = text;
+    for (const to of recipients) {
+      const escaped = to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      out = out.replace(new RegExp(escaped, 'gi'), this.settings.recipients === 'hashed' ? digest(to) : 'recipient');
+    }
+    return out;
+  }
+
   private step(h: SpoolHeader, status: TrailStatus, attempt?: TrailAttempt, extra: TrailPatch = {}): void {
     if (!this.settings.enabled) return;
     const patch: TrailPatch = { ...this.envelope(h), status, ...extra };
@@ -79,13 +98,14 @@ export class TrailRecorder {
       id: l.id, agentId: this.agentId, mailbox: l.mailbox, messageId: l.messageId,
       recipients: this.settings.recipients === 'off' ? [] : l.to.map((to) => protect(to, this.settings.recipients)!),
       ...(subject !== undefined ? { subject } : {}),
-      failedAt: l.failedAt, reason: l.reason,
-      attempts: l.attempts.map((a) => fromAttempt(a)),
+      failedAt: l.failedAt, reason: this.redact(l.to, l.reason),
+      attempts: l.attempts.map((a) => ({ ...fromAttempt(a), reply: this.redact(l.to, fromAttempt(a).reply) })),
     };
   }
 }
 
-const fromAttempt = (a: Attempt, outcome?: string): TrailAttempt => ({ at: a.at, reply: a.code !== undefined && !a.response.startsWith(String(a.code)) ? `${a.code} ${a.response}` : a.response, outcome: outcome ?? a.kind });
+/** The reply with its code in front, unless the text already names it (recipient refusals quote it after the address). */
+const fromAttempt = (a: Attempt, outcome?: string): TrailAttempt => ({ at: a.at, reply: a.code !== undefined && !a.response.includes(String(a.code)) ? `${a.code} ${a.response}` : a.response, outcome: outcome ?? a.kind });
 
 /** The queue id an upstream names in its 250: Exchange's `OK <id>`, Postfix's `queued as ID`. */
 export function queueIdOf(reply: string): string | undefined {

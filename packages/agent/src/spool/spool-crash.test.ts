@@ -7,8 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readSpoolHeader, type SpoolHeader } from './spool-file.js';
 import { Spool } from './spool.js';
 
-// The child runs from the build (scripts build before testing), like the agent's CLI tests.
-const child = join(dirname(fileURLToPath(import.meta.url)), '../../dist/testing/spool-crash-child.js');
+// The child runs from source (testing/ is not part of the build), as the other test children do.
+const agentDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const child = join(agentDir, 'src/testing/spool-crash-child.ts');
 
 interface Journal {
   /** messageId → recipients, for messages whose accept() resolved (the client got its 250). */
@@ -22,7 +23,10 @@ interface Journal {
 /** Runs the child scenario (or a recovery) and kills it before file step `crashAt` (0: never). */
 function runChild(dir: string, journalFile: string, crashAt: number, mode: 'scenario' | 'recover'): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, join(dir, 'spool'), journalFile, String(crashAt), mode], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', child, join(dir, 'spool'), journalFile, String(crashAt), mode], {
+      cwd: agentDir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     proc.once('error', reject);

@@ -6,7 +6,7 @@ import { DirSync } from './dir-sync.js';
 import { PendingMoves, type PendingMoveDelays } from './pending-moves.js';
 import { ReadyQueues } from './ready-queues.js';
 import {
-  decodeSpoolFile, encodeSpoolFile, readSpoolHeader, SPOOL_STATES, writeDurably,
+  decodeSpoolFile, encodeSpoolFile, SPOOL_STATES, writeDurably,
   type Attempt, type SpoolEnvelope, type SpoolHeader, type SpoolState,
 } from './spool-file.js';
 import { SpoolEntries, type MailboxSpoolStats } from './spool-entries.js';
@@ -14,7 +14,8 @@ import { SpoolHealth } from './spool-health.js';
 import { ioErrorCode, isDiskFull, plainSpoolIo, type SpoolIo } from './spool-io.js';
 import { SpoolLock } from './spool-lock.js';
 import { quarantine, recoverSpool, type RecoveryReport } from './spool-recovery.js';
-import { isSpoolId, newSpoolId, SpoolPaths } from './spool-paths.js';
+import { rescanSpool } from './spool-rescan.js';
+import { newSpoolId, SpoolPaths } from './spool-paths.js';
 import { subjectOf } from './subject.js';
 
 /** A message taken for sending: its header and bytes. */
@@ -58,8 +59,8 @@ const PROBE_BYTES = 64 * 1024;
  * also the rest of a message after some recipients were accepted), 'dead' (header: a file
  * entered dead/, whole message or the refused recipients' copy), 'requeued' (headers of dead
  * letters retried), 'purged' ({id, mailbox}[]), 'settled' (SettledEvent), 'warning' (an
- * unreadable file was set aside, an I/O error). The fleet trail and the dead-letter index are
- * built from these events; each is emitted once its move is durable.
+ * unreadable file was set aside). I/O errors are reported by `health`. The fleet trail and the
+ * dead-letter index are built from these events; each is emitted once its move is durable.
  */
 export class Spool extends EventEmitter {
   private readonly entries = new SpoolEntries();
@@ -385,29 +386,13 @@ export class Spool extends EventEmitter {
 
   /**
    * Picks up changes made by other processes (the CLI requeued or purged dead letters, an
-   * operator dropped a file into queued/). Cheap: directory listings, headers of new files only.
-   * Moves this process makes while the scan runs are never undone by it: entries changed after
-   * a directory was listed, and files being moved, are left alone.
+   * operator dropped a file into queued/); see rescanSpool.
    */
-  async rescan(): Promise<void> {
-    for (const state of ['queued', 'deferred', 'dead'] as const) {
-      const listedAt = this.entries.changes;
-      const names = new Set((await this.io.list(this.paths.dir(state))).filter(isSpoolId));
-      for (const name of names) {
-        if (!this.changedElsewhere(name, state, listedAt)) continue;
-        const header = await readSpoolHeader(this.paths.file(state, name), this.io).catch(() => undefined);
-        if (!header || !this.changedElsewhere(name, state, listedAt)) continue;
-        this.entries.record(name, state, header);
-        if (state === 'dead') this.queues.remove(header.mailbox, name);
-        else this.queues.add(header.mailbox, name, state === 'deferred' ? (header.nextAttemptAt ?? 0) : 0);
-      }
-      for (const [id, entry] of this.entries) {
-        if (entry.state === state && entry.changed <= listedAt && !names.has(id) && !this.moving.has(id)) {
-          this.entries.forget(id);
-          this.queues.remove(entry.mailbox, id);
-        }
-      }
-    }
+  rescan(): Promise<void> {
+    return rescanSpool({
+      paths: this.paths, io: this.io, entries: this.entries, queues: this.queues,
+      busy: (id) => this.moving.has(id) || this.moves.has(id),
+    });
   }
 
   /** Stops handing out messages and releases the spool lock. Files stay as they are. */
@@ -421,20 +406,13 @@ export class Spool extends EventEmitter {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  /** True when `name`, listed in `state`, is news from another process rather than our own doing. */
-  private changedElsewhere(name: string, state: SpoolState, listedAt: number): boolean {
-    if (this.moving.has(name) || this.moves.has(name)) return false;
-    const entry = this.entries.get(name);
-    return !entry || (entry.changed <= listedAt && entry.state !== 'sending' && entry.state !== state);
-  }
-
   private sync(state: SpoolState | 'tmp'): Promise<void> {
     return this.syncs.get(state)!.sync();
   }
 
+  /** Counted and logged through `health` (a full disk fails every write: one line per episode). */
   private ioFailed(error: unknown, operation: string): void {
     this.health.failed(error, operation);
-    this.emit('warning', error);
   }
 
   /** A state move of a message in sending/, retried after an I/O error until it succeeds. */

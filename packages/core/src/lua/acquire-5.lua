@@ -15,11 +15,7 @@
 --- @include "slot-state"
 --- @include "waiters"
 local id, ttl, waiter_ttl, wait_ms, kept = ARGV[6], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local s = load_state()
-local now = now_ms()
-local epoch_id, grace = current_epoch(s, now)
-sweep_leases(s, now)
-sweep_waiters(s, now)
+local s, now, epoch_id, grace = begin()
 
 local reply = held_reply(s, id, ttl, now)
 if reply then save(s) return reply end

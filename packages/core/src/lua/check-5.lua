@@ -11,11 +11,7 @@
 --- @include "slot-state"
 --- @include "waiters"
 local id, ttl = ARGV[6], tonumber(ARGV[7])
-local s = load_state()
-local now = now_ms()
-local epoch_id, grace = current_epoch(s, now)
-sweep_leases(s, now)
-sweep_waiters(s, now)
+local s, now, epoch_id, grace = begin()
 
 local reply = held_reply(s, id, ttl, now)
 if reply then save(s) return reply end

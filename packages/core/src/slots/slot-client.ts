@@ -15,7 +15,10 @@ import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 import type { RedisClient } from '../redis/connect.js';
 
 export interface SlotClientOptions {
-  /** Command connection (the caller owns it). */
+  /**
+   * Command connection (the caller owns it). Created with SLOT_CONNECTION_OPTIONS, the scripts
+   * learn the server's run id once per connection instead of reading INFO on every acquire.
+   */
   redis: RedisClient;
   /** Connection used only for SUBSCRIBE; defaults to `redis.duplicate()` (then owned and closed by the client). */
   subscriber?: RedisClient;

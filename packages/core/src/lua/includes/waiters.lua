@@ -79,6 +79,17 @@ local function promote_waiters(s, now, out)
   return promote(s, now, epoch_id, grace, out), epoch_id
 end
 
+-- Scripts that can grant to their caller (acquire, check) start here: the state, the time, the
+-- epoch, and expired leases and dead waiters gone.
+local function begin()
+  local s = load_state()
+  local now = now_ms()
+  local epoch_id, grace = current_epoch(s, now)
+  sweep_leases(s, now)
+  sweep_waiters(s, now)
+  return s, now, epoch_id, grace
+end
+
 local function promote_if_epoch(s, now, epoch_id, grace)
   if epoch_id then return promote(s, now, epoch_id, grace) end
   return 0
