@@ -32,8 +32,6 @@ export interface ClusterState {
   agents: AgentFigures[];
 }
 
-/** Snapshots requested together; bounds the memory of one scrape at many mailboxes. */
-const SNAPSHOT_BATCH = 500;
 const LIST_PAGE = 1000;
 
 /** Reads the whole cluster's state from Redis: every mailbox's figures and every agent. */
@@ -49,9 +47,8 @@ export class ClusterStateReader {
     const dead = new Map<string, number>();
     for (const letter of letters) dead.set(letter.mailbox, (dead.get(letter.mailbox) ?? 0) + 1);
     const mailboxes: MailboxFigures[] = [];
-    for (let i = 0; i < names.length; i += SNAPSHOT_BATCH) {
-      const batch = await Promise.all(names.slice(i, i + SNAPSHOT_BATCH).map((name) => this.admin.snapshot(name)));
-      for (const snapshot of batch) if (snapshot !== null) mailboxes.push(toFigures(snapshot, dead.get(snapshot.mailbox) ?? 0));
+    for (const snapshot of await this.admin.snapshots(names)) {
+      if (snapshot !== null) mailboxes.push(toFigures(snapshot, dead.get(snapshot.mailbox) ?? 0));
     }
     return {
       mailboxes,

@@ -33,13 +33,10 @@ export type ConfigPatch = Partial<Pick<MailboxConfig, 'limit' | 'ratePerMinute' 
 export class MailboxService {
   constructor(private readonly admin: MailboxAdmin) {}
 
-  /**
-   * One page of mailboxes. The snapshots of a page are requested together, so the page costs
-   * one round of Redis round-trips, not one per mailbox.
-   */
+  /** One page of mailboxes; the page's snapshots are one bulk read (MailboxAdmin.snapshots). */
   async list(query: ListQuery): Promise<MailboxPage> {
     const page = await this.scan(query);
-    const snapshots = await Promise.all(page.mailboxes.map((mailbox) => this.admin.snapshot(mailbox)));
+    const snapshots = await this.admin.snapshots(page.mailboxes);
     const items = snapshots
       .filter((snapshot) => snapshot !== null)
       .map(toSummary)

@@ -3,7 +3,7 @@ import { AgentRegistry } from './agent-registry.js';
 import { incrementCounter } from './counters.js';
 import { InvalidArgumentError, LimitExceededError } from '../errors.js';
 import { parseEvent } from '../events.js';
-import { EVENTS_CHANNEL } from '../redis/keys.js';
+import { EVENTS_CHANNEL, GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
 import { LimitFeedback } from '../limits/limit-feedback.js';
 import { MailboxAdmin } from './mailbox-admin.js';
 import { RateLimiter } from '../limits/rate-limiter.js';
@@ -101,6 +101,30 @@ describe('MailboxAdmin', () => {
     expect(events[0]).toMatchObject({ slot: 1, token: lease.token, holder: { worker: 'w1' } });
     await client.close();
     listener.disconnect();
+  });
+
+  it('snapshots reads many mailboxes at once, in order, with the figures snapshot shows', async () => {
+    const [busy, unknown, registered, ledger] = [randomMailbox(), randomMailbox(), randomMailbox(), randomMailbox()];
+    await admin.ensureMailbox(busy, { limit: 2 });
+    await admin.ensureMailbox(ledger, {});
+    await redis.sadd(GLOBAL_KEYS.mailboxes, registered);
+    const client = new SlotClient({ redis, holder: { agentId: 'agent-b', host: 'host-b', pid: 8 }, epochGraceMs: 0 });
+    const lease = await client.acquire(busy, { worker: 'w1' });
+    await new RecipientLedger(redis).reserve(ledger, 5, 10_000);
+    // A bucket whose last possible entry left the 24 h window still sits in the ledger until the
+    // next reservation prunes it: it must not count.
+    const k = mailboxKeys(ledger);
+    const old = Math.floor((Date.now() - 25 * 3_600_000) / 60_000) * 60_000;
+    await redis.multi().zadd(k.recipients, old, old).hincrby(k.recipientCounts, String(old), 7).hincrby(k.recipientCounts, 'total', 7).exec();
+
+    const many = await admin.snapshots([ledger, unknown, busy, registered]);
+    expect(many.map((s) => s?.mailbox ?? null)).toEqual([ledger, null, busy, registered]);
+    expect(many[0]!.recipients.used24h).toBe(5);
+    expect(many[2]).toMatchObject({ inUse: 1, effectiveLimit: 2, leases: [expect.objectContaining({ slot: 1, token: lease.token })] });
+    expect(many[3]).toMatchObject({ configured: false, inUse: 0, waiters: [] });
+    const one = (await admin.snapshot(busy))!;
+    expect({ ...many[2]!, now: 0 }).toEqual({ ...one, now: 0 });
+    await client.close();
   });
 });
 

@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from '../errors.js';
 import { GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
 import { CONFIG_FIELDS, parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
-import { ensureMailboxConfig, forceReleaseSlot, readSnapshot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from '../redis/scripts.js';
-import { shapeSnapshot, type RawSnapshot } from './snapshot.js';
+import { ensureMailboxConfig, forceReleaseSlot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from '../redis/scripts.js';
+import { readRawSnapshots } from './bulk-snapshot.js';
+import { shapeSnapshot } from './snapshot.js';
 import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig, type MailboxSnapshot } from '../types.js';
 import type { RedisClient } from '../redis/connect.js';
 
@@ -102,8 +103,25 @@ export class MailboxAdmin {
 
   /** Everything the API and dashboard show; null for a mailbox Redis knows nothing about. */
   async snapshot(mailbox: string): Promise<MailboxSnapshot | null> {
-    const raw = (await readSnapshot(this.redis, mailbox, this.ctx.defaultLimit)) as RawSnapshot;
-    const known = raw.configured || Object.keys(raw.counters ?? {}).length > 0 || (await this.redis.sismember(GLOBAL_KEYS.mailboxes, mailbox)) === 1;
-    return known ? shapeSnapshot(mailbox, raw, this.ctx.defaultLimit) : null;
+    return (await this.snapshots([mailbox]))[0]!;
+  }
+
+  /**
+   * snapshot() of many mailboxes at once, in the order given: one read-only script call per 200
+   * mailboxes (one per mailbox on a Cluster, see bulk-snapshot.ts), sent together.
+   */
+  async snapshots(mailboxes: readonly string[]): Promise<Array<MailboxSnapshot | null>> {
+    const raws = await readRawSnapshots(this.redis, mailboxes, this.ctx.defaultLimit);
+    const unsure = mailboxes.filter((_, i) => !raws[i]!.configured && Object.keys(raws[i]!.counters ?? {}).length === 0);
+    const registered = new Set<string>();
+    if (unsure.length > 0) {
+      const member = await this.redis.smismember(GLOBAL_KEYS.mailboxes, ...unsure);
+      unsure.forEach((mailbox, i) => member[i] === 1 && registered.add(mailbox));
+    }
+    return mailboxes.map((mailbox, i) => {
+      const raw = raws[i]!;
+      const known = raw.configured || Object.keys(raw.counters ?? {}).length > 0 || registered.has(mailbox);
+      return known ? shapeSnapshot(mailbox, raw, this.ctx.defaultLimit) : null;
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { parseMailboxConfig } from './mailbox-config.js';
 import type { HolderInfo, LeaseView, MailboxSnapshot, WaiterView } from '../types.js';
 
-/** JSON produced by snapshot-8.lua (cjson turns empty arrays into `{}`). */
+/** One mailbox's view as bulk-snapshot.ts reads it (the empty-object form is what cjson once made of empty arrays). */
 export interface RawSnapshot {
   now: number;
   configured: boolean;

@@ -7,7 +7,8 @@ const INCLUDE = /^--- @include "([\w-]+)"\s*$/gm;
 export interface LuaScript {
   /** `acquire` for `acquire-12.lua` */
   name: string;
-  numberOfKeys: number;
+  /** Undefined for `<command>-n.lua`: the caller passes the key count first (a variable number of keys). */
+  numberOfKeys?: number;
   /** Source with includes expanded. */
   lua: string;
 }
@@ -20,14 +21,14 @@ function expand(source: string, seen: Set<string>): string {
   });
 }
 
-/** Every `<command>-<numKeys>.lua` file, includes expanded. */
+/** Every `<command>-<numKeys>.lua` (or `<command>-n.lua`) file, includes expanded. */
 export function loadLuaScripts(): LuaScript[] {
   return readdirSync(LUA_DIR)
-    .map((file) => /^([a-zA-Z0-9]+)-(\d+)\.lua$/.exec(file))
+    .map((file) => /^([a-zA-Z0-9]+)-(\d+|n)\.lua$/.exec(file))
     .filter((match): match is RegExpExecArray => match !== null)
     .map(([file, name, keys]) => ({
       name: name!,
-      numberOfKeys: Number(keys),
+      ...(keys === 'n' ? {} : { numberOfKeys: Number(keys) }),
       lua: expand(readFileSync(new URL(file, LUA_DIR), 'utf8'), new Set()),
     }));
 }

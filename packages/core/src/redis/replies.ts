@@ -49,7 +49,9 @@ export const REPLY_SHAPES = {
   },
   setConfig: { changed: { status: 1, fields: [], rest: CONFIG_PAIRS } },
   ensureMailbox: { config: { fields: [], rest: CONFIG_PAIRS } },
-  snapshot: { snapshot: { fields: ['json'] } },
+  snapshotMany: {
+    snapshots: { fields: ['now'], rest: { name: 'mailboxes', fields: ['state', 'waiterIds', 'waiterDeadlines', 'waiterInfo', 'stats', 'tat', 'used24h'] } },
+  },
   report432: { cut: { fields: ['effectiveLimit'] } },
   rateTake: {
     allowed: { status: 1, fields: ['retryAfterMs'] },

@@ -22,7 +22,7 @@ function command(redis: RedisClient, name: ScriptName): Command {
   if (!registered.has(redis)) {
     loaded ??= loadLuaScripts();
     for (const script of loaded) {
-      redis.defineCommand(COMMAND_PREFIX + script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+      redis.defineCommand(COMMAND_PREFIX + script.name, script.numberOfKeys === undefined ? { lua: script.lua } : { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
     registered.add(redis);
   }
@@ -268,11 +268,15 @@ export async function report432(redis: RedisClient, mailbox: string, defaultLimi
   return Number(r.effectiveLimit);
 }
 
-/** Raw snapshot JSON (see snapshot-8.lua); MailboxAdmin shapes it. */
-export async function readSnapshot(redis: RedisClient, mailbox: string, defaultLimit: number): Promise<unknown> {
-  const k = mailboxKeys(mailbox);
-  const r = await run(redis, 'snapshot', [...stateKeys(mailbox), k.rate, k.recipients, k.recipientCounts], [defaultLimit, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS]);
-  return JSON.parse(String(r.json));
+/** snapshotMany-n.lua over `keys` (8 per mailbox; on a Cluster all of one hash slot); bulk-snapshot.ts shapes the reply. */
+export async function readSnapshotBatch(redis: RedisClient, keys: readonly string[]): Promise<ReplyOf<'snapshotMany'>> {
+  let raw: Arg[];
+  try {
+    raw = (await command(redis, 'snapshotMany').call(redis, keys.length, ...keys, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS)) as Arg[];
+  } catch (error) {
+    throw asRedisError(error);
+  }
+  return decodeReply('snapshotMany', raw);
 }
 
 export async function agentHeartbeat(redis: RedisClient, agentId: string, record: object, ttlMs: number): Promise<number> {
