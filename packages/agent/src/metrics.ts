@@ -3,6 +3,7 @@ import type { RelayRejection } from './relay/relay-server.js';
 import { AUTH_PAUSE_CAUSES, authPauseCause } from './sender/pause-reason.js';
 import type { HoldReason, SenderObserver } from './sender/sender-observer.js';
 import type { MailboxSpoolStats } from './spool/spool-entries.js';
+import { SPOOL_STATES } from './spool/spool-file.js';
 
 /** What the metrics read on every scrape (gauges are computed in `collect()`). */
 export interface MetricsSources {
@@ -16,7 +17,6 @@ export interface MetricsSources {
   spoolWritable(): boolean;
 }
 
-const SPOOL_STATES = ['queued', 'sending', 'deferred', 'dead'] as const;
 const HOLD_REASONS: HoldReason[] = ['rate', 'recipients', 'connect', 'throttled'];
 
 /**
