@@ -17,7 +17,8 @@ export interface BenchAgent {
   stop(): Promise<void>;
 }
 
-export async function startBenchAgent(dir: string, config: AgentConfigInput): Promise<BenchAgent> {
+/** `env`: extra environment for the agent process (e.g. UV_THREADPOOL_SIZE). */
+export async function startBenchAgent(dir: string, config: AgentConfigInput, env?: NodeJS.ProcessEnv): Promise<BenchAgent> {
   // Ports given up front: readiness comes from /healthz, so the log can stay at warn (no line per message).
   const relay = { ...config.relay, port: await getFreePort() };
   const agent = await AgentProcess.start({
@@ -25,6 +26,7 @@ export async function startBenchAgent(dir: string, config: AgentConfigInput): Pr
     dir,
     config: { ...config, relay, metrics: { port: await getFreePort() }, spool: { dir: join(dir, 'spool') }, logLevel: 'warn' },
     startTimeoutMs: 20_000,
+    ...(env ? { env } : {}),
   });
   return {
     relayPort: agent.relayPort,
