@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
+  MessageBudget, pingWithin, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
@@ -127,7 +127,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   // Counters, trail, history and dead-letter index of one outcome share one pipeline.
   const fleet = createFleetRecords({ redis, agentId: config.agentId, trail: trailSettings(config.trail), spool, metrics, log });
   const publishDeadLetters = () => void fleet.publishDeadLetters().catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
-  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
+  const services = { spool, slots, budget: new MessageBudget(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
     const sender = new MailboxSender(services, {

@@ -49,7 +49,7 @@ export { type SlotBackend } from './slots/slot-backend.js';
 export { historyKey, agentKeys, type AgentKeys } from './redis/keys.js';
 export { TRAIL_STATUSES, DEFAULT_TRAIL_SETTINGS, type TrailStatus, type TrailAttempt, type TrailRecord, type TrailSettings, type PrivacyMode } from './trail/trail-types.js';
 export { protect, digest, searchTerms } from './trail/privacy.js';
-export { MessageTrail, queueTrailStep, type TrailPatch, type TrailQuery } from './trail/message-trail.js';
+export { MessageTrail, queueTrailStep, queueTrailSteps, type TrailPatch, type TrailQuery, type TrailStep } from './trail/message-trail.js';
 export { queueHistory, queueSpoolDepth, readHistory, HISTORY_MAX_MINUTES, HISTORY_RETENTION_MS, type HistoryCounter, type HistoryPoint } from './trail/history.js';
 export { DeadLetterIndex, type PublishedDeadLetter } from './fleet/dead-letter-index.js';
 export { AgentCommands, type AgentCommand, type CommandAction, type CommandStatus } from './fleet/agent-commands.js';

@@ -85,7 +85,7 @@ export class LeaseRunner {
         const closing = new AbortController();
         previous.then((verdict) => verdict === 'close' && closing.abort(), () => closing.abort());
         const waitSignal = AbortSignal.any([signal, closing.signal]);
-        const token: Promise<RateDecision> = (lastToken = lastToken.then((before) => (before.granted ? this.admission.rateToken(lease, waitSignal) : NOT_GRANTED)));
+        const token: Promise<RateDecision> = (lastToken = lastToken.then((before) => (before.granted ? this.admission.take(lease, message, waitSignal) : NOT_GRANTED)));
         const sending = session.send(message.header.envelope, message.raw, {
           data: token.then((t) => t.granted),
           body: previous.then((verdict) => verdict === 'continue', () => false),
@@ -160,7 +160,7 @@ export class LeaseRunner {
       // Nothing of the message went out (no rate token, or the session is closing): back to the
       // queue, its recipients out of the ledger, no attempt counted.
       if (decision.error !== undefined) this.serviceErrors.failed(decision.error);
-      await this.admission.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0);
+      await this.admission.giveBack(message, decision.hold, decision.holdMs ?? 0);
       return 'close';
     }
     if (result.kind === 'accepted') state.sent += 1;

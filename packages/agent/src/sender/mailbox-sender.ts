@@ -15,7 +15,7 @@ export type { MailboxSenderOptions, SenderServices } from './sender-services.js'
 /**
  * The sender of one mailbox on this agent, put together from its parts: the worker loop
  * (worker-loop.ts) acquires a slot FIRST, then a lease run (lease-run.ts) connects, sends ready
- * messages admitted by message-admission.ts (rate token and recipient budget before each,
+ * messages admitted by message-admission.ts (rate token and recipient budget in one call before each,
  * bounded per connection), QUITs, waits for the socket to close and releases the slot.
  */
 export class MailboxSender {
@@ -60,7 +60,7 @@ export class MailboxSender {
     };
     const outcomes = new OutcomeHandler(mailbox, services.spool, options.retry, services.observer, actions, log);
     const serviceErrors = new SlotServiceErrors(this.live, this.stopping.signal, log);
-    const admission = new MessageAdmission(scope, reserved, serviceErrors);
+    const admission = new MessageAdmission(scope, reserved);
     const runner = new LeaseRunner(scope, admission, outcomes, serviceErrors, this.hardStop.signal);
     this.loop = new WorkerLoop(scope, runner, serviceErrors, this.notifier);
   }

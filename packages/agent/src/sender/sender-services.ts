@@ -1,4 +1,4 @@
-import type { LimitFeedback, MailboxAdmin, RateLimiter, RecipientLedger, SlotClient } from '@smtp-slots/core';
+import type { LimitFeedback, MailboxAdmin, MessageBudget, RecipientLedger, SlotClient } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import type { MailboxSettings, RetryPolicy } from '../config.js';
 import type { Spool } from '../spool/spool.js';
@@ -11,7 +11,9 @@ import type { AccessTokenProvider } from './token-provider.js';
 export interface SenderServices {
   spool: Spool;
   slots: SlotClient;
-  rate: RateLimiter;
+  /** A message's rate token and recipients in one call. */
+  budget: MessageBudget;
+  /** Gives back recipients the upstream never accepted. */
   ledger: RecipientLedger;
   feedback: LimitFeedback;
   admin: MailboxAdmin;
