@@ -62,7 +62,7 @@ export class MailboxSender {
     const serviceErrors = new SlotServiceErrors(this.live, this.stopping.signal, log);
     const admission = new MessageAdmission(scope, reserved, serviceErrors);
     const runner = new LeaseRunner(scope, admission, outcomes, serviceErrors, this.hardStop.signal);
-    this.loop = new WorkerLoop(scope, runner, serviceErrors, this.notifier);
+    this.loop = new WorkerLoop(scope, runner, admission, serviceErrors, this.notifier);
   }
 
   start(): void {
