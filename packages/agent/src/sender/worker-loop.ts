@@ -1,4 +1,4 @@
-import type { Lease } from '@smtp-slots/core';
+import { acquireJoint, type Lease } from '@smtp-slots/core';
 import type { SpoolMessage } from '../spool/spool.js';
 import { IDLE_RECHECK_MS, PAUSED_RECHECK_MS } from './backoff.js';
 import type { LeaseRunner } from './lease-run.js';
@@ -48,7 +48,7 @@ export class WorkerLoop {
   }
 
   private async runWorker(worker: string): Promise<void> {
-    const { services: { slots }, mailbox, stopping } = this.scope;
+    const { services: { slots }, semaphores, stopping } = this.scope;
     while (!stopping.aborted) {
       const waitMs = this.gate();
       if (waitMs > 0) {
@@ -67,7 +67,7 @@ export class WorkerLoop {
             continue;
           }
         }
-        lease = await slots.acquire(mailbox, { worker, signal: stopping });
+        lease = await acquireJoint(slots, semaphores, { worker, signal: stopping });
         this.serviceErrors.succeeded();
       } catch (error) {
         if (first) await this.admission.giveBack(first).catch((e: Error) => this.scope.log.error({ err: e.message }, 'could not put a claimed message back'));
