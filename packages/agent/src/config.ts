@@ -126,7 +126,7 @@ const graphUpstream = z
     appLimit: z
       .object({
         /** Mailboxes with the same key share the limit. Default: `auth.clientId`. */
-        key: z.string().min(1).max(200).optional(),
+        key: z.string().min(1).max(200).regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters').optional(),
         /** Requests in flight across all those mailboxes and all agents. */
         limit: int(1, 1_000),
       })
