@@ -5,7 +5,7 @@ import {
   MessageBudget, pingWithin, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
+import { isLoopback, parseAgentConfig, sharedLimitOf, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
 import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
@@ -130,6 +130,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const services = { spool, slots, budget: new MessageBudget(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
+    const sharedLimit = sharedLimitOf(settings);
     const sender = new MailboxSender(services, {
       settings,
       workers: settings.workers ?? config.sender.workers,
@@ -139,6 +140,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
       rateSafetyFraction: config.sender.rateSafetyFraction,
       retry: config.sender.retry,
       ehloName: (settings.upstream.type === 'smtp' ? settings.upstream.name : undefined) ?? host,
+      ...(sharedLimit ? { sharedLimit } : {}),
       ...tokenProviderFor(settings, options.tokenProviders),
     });
     senders.set(mailbox, sender);
