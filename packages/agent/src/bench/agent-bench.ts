@@ -8,6 +8,7 @@ import { printBenchTable, runBench } from './bench-table.js';
 import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
 import { fleetRecordCost } from './fleet-cost.js';
 import { postfixRate } from './postfix-instance.js';
+import { redisPerMessageRows } from './redis-per-message.js';
 import { SMTP_SOURCE, smtpSourceRate, type SmtpSourceRun } from './smtp-source.js';
 
 /*
@@ -19,7 +20,9 @@ import { SMTP_SOURCE, smtpSourceRate, type SmtpSourceRun } from './smtp-source.j
  *   2. end-to-end: delivery rate at the Exchange simulator as a fraction of the ideal
  *      limit / latency, for one agent and for five agents sharing the mailbox;
  *   3. agent RSS (resident memory) idle and after the run;
- *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts).
+ *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts);
+ *   5. Redis CPU and commands per delivered message, end to end (redis-per-message.ts), beside a
+ *      baseline checkout's agent when BENCH_BASELINE_AGENT names its dist/cli.js.
  */
 
 const MAILBOX = 'bench@contoso.example';
@@ -65,7 +68,7 @@ async function ingestBesidePostfix(root: string, nowhere: number): Promise<void>
   const rate = (value: number) => `${Math.round(value)} msg/s`;
   const ours: number[] = [];
   for (const pool of [undefined, '16']) {
-    const agent = await startBenchAgent(join(root, `ingest-pool-${pool ?? 'default'}`), agentConfig('bench-ingest', `redis://127.0.0.1:${nowhere}`, 9, 4), pool ? { UV_THREADPOOL_SIZE: pool } : undefined);
+    const agent = await startBenchAgent(join(root, `ingest-pool-${pool ?? 'default'}`), agentConfig('bench-ingest', `redis://127.0.0.1:${nowhere}`, 9, 4), undefined, pool ? { UV_THREADPOOL_SIZE: pool } : undefined);
     try {
       await smtpSourceRate(agent.relayPort, warmUp);
       ours.push(await smtpSourceRate(agent.relayPort, run));
@@ -127,6 +130,7 @@ async function main(): Promise<void> {
     await endToEnd(root, redis, 5, 20, 1_500, 1_000);
     await endToEnd(root, redis, 5, 50, 1_000);
     rows.push(...(await fleetRecordCost(redis.url)));
+    rows.push(...(await redisPerMessageRows(root)));
   } finally {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });
