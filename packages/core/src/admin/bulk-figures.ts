@@ -1,4 +1,4 @@
-import { mailboxKeys } from '../redis/keys.js';
+import { pushFigureKeys } from '../redis/keys.js';
 import { readFiguresBatch } from '../redis/scripts.js';
 import type { RedisClient } from '../redis/connect.js';
 import type { MailboxConfig } from '../types.js';
@@ -31,14 +31,10 @@ export interface MailboxFigures {
 /** The same call moves a tenth of snapshotMany's data per mailbox: batches can be larger. */
 const MAILBOXES_PER_CALL = 500;
 
-/** The keys of one mailbox, in the order figuresMany-n.lua reads them. */
-function figureKeys(mailbox: string): string[] {
-  const k = mailboxKeys(mailbox);
-  return [k.state, k.waiterDeadlines, k.stats, k.rate, k.recipients, k.recipientCounts];
-}
-
 async function readCall(redis: RedisClient, mailboxes: readonly string[], defaults: MailboxConfig): Promise<MailboxFigures[]> {
-  const reply = await readFiguresBatch(redis, mailboxes.flatMap(figureKeys), defaults);
+  const keys: string[] = [];
+  for (const mailbox of mailboxes) pushFigureKeys(keys, mailbox);
+  const reply = await readFiguresBatch(redis, keys, defaults);
   return reply.mailboxes.map((r, i) => {
     const counters: Record<string, number> = {};
     const stats = r.stats as unknown as string[];

@@ -2,7 +2,7 @@
   instead of the whole state (snapshotMany-n.lua), so a scrape over 10,000s of mailboxes moves
   little data and makes few objects. Read-only; the counting follows the grant scripts: live
   leases only, the 432 cut as includes/feedback.lua applies it, live waiters only.
-  Input:  KEYS: 6 per mailbox, in the order figureKeys() in bulk-figures.ts lists them: state,
+  Input:  KEYS: 6 per mailbox, in the order pushFigureKeys() in keys.ts lists them: state,
           waiter deadlines, stats, rate, recipient buckets, recipient counts
           ARGV[1] recipient bucket ms   ARGV[2] recipient window ms
           ARGV[3] default limit   ARGV[4] default per minute   ARGV[5] default recipients per day
