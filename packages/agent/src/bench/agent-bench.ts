@@ -6,6 +6,7 @@ import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import type { AgentConfigInput } from '../config.js';
 import { printBenchTable, runBench } from './bench-table.js';
 import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
+import { agentMemory } from './agent-memory.js';
 import { fleetRecordCost } from './fleet-cost.js';
 
 /*
@@ -15,7 +16,8 @@ import { fleetRecordCost } from './fleet-cost.js';
  *   2. end-to-end: delivery rate at the Exchange simulator as a fraction of the ideal
  *      limit / latency, for one agent and for five agents sharing the mailbox;
  *   3. agent RSS (resident memory) idle and after the run;
- *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts).
+ *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts);
+ *   5. agent RSS idle and busy against the goal, beside another build with BENCH_BEFORE_CLI (agent-memory.ts).
  */
 
 const MAILBOX = 'bench@contoso.example';
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     await endToEnd(root, redis, 5, 20, 1_500, 1_000);
     await endToEnd(root, redis, 5, 50, 1_000);
     rows.push(...(await fleetRecordCost(redis.url)));
+    rows.push(...(await agentMemory(root, redis)));
   } finally {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });

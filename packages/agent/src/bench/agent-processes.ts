@@ -17,11 +17,12 @@ export interface BenchAgent {
   stop(): Promise<void>;
 }
 
-export async function startBenchAgent(dir: string, config: AgentConfigInput): Promise<BenchAgent> {
+/** `cli`: another build of the agent (a bench comparing before and after). */
+export async function startBenchAgent(dir: string, config: AgentConfigInput, cli: string = CLI): Promise<BenchAgent> {
   // Ports given up front: readiness comes from /healthz, so the log can stay at warn (no line per message).
   const relay = { ...config.relay, port: await getFreePort() };
   const agent = await AgentProcess.start({
-    cli: CLI,
+    cli,
     dir,
     config: { ...config, relay, metrics: { port: await getFreePort() }, spool: { dir: join(dir, 'spool') }, logLevel: 'warn' },
     startTimeoutMs: 20_000,
