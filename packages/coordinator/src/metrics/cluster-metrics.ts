@@ -61,9 +61,7 @@ const CACHE_NOTE = ' Above metrics.cacheAboveMailboxes mailboxes: as read after 
  */
 export function registerClusterMetrics(registry: Registry, reader: ClusterStateReader, options: ClusterMetricsOptions): void {
   const selector = new SeriesSelector(options.maxMailboxes);
-  let reading: Promise<Scrape> | undefined;
   let last: { scrape: Scrape; at: number } | undefined;
-  let served: Promise<Scrape> | undefined;
 
   const load = async (): Promise<Scrape> => {
     const started = performance.now();
@@ -81,16 +79,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
     }
   };
   /** One read at a time: a scrape during a read (its own or a background one) shares it. */
-  const read = (): Promise<Scrape> => {
-    if (!reading) {
-      const current = load();
-      reading = current;
-      void current.finally(() => {
-        if (reading === current) reading = undefined;
-      });
-    }
-    return reading;
-  };
+  const read = sharedWhileInFlight(load);
   const serve = async (): Promise<Scrape> => {
     const cached = last;
     const age = cached ? performance.now() - cached.at : Infinity;
@@ -104,16 +93,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
    * prom-client starts every collect() of a scrape before any of them settles, so they all share
    * one answer; the next scrape asks afresh.
    */
-  const scrape = (): Promise<Scrape> => {
-    if (!served) {
-      const answer = serve();
-      served = answer;
-      void answer.finally(() => {
-        if (served === answer) served = undefined;
-      });
-    }
-    return served;
-  };
+  const scrape = sharedWhileInFlight(serve);
   const view = async (): Promise<ClusterView | null> => (await scrape()).view;
 
   const mailboxGauge = (name: string, help: string, pick: (f: SeriesFigures) => number) =>
@@ -248,6 +228,21 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
       for (const agent of current?.agents ?? []) if (agent.alive) this.set({ agent: agent.agentId }, agent.spoolDepth);
     },
   });
+}
+
+/** Calls `start` unless its last call is still in flight, whose promise is then returned. */
+function sharedWhileInFlight<T>(start: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    if (!inFlight) {
+      const current = start();
+      inFlight = current;
+      void current.finally(() => {
+        if (inFlight === current) inFlight = undefined;
+      });
+    }
+    return inFlight;
+  };
 }
 
 function buildView(state: ClusterState, selector: SeriesSelector): ClusterView {
