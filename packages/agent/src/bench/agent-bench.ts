@@ -8,12 +8,16 @@ import { printBenchTable, runBench } from './bench-table.js';
 import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
 import { agentMemory } from './agent-memory.js';
 import { fleetRecordCost } from './fleet-cost.js';
+import { postfixRate } from './postfix-instance.js';
 import { redisPerMessageRows } from './redis-per-message.js';
+import { SMTP_SOURCE, smtpSourceRate, type SmtpSourceRun } from './smtp-source.js';
 
 /*
  * `pnpm bench` for the agent (runs the built dist/):
  *   1. relay ingest: messages/s a relay answers 250 for (fsynced into the spool), Redis down so
- *      nothing competes with the intake;
+ *      nothing competes with the intake; then with Postfix's smtp-source as the client, beside a
+ *      private local Postfix doing the same fsynced queueing (skipped, with the reason, when
+ *      Postfix is not installed or the bench does not run as root);
  *   2. end-to-end: delivery rate at the Exchange simulator as a fraction of the ideal
  *      limit / latency, for one agent and for five agents sharing the mailbox;
  *   3. agent RSS (resident memory) idle and after the run;
@@ -42,11 +46,46 @@ async function relayIngest(root: string): Promise<void> {
     await submit([agent.relayPort], MAILBOX, 200, 20); // warm-up
     const count = 3_000;
     const ms = await submit([agent.relayPort], MAILBOX, count, 20);
-    rows.push(['relay ingest (20 SMTP clients, fsync per message)', `${Math.round((count / ms) * 1000)} msg/s`]);
+    rows.push(['relay ingest (20 nodemailer clients in the bench process, fsync per message)', `${Math.round((count / ms) * 1000)} msg/s`]);
     rows.push(['agent RSS with 3,200 messages spooled', mib(agent.rss())]);
   } finally {
     await agent.stop();
   }
+  await ingestBesidePostfix(root, nowhere);
+}
+
+/**
+ * Our relay and a local Postfix, both fed by Postfix's own smtp-source (20 sessions, same
+ * message size), both queueing durably. The agent runs twice: with Node's default libuv pool
+ * (4 threads, which also run every fsync) and with 16 threads, so more fsyncs of concurrent
+ * messages are in flight together.
+ */
+async function ingestBesidePostfix(root: string, nowhere: number): Promise<void> {
+  if (!SMTP_SOURCE) {
+    rows.push(['relay ingest beside Postfix (smtp-source)', 'skipped: smtp-source not installed (apt-get install postfix)']);
+    return;
+  }
+  const run: SmtpSourceRun = { sessions: 20, messages: 3_000, bodyBytes: 300, from: MAILBOX, to: 'rcpt@fabrikam.example' };
+  const warmUp = { ...run, messages: 200 };
+  const rate = (value: number) => `${Math.round(value)} msg/s`;
+  const ours: number[] = [];
+  for (const pool of [undefined, '16']) {
+    const agent = await startBenchAgent(join(root, `ingest-pool-${pool ?? 'default'}`), agentConfig('bench-ingest', `redis://127.0.0.1:${nowhere}`, 9, 4), undefined, pool ? { UV_THREADPOOL_SIZE: pool } : undefined);
+    try {
+      await smtpSourceRate(agent.relayPort, warmUp);
+      ours.push(await smtpSourceRate(agent.relayPort, run));
+    } finally {
+      await agent.stop();
+    }
+    rows.push([`relay ingest, smtp-source 20 sessions × ${run.bodyBytes} B, libuv pool ${pool ?? '4 (Node default)'}`, rate(ours.at(-1)!)]);
+  }
+  const postfix = await postfixRate(run, warmUp);
+  if (typeof postfix === 'string') {
+    rows.push(['Postfix, same smtp-source run (fsynced queue, discard)', `skipped: ${postfix}`]);
+    return;
+  }
+  rows.push(['Postfix, same smtp-source run (fsynced queue, discard)', rate(postfix)]);
+  rows.push(['  agent ÷ Postfix (default pool / pool 16)', ours.map((r) => `${(r / postfix).toFixed(2)}×`).join(' / ')]);
 }
 
 /** `perConnection`: the agents' maxMessagesPerConnection (each new connection costs the simulator's 100 ms greeting delay, EHLO and AUTH). */

@@ -17,8 +17,11 @@ export interface BenchAgent {
   stop(): Promise<void>;
 }
 
-/** `cli`: another checkout's built agent (a baseline to compare with); this one's by default. */
-export async function startBenchAgent(dir: string, config: AgentConfigInput, cli = CLI): Promise<BenchAgent> {
+/**
+ * `cli`: another checkout's built agent (a baseline to compare with); this one's by default.
+ * `env`: extra environment for the agent process (e.g. UV_THREADPOOL_SIZE).
+ */
+export async function startBenchAgent(dir: string, config: AgentConfigInput, cli = CLI, env?: NodeJS.ProcessEnv): Promise<BenchAgent> {
   // Ports given up front: readiness comes from /healthz, so the log can stay at warn (no line per message).
   const relay = { ...config.relay, port: await getFreePort() };
   const agent = await AgentProcess.start({
@@ -26,6 +29,7 @@ export async function startBenchAgent(dir: string, config: AgentConfigInput, cli
     dir,
     config: { ...config, relay, metrics: { port: await getFreePort() }, spool: { dir: join(dir, 'spool') }, logLevel: 'warn' },
     startTimeoutMs: 20_000,
+    ...(env ? { env } : {}),
   });
   return {
     relayPort: agent.relayPort,

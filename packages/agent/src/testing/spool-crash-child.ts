@@ -91,6 +91,9 @@ async function scenario(spool: Spool): Promise<void> {
   const last3 = await claim(spool, 3);
   upstream(last3);
   await spool.delivered(last3);
+  // m7-m9 arrive together: their renames share one fsync of queued/ (group commit), so a kill
+  // lands between a rename and the shared fsync, and inside the batch.
+  await Promise.all([7, 8, 9].map((n) => accept(n, [`a${n}@x.example`])));
 }
 
 const { spool } = await Spool.open(dir, { io });
