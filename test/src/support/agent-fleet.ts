@@ -46,7 +46,8 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
     logLevel: 'info',
     mailboxes: [{
       address: mailbox.address,
-      upstream: options.upstream ?? { host: '127.0.0.1', port: options.upstreamPort, auth: options.auth ?? { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
+      // The EHLO name says which agent a connection belongs to (the soak's proxy reports it).
+      upstream: options.upstream ?? { host: '127.0.0.1', port: options.upstreamPort, name: agentId, auth: options.auth ?? { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
       ...(mailbox.limit !== undefined || !options.upstream ? { limit: mailbox.limit ?? 3 } : {}),
       ratePerMinute: mailbox.ratePerMinute ?? 1_000_000,
       recipientsPerDay: mailbox.recipientsPerDay ?? 1_000_000,
