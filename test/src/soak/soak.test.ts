@@ -74,6 +74,9 @@ describe('soak: 5 agents under faults', () => {
       messages: MESSAGES, accepted: accepted.length, refusedBySubmitter: refused, delivered: final.accepted,
       ...monkey.counts, duplicates: final.duplicates, possibleDuplicates,
       peakInUse: proxy.peakInUse(), peakOpen: proxy.peakOpen(), rejected432: final.rejected432, deadLetters: fleet.deadLetters(),
+      // Since each agent's start; the max includes a freeze when the frozen agent was not restarted since.
+      loopDelayP99Ms: Math.round(1000 * await fleet.metricMax('nodejs_eventloop_lag_p99_seconds')),
+      loopDelayMaxMs: Math.round(1000 * await fleet.metricMax('nodejs_eventloop_lag_max_seconds')),
     };
     const width = Math.max(...Object.keys(summary).map((k) => k.length));
     console.log(['soak summary', ...Object.entries(summary).map(([k, v]) => `  ${k.padEnd(width)}  ${String(v).padStart(6)}`)].join('\n'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@smtp-slots/agent';
 import { resolvePackageCli, startAgentFleet, type AgentProcess } from '@smtp-slots/testkit/launch';
-import { metricSum, parseMetrics } from '@smtp-slots/testkit';
+import { metricSum, metricValue, parseMetrics } from '@smtp-slots/testkit';
 
 export interface MailboxUnderTest {
   address: string;
@@ -92,6 +92,12 @@ export class AgentFleet {
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
     const all = await Promise.all(this.agents.filter((a) => a.running).map(async (a) => parseMetrics(await a.metricsText())));
     return all.reduce((sum, samples) => sum + metricSum(samples, name, labels), 0);
+  }
+
+  /** Largest value of a metric over every running agent (0 when none reports it). */
+  async metricMax(name: string): Promise<number> {
+    const all = await Promise.all(this.agents.filter((a) => a.running).map(async (a) => metricValue(parseMetrics(await a.metricsText()), name) ?? 0));
+    return Math.max(0, ...all);
   }
 
   /** Last lines of every agent's log (for failure messages). */
