@@ -24,7 +24,8 @@ export interface Overlap {
 /** Sweeps the in-use intervals [open, last byte]; an end at the same instant as a start counts first (a hand-off is no overlap). */
 export function overlapsAbove(connections: MeteredConnection[], limit: number): Overlap[] {
   const edges: Array<[at: number, delta: 1 | -1, connection: MeteredConnection]> = [];
-  for (const c of connections) edges.push([c.openedAt, 1, c], [c.lastDataAt, -1, c]);
+  // A connection that never carried a byte was never in use (peakOverlap nets it out the same way).
+  for (const c of connections) if (c.lastDataAt > c.openedAt) edges.push([c.openedAt, 1, c], [c.lastDataAt, -1, c]);
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const active = new Set<MeteredConnection>();
   const overlaps: Overlap[] = [];
