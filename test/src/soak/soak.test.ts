@@ -51,11 +51,13 @@ describe('soak: 5 agents under faults', () => {
     const chaos = monkey.run(2_500, SECONDS * 1000);
 
     const accepted: string[] = [];
+    const resubmitted: string[] = [];
     let refused = 0;
     for (let wave = 0; wave < WAVES; wave += 1) {
       const count = Math.floor(MESSAGES / WAVES) + (wave < MESSAGES % WAVES ? 1 : 0);
       const result = await submitMessages({ relays, count, threads: 6, from: mailbox.address, runId: `${run}w${wave}`, attempts: 20 });
       accepted.push(...result.accepted);
+      resubmitted.push(...result.resubmitted);
       refused += result.failed.length;
       await sleep(WAVE_PAUSE_MS);
     }
@@ -69,10 +71,12 @@ describe('soak: 5 agents under faults', () => {
     await waitFor(() => fleet.spoolDepth() === 0, { timeoutMs: 20_000, message: 'empty spools' });
 
     const final = await stats();
-    const possibleDuplicates = countPossibleDuplicates(fleet);
+    // The agents' own (lost after the final dot, requeued after a kill) and the applications' (a
+    // submission retried on another relay after the first one may have been spooled).
+    const possibleDuplicates = countPossibleDuplicates(fleet) + resubmitted.length;
     const summary = {
       messages: MESSAGES, accepted: accepted.length, refusedBySubmitter: refused, delivered: final.accepted,
-      ...monkey.counts, duplicates: final.duplicates, possibleDuplicates,
+      ...monkey.counts, duplicates: final.duplicates, possibleDuplicates, resubmitted: resubmitted.length,
       peakInUse: proxy.peakInUse(), peakOpen: proxy.peakOpen(), rejected432: final.rejected432, deadLetters: fleet.deadLetters(),
       // Since each agent's start; the max includes a freeze when the frozen agent was not restarted since.
       loopDelayP99Ms: Math.round(1000 * await fleet.metricMax('nodejs_eventloop_lag_p99_seconds')),
