@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   AgentRegistry, closeRedisWithin, createRedisClient, describeRedisConnection, LimitFeedback, MailboxAdmin,
-  pingWithin, RateLimiter, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
+  MessageBudget, pingWithin, RecipientLedger, settlesWithin, SLOT_CONNECTION_OPTIONS, SlotClient,
 } from '@smtp-slots/core';
 import type { Logger } from 'pino';
-import { isLoopback, parseAgentConfig, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
+import { isLoopback, parseAgentConfig, sharedLimitOf, type AgentConfig, type AgentConfigInput, type MailboxUpstream } from './config.js';
 import { AgentStoppedError, ConfigError, InvalidMessageError } from './errors.js';
 import { createAgentLogger } from './logger.js';
 import { composeMail, type MailInput } from './mail-input.js';
@@ -127,9 +127,10 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   // Counters, trail, history and dead-letter index of one outcome share one pipeline.
   const fleet = createFleetRecords({ redis, agentId: config.agentId, trail: trailSettings(config.trail), spool, metrics, log });
   const publishDeadLetters = () => void fleet.publishDeadLetters().catch((error: Error) => log.warn({ err: error.message }, 'dead letters not published to Redis'));
-  const services = { spool, slots, rate: new RateLimiter(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
+  const services = { spool, slots, budget: new MessageBudget(redis), ledger, feedback: new LimitFeedback(redis), admin, observer: fleet.observer, log, count: fleet.count };
   for (const settings of config.mailboxes) {
     const mailbox = settings.address.toLowerCase();
+    const sharedLimit = sharedLimitOf(settings);
     const sender = new MailboxSender(services, {
       settings,
       workers: settings.workers ?? config.sender.workers,
@@ -139,6 +140,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
       rateSafetyFraction: config.sender.rateSafetyFraction,
       retry: config.sender.retry,
       ehloName: (settings.upstream.type === 'smtp' ? settings.upstream.name : undefined) ?? host,
+      ...(sharedLimit ? { sharedLimit } : {}),
       ...tokenProviderFor(settings, options.tokenProviders),
     });
     senders.set(mailbox, sender);

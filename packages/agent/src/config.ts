@@ -119,6 +119,19 @@ const graphUpstream = z
     maxRequestBytes: int(1_024, 150 * 1024 * 1024).default(4 * 1024 * 1024),
     /** One sendMail request, from sending to the response. */
     requestTimeoutMs: int(100, 600_000).default(60_000),
+    /**
+     * A concurrency limit this mailbox shares with the other mailboxes of the same `key` (Graph's
+     * per-app limits span mailboxes), on top of its own `limit`: a request needs a slot of both.
+     */
+    appLimit: z
+      .object({
+        /** Mailboxes with the same key share the limit. Default: `auth.clientId`. */
+        key: z.string().min(1).max(200).regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters').optional(),
+        /** Requests in flight across all those mailboxes and all agents. */
+        limit: int(1, 1_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -297,11 +310,21 @@ export const agentConfigSchema = z
       .min(1, 'configure at least one mailbox')
       .superRefine((mailboxes, ctx) => {
         const seen = new Map<string, number>();
+        const shared = new Map<string, { index: number; limit: number }>();
         mailboxes.forEach((mailbox, index) => {
           const key = mailbox.address.toLowerCase();
           const first = seen.get(key);
           if (first !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'address'], message: `duplicate of mailboxes.${first}.address` });
           else seen.set(key, index);
+          const app = sharedLimitOf(mailbox);
+          const earlier = app && shared.get(app.name);
+          if (app && earlier && earlier.limit !== app.limit) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [index, 'upstream', 'appLimit', 'limit'],
+              message: `${app.limit} differs from mailboxes.${earlier.index}.upstream.appLimit.limit (${earlier.limit}) for the same app limit key: give them one limit`,
+            });
+          } else if (app && !earlier) shared.set(app.name, { index, limit: app.limit });
         });
       }),
   })
@@ -317,6 +340,16 @@ export type MailboxUpstream = MailboxSettings['upstream'];
 export type UpstreamSettings = SmtpUpstreamSettings;
 export type UpstreamAuth = NonNullable<UpstreamSettings['auth']>;
 export type RetryPolicy = AgentConfig['sender']['retry'];
+
+/**
+ * The semaphore a mailbox shares with others (`app:<key>`, key default the client id) and its
+ * limit; undefined when the mailbox has no `upstream.appLimit`.
+ */
+export function sharedLimitOf(mailbox: { upstream: SmtpUpstreamSettings | GraphUpstreamSettings }): { name: string; limit: number } | undefined {
+  const { upstream } = mailbox;
+  if (upstream.type !== 'graph' || !upstream.appLimit) return undefined;
+  return { name: `app:${upstream.appLimit.key ?? upstream.auth.clientId}`, limit: upstream.appLimit.limit };
+}
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {

@@ -23,6 +23,7 @@ export {
 export { mailboxKeys, stateKeys, GLOBAL_KEYS, EVENTS_CHANNEL, clientChannel, mailboxFromKey, type MailboxKeys } from './redis/keys.js';
 export { SlotClient, type SlotClientOptions, type AcquireOptions, type Lease, type SlotClientEvents } from './slots/slot-client.js';
 export { SLOT_CONNECTION_OPTIONS } from './slots/run-id-claim.js';
+export { acquireJoint, JointLease } from './slots/joint-lease.js';
 export { MailboxAdmin, type ListMailboxesOptions, type ListMailboxesResult, type MailboxAdminOptions } from './admin/mailbox-admin.js';
 export { RateLimiter, type RateDecision } from './limits/rate-limiter.js';
 export { RecipientLedger, type RecipientDecision, type RecipientReservation } from './limits/recipient-ledger.js';
@@ -49,7 +50,7 @@ export { type SlotBackend } from './slots/slot-backend.js';
 export { historyKey, agentKeys, type AgentKeys } from './redis/keys.js';
 export { TRAIL_STATUSES, DEFAULT_TRAIL_SETTINGS, type TrailStatus, type TrailAttempt, type TrailRecord, type TrailSettings, type PrivacyMode } from './trail/trail-types.js';
 export { protect, digest, searchTerms } from './trail/privacy.js';
-export { MessageTrail, queueTrailStep, type TrailPatch, type TrailQuery } from './trail/message-trail.js';
+export { MessageTrail, queueTrailStep, queueTrailSteps, type TrailPatch, type TrailQuery, type TrailStep } from './trail/message-trail.js';
 export { queueHistory, queueSpoolDepth, readHistory, HISTORY_MAX_MINUTES, HISTORY_RETENTION_MS, type HistoryCounter, type HistoryPoint } from './trail/history.js';
 export { DeadLetterIndex, type PublishedDeadLetter } from './fleet/dead-letter-index.js';
 export { AgentCommands, type AgentCommand, type CommandAction, type CommandStatus } from './fleet/agent-commands.js';

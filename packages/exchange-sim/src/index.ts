@@ -3,7 +3,7 @@ export type { ExchangeSimOptions, SimUser, TokenValidator } from './options.js';
 export { DEFAULT_HOSTNAME } from './options.js';
 export type { Faults, FaultPatch, Latency } from './faults.js';
 export { NO_FAULTS } from './faults.js';
-export type { SimStats, SimTotals, ConnectionStats, StatsOptions } from './sim-state.js';
+export type { SimStats, SimTotals, ConnectionStats, StatsOptions, AppStats } from './sim-state.js';
 export type { UserStats } from './mailbox-state.js';
 export type { GraphStats } from './graph/graph-mailbox.js';
 export type { SimApp, AppPermission } from './entra/app-directory.js';

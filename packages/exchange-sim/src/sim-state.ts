@@ -53,12 +53,22 @@ export interface SimTotals extends Record<(typeof SUMMED)[number], number> {
   tokensRefused: number;
 }
 
+/** Graph sendMail requests of one app (client id) across all its mailboxes. */
+export interface AppStats {
+  /** Admitted requests in flight now. */
+  inFlight: number;
+  /** Most admitted requests in flight at once, over every mailbox of the app. */
+  peakInFlight: number;
+}
+
 export interface SimStats {
   hostname: string;
   startedAt: string;
   connections: ConnectionStats;
   totals: SimTotals;
   users: Record<string, UserStats>;
+  /** By client id: Graph requests in flight across mailboxes (Graph's per-app limits span mailboxes). */
+  apps: Record<string, AppStats>;
 }
 
 export interface StatsOptions {
@@ -77,6 +87,7 @@ export class SimState {
   readonly connections: ConnectionStats = { open: 0, peak: 0, total: 0 };
   readonly startedAt = new Date();
   #mailboxes = new Map<string, MailboxState>();
+  #apps = new Map<string, AppStats>();
   #unknownAuthFailures = 0;
   #notAuthenticated = 0;
   #listeners = new Set<(message: AcceptedMessage) => void>();
@@ -169,7 +180,18 @@ export class SimState {
       connections: { ...this.connections },
       totals,
       users,
+      apps: Object.fromEntries([...this.#apps].map(([id, app]) => [id, { ...app }])),
     };
+  }
+
+  /** A Graph request of app `clientId` was admitted; `leave` runs when it is answered. */
+  appRequestStarted(clientId: string): { leave: () => void } {
+    let app = this.#apps.get(clientId);
+    if (!app) this.#apps.set(clientId, (app = { inFlight: 0, peakInFlight: 0 }));
+    app.inFlight++;
+    app.peakInFlight = Math.max(app.peakInFlight, app.inFlight);
+    const current = app;
+    return { leave: () => void current.inFlight-- };
   }
 
   userStats(address: string, options: StatsOptions = {}): UserStats | undefined {
@@ -179,6 +201,7 @@ export class SimState {
   /** Zeroes counters, message logs, rate and quota windows; keeps sessions, occupied slots and faults. */
   reset(): void {
     for (const state of this.#mailboxes.values()) state.reset();
+    for (const app of this.#apps.values()) app.peakInFlight = app.inFlight;
     this.#unknownAuthFailures = 0;
     this.#notAuthenticated = 0;
     Object.assign(this.#token, { requests: 0, issued: 0, refused: 0 });

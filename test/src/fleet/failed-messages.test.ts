@@ -97,8 +97,14 @@ describe('fleet: failed messages are visible and resendable from the coordinator
     ]);
     expect(found.find((m) => m.recipients.length === 1)).toMatchObject({ id: deadB.id, splitFrom: expect.any(String) });
 
-    // The agents' per-minute history: every coordinator reads the same points from Redis.
-    const history = await api.call('GET', `/api/mailboxes/${encodeURIComponent(from)}/history?minutes=10`);
+    // The agents' per-minute history: every coordinator reads the same points from Redis. The
+    // agents write it within their fleet records' flush interval of the last delivery.
+    const historyOf = () => api.call('GET', `/api/mailboxes/${encodeURIComponent(from)}/history?minutes=10`);
+    const sentIn = (body: { points?: { sent: number }[] }) => (body.points ?? []).reduce((sum, p) => sum + p.sent, 0);
+    const history = await waitFor(async () => {
+      const reply = await historyOf();
+      return reply.status !== 200 || sentIn(reply.body) >= 4 ? reply : null;
+    }, { timeoutMs: 5_000, message: 'the last delivery in the history' }).catch(() => historyOf());
     expect(history.status).toBe(200);
     expect(history.body).toMatchObject({ mailbox: from, minutes: 10 });
     const points = history.body.points as { at: string; sent: number; failed: number; slotGrants: number; spoolDepth: number | null }[];

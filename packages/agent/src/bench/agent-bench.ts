@@ -7,6 +7,7 @@ import type { AgentConfigInput } from '../config.js';
 import { printBenchTable, runBench } from './bench-table.js';
 import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
 import { fleetRecordCost } from './fleet-cost.js';
+import { redisPerMessageRows } from './redis-per-message.js';
 
 /*
  * `pnpm bench` for the agent (runs the built dist/):
@@ -15,7 +16,9 @@ import { fleetRecordCost } from './fleet-cost.js';
  *   2. end-to-end: delivery rate at the Exchange simulator as a fraction of the ideal
  *      limit / latency, for one agent and for five agents sharing the mailbox;
  *   3. agent RSS (resident memory) idle and after the run;
- *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts).
+ *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts);
+ *   5. Redis CPU and commands per delivered message, end to end (redis-per-message.ts), beside a
+ *      baseline checkout's agent when BENCH_BASELINE_AGENT names its dist/cli.js.
  */
 
 const MAILBOX = 'bench@contoso.example';
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
     await endToEnd(root, redis, 5, 20, 1_500, 1_000);
     await endToEnd(root, redis, 5, 50, 1_000);
     rows.push(...(await fleetRecordCost(redis.url)));
+    rows.push(...(await redisPerMessageRows(root)));
   } finally {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });

@@ -17,11 +17,12 @@ export interface BenchAgent {
   stop(): Promise<void>;
 }
 
-export async function startBenchAgent(dir: string, config: AgentConfigInput): Promise<BenchAgent> {
+/** `cli`: another checkout's built agent (a baseline to compare with); this one's by default. */
+export async function startBenchAgent(dir: string, config: AgentConfigInput, cli = CLI): Promise<BenchAgent> {
   // Ports given up front: readiness comes from /healthz, so the log can stay at warn (no line per message).
   const relay = { ...config.relay, port: await getFreePort() };
   const agent = await AgentProcess.start({
-    cli: CLI,
+    cli,
     dir,
     config: { ...config, relay, metrics: { port: await getFreePort() }, spool: { dir: join(dir, 'spool') }, logLevel: 'warn' },
     startTimeoutMs: 20_000,

@@ -11,6 +11,8 @@ import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
  * `pnpm bench` for the Graph transport (runs the built dist/): delivery rate through the
  * simulator's Graph sendMail as a fraction of the ideal limit / latency (4 requests in flight,
  * each taking the simulated latency), with two agents competing for the mailbox's 4 slots.
+ * `--baseline <path to another build's dist/cli.js>` runs every row with that build too, right
+ * before this one, so a change is measured side by side under the same machine load.
  */
 
 const MAILBOX = 'graph-bench@contoso.example';
@@ -33,7 +35,7 @@ function agentConfig(agentId: string, redisUrl: string, httpUrl: string, workers
   };
 }
 
-async function graphRun(root: string, redis: RedisProcess, agents: number, latencyMs: number, count: number): Promise<void> {
+async function graphRun(root: string, redis: RedisProcess, agents: number, latencyMs: number, count: number, build?: { label: string; cli: string }): Promise<void> {
   await redis.restart(); // a clean Redis per run (the agents then wait out its start-up grace)
   const sim = await startExchangeSim({
     users: [{ address: MAILBOX }], apps: [APP], oauthOnly: true, ratePerMinute: 10_000_000, recipientsPerDay: 100_000_000, faults: { latencyMs },
@@ -42,14 +44,15 @@ async function graphRun(root: string, redis: RedisProcess, agents: number, laten
   const arrivals: number[] = [];
   const unsubscribe = sim.onMessage(() => arrivals.push(performance.now()));
   try {
-    for (let i = 0; i < agents; i += 1) started.push(await startBenchAgent(join(root, `graph-${agents}-${latencyMs}-${i}`), agentConfig(`bench-graph-${i}`, redis.url, sim.httpUrl!, 4)));
+    const dir = (i: number) => join(root, `graph-${agents}-${latencyMs}-${build ? 'baseline-' : ''}${i}`);
+    for (let i = 0; i < agents; i += 1) started.push(await startBenchAgent(dir(i), agentConfig(`bench-graph-${i}`, redis.url, sim.httpUrl!, 4), build?.cli));
     await submit(started.map((a) => a.relayPort), MAILBOX, count, 20);
     const submitted = performance.now();
     await waitFor(() => arrivals.length >= count, { timeoutMs: 300_000, intervalMs: 100, message: 'all delivered' });
     const ideal = LIMIT / (latencyMs / 1000);
     const percent = (rate: number) => `${rate.toFixed(1)} msg/s = ${((rate / ideal) * 100).toFixed(1)}% of ideal ${ideal.toFixed(0)}/s`;
     const last = arrivals[arrivals.length - 1]!;
-    rows.push([`Graph sendMail, ${agents} agents × 4 workers, limit ${LIMIT}, ${latencyMs} ms latency, ${count} msgs`, percent((count - 1) / ((last - arrivals[0]!) / 1000))]);
+    rows.push([`${build ? `${build.label}: ` : ''}Graph sendMail, ${agents} agents × 4 workers, limit ${LIMIT}, ${latencyMs} ms latency, ${count} msgs`, percent((count - 1) / ((last - arrivals[0]!) / 1000))]);
     const after = arrivals.filter((t) => t > submitted);
     if (after.length > 10) rows.push(['  of which after ingest ended (steady state)', percent((after.length - 1) / ((last - after[0]!) / 1000))]);
     const stats = sim.userStats(MAILBOX, { messageIds: false });
@@ -61,13 +64,22 @@ async function graphRun(root: string, redis: RedisProcess, agents: number, laten
   }
 }
 
+function baselineArg(): { label: string; cli: string } | undefined {
+  const at = process.argv.indexOf('--baseline');
+  const cli = at >= 0 ? process.argv[at + 1] : undefined;
+  return cli ? { label: 'baseline', cli } : undefined;
+}
+
 async function main(): Promise<void> {
+  const baseline = baselineArg();
   const root = mkdtempSync(join(tmpdir(), 'smtp-slots-graph-bench-'));
   const loadBefore = loadavg()[0]!; // other processes on the machine skew every number below
   const redis = await RedisProcess.start();
   try {
-    await graphRun(root, redis, 2, 50, 1_000);
-    await graphRun(root, redis, 2, 200, 300);
+    for (const [latencyMs, count] of [[50, 1_000], [200, 300]] as const) {
+      if (baseline) await graphRun(root, redis, 2, latencyMs, count, baseline);
+      await graphRun(root, redis, 2, latencyMs, count);
+    }
   } finally {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });

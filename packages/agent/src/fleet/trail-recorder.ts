@@ -1,6 +1,6 @@
 import {
-  DeadLetterIndex, digest, protect, queueTrailStep,
-  type PublishedDeadLetter, type RedisClient, type TrailAttempt, type TrailPatch, type TrailSettings, type TrailStatus,
+  DeadLetterIndex, digest, protect, queueTrailSteps,
+  type PublishedDeadLetter, type RedisClient, type TrailAttempt, type TrailPatch, type TrailSettings, type TrailStatus, type TrailStep,
 } from '@smtp-slots/core';
 import { toDeadLetter, type DeadLetter } from '../spool/dead-letters.js';
 import type { Attempt, SpoolHeader } from '../spool/spool-file.js';
@@ -11,7 +11,8 @@ import type { RedisWriteBatch } from './write-batch.js';
  * Turns the spool's events into the fleet-wide records in Redis: the message trail (per
  * mailbox) and the dead-letter index (per agent). Envelope data only; recipients and subject
  * as the privacy settings say. Everything goes through the write batch, so it shares a round
- * trip with the counters of the same outcome.
+ * trip with the counters of the same outcome, and one mailbox's steps within a flush share one
+ * script call.
  */
 export class TrailRecorder {
   constructor(
@@ -42,7 +43,7 @@ export class TrailRecorder {
       const at = new Date().toISOString();
       for (const { id, mailbox } of gone) {
         if (!this.settings.enabled || !mailbox) continue;
-        this.batch.add(mailbox, (p) => queueTrailStep(this.redis, p, this.settings, { mailbox, id, patch: { status: 'purged' }, attempt: { at, reply: 'dead letter deleted by an operator', outcome: 'purged' } }));
+        this.record(mailbox, { id, patch: { status: 'purged' }, attempt: { at, reply: 'dead letter deleted by an operator', outcome: 'purged' } });
       }
       this.batch.add(this.agentId, (p) => DeadLetterIndex.queueRemove(p, this.agentId, gone.map((g) => g.id)));
     });
@@ -77,7 +78,12 @@ export class TrailRecorder {
   private step(h: SpoolHeader, status: TrailStatus, attempt?: TrailAttempt, extra: TrailPatch = {}): void {
     if (!this.settings.enabled) return;
     const patch: TrailPatch = { ...this.envelope(h), status, ...extra };
-    this.batch.add(h.mailbox, (p) => queueTrailStep(this.redis, p, this.settings, { mailbox: h.mailbox, id: h.id, patch, ...(attempt ? { attempt } : {}) }));
+    this.record(h.mailbox, { id: h.id, patch, ...(attempt ? { attempt } : {}) });
+  }
+
+  /** The steps of one mailbox within a flush leave in one trail script call. */
+  private record(mailbox: string, step: TrailStep): void {
+    this.batch.collect(mailbox, 'trail', step, (p, steps) => queueTrailSteps(this.redis, p, this.settings, mailbox, steps));
   }
 
   /** Sent with every step, so a record trimmed away or written while Redis was down reappears whole. */

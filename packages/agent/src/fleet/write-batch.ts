@@ -2,6 +2,8 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '@smtp-slots/core';
 
 type Write = (pipeline: ChainableCommander) => void;
+/** Writes every item one kind collected in a flush, in the order queued (e.g. one script call for many trail steps). */
+export type CollectedWrite<T> = (pipeline: ChainableCommander, items: T[]) => void;
 
 /** What the batch has sent so far (the bench reports the cost per message from it). */
 export interface WriteBatchStats {
@@ -9,15 +11,20 @@ export interface WriteBatchStats {
   commands: number;
 }
 
+interface Group {
+  writes: Write[];
+  collected: Map<string, { items: unknown[]; write: CollectedWrite<unknown> }>;
+}
+
 /**
  * Collects the agent's best-effort Redis writes (counters, trail, history, dead-letter index) and
- * sends everything queued in one turn of the event loop as one pipeline per key group. The
- * outcome of a message (spool event, counter, history) is queued in the same turn, so recording
- * it costs one round trip, not one per write. Groups are hash tags: each pipeline stays in one
- * Cluster slot.
+ * sends everything queued within `delayMs` (one turn of the event loop with 0) as one pipeline
+ * per key group. Items `collect`ed under one kind leave as one write per flush (counters summed,
+ * trail steps in one script call), so a flush costs about the same for one message or fifty.
+ * Groups are hash tags: each pipeline stays in one Cluster slot.
  */
 export class RedisWriteBatch {
-  private pending = new Map<string, Write[]>();
+  private pending = new Map<string, Group>();
   private scheduled = false;
   private inFlight = new Set<Promise<void>>();
   readonly stats: WriteBatchStats = { pipelines: 0, commands: 0 };
@@ -26,17 +33,20 @@ export class RedisWriteBatch {
     private readonly redis: RedisClient,
     /** A write failed (Redis away, a bug): counted and logged by the caller, never thrown. */
     private readonly onError: (error: Error) => void,
+    private readonly delayMs = 0,
   ) {}
 
   /** Queues a write for the key group `tag` (a mailbox address or an agent id). */
   add(tag: string, write: Write): void {
-    let writes = this.pending.get(tag);
-    if (!writes) this.pending.set(tag, (writes = []));
-    writes.push(write);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
-    }
+    this.group(tag).writes.push(write);
+  }
+
+  /** Queues `item` of `kind` for the key group `tag`; `write` sends all of one flush's items of that kind together. */
+  collect<T>(tag: string, kind: string, item: T, write: CollectedWrite<T>): void {
+    const { collected } = this.group(tag);
+    let entry = collected.get(kind);
+    if (!entry) collected.set(kind, (entry = { items: [], write: write as CollectedWrite<unknown> }));
+    entry.items.push(item);
   }
 
   /** Sends what is queued now and waits for every pipeline still in flight. */
@@ -44,9 +54,10 @@ export class RedisWriteBatch {
     this.scheduled = false;
     const groups = [...this.pending.values()];
     this.pending = new Map();
-    for (const writes of groups) {
+    for (const { writes, collected } of groups) {
       const pipeline = this.redis.pipeline();
       for (const write of writes) write(pipeline);
+      for (const { items, write } of collected.values()) write(pipeline, items);
       this.stats.pipelines += 1;
       this.stats.commands += pipeline.length;
       const sent = this.exec(pipeline);
@@ -54,6 +65,18 @@ export class RedisWriteBatch {
       void sent.finally(() => this.inFlight.delete(sent));
     }
     await Promise.all([...this.inFlight]);
+  }
+
+  private group(tag: string): Group {
+    let group = this.pending.get(tag);
+    if (!group) this.pending.set(tag, (group = { writes: [], collected: new Map() }));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      const flush = () => void this.flush();
+      if (this.delayMs > 0) setTimeout(flush, this.delayMs).unref();
+      else setImmediate(flush);
+    }
+    return group;
   }
 
   private async exec(pipeline: ChainableCommander): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentConfigSchema } from '../config.js';
+import { agentConfigSchema, sharedLimitOf } from '../config.js';
 import { graphFailure } from './graph-replies.js';
 import { withEnvelopeRecipients } from './mime-recipients.js';
 import { classifyFailure } from './reply-classifier.js';
@@ -49,6 +49,22 @@ describe('Graph mailbox config', () => {
     const result = agentConfigSchema.safeParse({ mailboxes: [{ address: 'g@contoso.example', upstream: { ...graph, host: 'x' } }] });
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['mailboxes.0.upstream: Unrecognized key: "host"']);
+  });
+
+  it('appLimit: a shared semaphore app:<key>, the key defaulting to the client id; one limit per key', () => {
+    const shared = (address: string, appLimit: Record<string, unknown>) => ({ address, upstream: { ...graph, appLimit } });
+    const config = agentConfigSchema.parse({ mailboxes: [shared('a@contoso.example', { limit: 3 }), shared('b@contoso.example', { limit: 3, key: 'tenant-app' }), { address: 'c@contoso.example', upstream: graph }] });
+    expect(config.mailboxes.map(sharedLimitOf)).toEqual([{ name: 'app:c', limit: 3 }, { name: 'app:tenant-app', limit: 3 }, undefined]);
+    const result = agentConfigSchema.safeParse({ mailboxes: [shared('x@contoso.example', { limit: 0 })] });
+    expect(result.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'mailboxes.0.upstream.appLimit.limit: Too small: expected number to be >=1',
+    ]);
+    const mismatch = agentConfigSchema.safeParse({ mailboxes: [shared('a@contoso.example', { limit: 3 }), shared('b@contoso.example', { limit: 5 })] });
+    expect(mismatch.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'mailboxes.1.upstream.appLimit.limit: 5 differs from mailboxes.0.upstream.appLimit.limit (3) for the same app limit key: give them one limit',
+    ]);
+    const smtp = agentConfigSchema.safeParse({ mailboxes: [{ address: 'a@contoso.example', upstream: { host: 'smtp.office365.com', appLimit: { limit: 3 } } }] });
+    expect(smtp.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['mailboxes.0.upstream: Unrecognized key: "appLimit"']);
   });
 });
 

@@ -37,35 +37,42 @@ export class LeaseRunner {
     private readonly hardStop: AbortSignal,
   ) {}
 
-  /** Uses a granted lease and releases it; never throws (messages of a failed run stay in the spool). */
-  async run(lease: Lease, worker: string): Promise<void> {
+  /**
+   * Uses a granted lease and releases it; never throws (messages of a failed run stay in the
+   * spool). `first`: a message already claimed and admitted for this lease.
+   */
+  async run(lease: Lease, worker: string, first?: SpoolMessage): Promise<void> {
     const { services: { observer }, mailbox, log, stopping } = this.scope;
     observer.slotGranted(mailbox, lease.waitedMs / 1000);
     const onLost = () => observer.leaseLost(mailbox, String((lease.signal.reason as { reason?: string } | undefined)?.reason ?? 'lost'));
     lease.signal.addEventListener('abort', onLost, { once: true });
+    const state: RunState = { sent: 0, bookkeeping: new Set() };
+    let failed = false;
     try {
-      await this.sendUnder(lease);
+      await this.sendUnder(lease, state, first);
     } catch (error) {
       log.error({ worker, err: (error as Error).message }, 'sender worker failed; messages stay in the spool');
-      await sleep(WORKER_FAILURE_PAUSE_MS, stopping);
+      failed = true;
     } finally {
       lease.signal.removeEventListener('abort', onLost);
       await lease.release().catch((error: Error) => log.warn({ err: error.message }, 'slot release failed (the lease will expire)'));
       observer.slotReleased(mailbox);
     }
+    // The spool records deliveries after the slot is free: nothing upstream waits for them.
+    await Promise.all(state.bookkeeping);
+    if (failed) await sleep(WORKER_FAILURE_PAUSE_MS, stopping);
   }
 
   /** Session, messages, settling, QUIT and close: everything the lease covers. */
-  private async sendUnder(lease: Lease): Promise<void> {
+  private async sendUnder(lease: Lease, state: RunState, first: SpoolMessage | undefined): Promise<void> {
     const signal = AbortSignal.any([lease.signal, this.hardStop]);
     const max = this.scope.options.maxMessagesPerConnection;
-    const state: RunState = { sent: 0, bookkeeping: new Set() };
     let session: MailSession | undefined;
     // The next message is claimed and admitted while the current one is in flight, and its
     // MAIL FROM and RCPT TO follow the current final dot on the wire: spool, Redis and SMTP round
     // trips overlap the upstream's latency instead of adding to it. At most two messages are in
     // flight; the second one's bytes wait until the first is settled and went well.
-    let next: Promise<SpoolMessage | undefined> = this.admission.next(signal);
+    let next: Promise<SpoolMessage | undefined> = first ? Promise.resolve(first) : this.admission.next(signal);
     let inFlight: Promise<Next> | undefined;
     let lastToken: Promise<RateDecision> = GRANTED;
     try {
@@ -85,7 +92,7 @@ export class LeaseRunner {
         const closing = new AbortController();
         previous.then((verdict) => verdict === 'close' && closing.abort(), () => closing.abort());
         const waitSignal = AbortSignal.any([signal, closing.signal]);
-        const token: Promise<RateDecision> = (lastToken = lastToken.then((before) => (before.granted ? this.admission.rateToken(lease, waitSignal) : NOT_GRANTED)));
+        const token: Promise<RateDecision> = (lastToken = lastToken.then((before) => (before.granted ? this.admission.take(lease, message, waitSignal) : NOT_GRANTED)));
         const sending = session.send(message.header.envelope, message.raw, {
           data: token.then((t) => t.granted),
           body: previous.then((verdict) => verdict === 'continue', () => false),
@@ -117,7 +124,6 @@ export class LeaseRunner {
           return undefined;
         });
         if (prefetched) await this.admission.giveBack(prefetched);
-        await Promise.all(state.bookkeeping);
       }
     }
   }
@@ -162,7 +168,7 @@ export class LeaseRunner {
       // Nothing of the message went out (no rate token, or the session is closing): back to the
       // queue, its recipients out of the ledger, no attempt counted.
       if (decision.error !== undefined) this.serviceErrors.failed(decision.error);
-      await this.admission.giveBack(message, decision.holdMs ? 'rate' : undefined, decision.holdMs ?? 0);
+      await this.admission.giveBack(message, decision.hold, decision.holdMs ?? 0);
       return 'close';
     }
     if (result.kind === 'accepted') state.sent += 1;

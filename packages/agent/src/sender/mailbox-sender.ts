@@ -1,3 +1,4 @@
+import { DEFAULT_MAILBOX_CONFIG } from '@smtp-slots/core';
 import { LiveMailboxConfig } from './live-mailbox-config.js';
 import { LeaseRunner } from './lease-run.js';
 import { MailboxHold } from './mailbox-hold.js';
@@ -15,12 +16,14 @@ export type { MailboxSenderOptions, SenderServices } from './sender-services.js'
 /**
  * The sender of one mailbox on this agent, put together from its parts: the worker loop
  * (worker-loop.ts) acquires a slot FIRST, then a lease run (lease-run.ts) connects, sends ready
- * messages admitted by message-admission.ts (rate token and recipient budget before each,
+ * messages admitted by message-admission.ts (rate token and recipient budget in one call before each,
  * bounded per connection), QUITs, waits for the socket to close and releases the slot.
  */
 export class MailboxSender {
   readonly mailbox: string;
   readonly live: LiveMailboxConfig;
+  /** The shared limit's config (registered in Redis with its limit, like a mailbox). */
+  private readonly shared: LiveMailboxConfig | undefined;
   private readonly notifier = new Notifier();
   private readonly stopping = new AbortController();
   private readonly hardStop = new AbortController();
@@ -42,7 +45,11 @@ export class MailboxSender {
       }
       this.notifier.notify();
     });
-    const scope: MailboxScope = { mailbox, services, options, live: this.live, hold: this.hold, log, stopping: this.stopping.signal };
+    const { sharedLimit } = options;
+    this.shared = sharedLimit && new LiveMailboxConfig(services.admin, sharedLimit.name, { ...DEFAULT_MAILBOX_CONFIG, limit: sharedLimit.limit });
+    // Always the mailbox first, then the shared limit: no holder of a shared slot ever waits for a mailbox slot.
+    const semaphores: [string, ...string[]] = sharedLimit ? [mailbox, sharedLimit.name] : [mailbox];
+    const scope: MailboxScope = { mailbox, services, options, live: this.live, semaphores, hold: this.hold, log, stopping: this.stopping.signal };
     const reserved = new RecipientReservations(services.ledger, (error) => log.warn({ err: error.message }, 'could not give unsent recipients back to the 24 h ledger (retried with the next message)'));
     const actions: MailboxActions = {
       concurrencyRejected: (response) => {
@@ -60,13 +67,14 @@ export class MailboxSender {
     };
     const outcomes = new OutcomeHandler(mailbox, services.spool, options.retry, services.observer, actions, log);
     const serviceErrors = new SlotServiceErrors(this.live, this.stopping.signal, log);
-    const admission = new MessageAdmission(scope, reserved, serviceErrors);
+    const admission = new MessageAdmission(scope, reserved);
     const runner = new LeaseRunner(scope, admission, outcomes, serviceErrors, this.hardStop.signal);
-    this.loop = new WorkerLoop(scope, runner, serviceErrors, this.notifier);
+    this.loop = new WorkerLoop(scope, runner, admission, serviceErrors, this.notifier);
   }
 
   start(): void {
     this.live.start(this.options.configRefreshMs ?? 2_000);
+    this.shared?.start(this.options.configRefreshMs ?? 2_000);
     this.services.spool.on('ready', this.onSpoolReady);
     this.loop.start(this.options.workers);
   }
@@ -89,6 +97,7 @@ export class MailboxSender {
     await this.loop.finished();
     clearTimeout(timer);
     this.live.stop();
+    this.shared?.stop();
     this.services.spool.off('ready', this.onSpoolReady);
     this.hold.clear();
   }

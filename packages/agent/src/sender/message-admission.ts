@@ -4,25 +4,24 @@ import { sleep } from './notifier.js';
 import type { RecipientReservations } from './recipient-reservations.js';
 import type { HoldReason } from './sender-observer.js';
 import type { MailboxScope } from './sender-services.js';
-import type { SlotServiceErrors } from './slot-service-errors.js';
 
-/** A rate token, or why not: `holdMs` to wait before the next try, `error` when Redis failed. */
-export type RateDecision = { granted: boolean; holdMs?: number; error?: unknown };
+/** The message's rate token and recipients, or why not: `hold` and `holdMs` when the mailbox must wait, `error` when Redis failed. */
+export type RateDecision = { granted: boolean; hold?: HoldReason; holdMs?: number; error?: unknown };
 type Admission = 'go' | 'skip' | 'stop';
 
 /**
- * What a message needs before it goes upstream: claimed from the spool, its recipients within
- * the shared 24 h budget, a token of the shared per-minute rate. A message that cannot go now
- * is given back to the spool (and the mailbox held when waiting is the answer).
+ * What a message needs before it goes upstream: claimed from the spool, then, in one call to
+ * Redis, a token of the shared per-minute rate and its recipients in the shared 24 h budget
+ * (both or neither). A message that cannot go now is given back to the spool (and the mailbox
+ * held when waiting is the answer).
  */
 export class MessageAdmission {
   constructor(
     private readonly scope: MailboxScope,
     private readonly reserved: RecipientReservations,
-    private readonly serviceErrors: SlotServiceErrors,
   ) {}
 
-  /** Claims the next ready message and reserves its recipients; undefined when there is none to send now. */
+  /** Claims the next ready message; undefined when there is none to send now. */
   async next(signal: AbortSignal): Promise<SpoolMessage | undefined> {
     const { stopping, live, hold, services, mailbox } = this.scope;
     for (;;) {
@@ -30,29 +29,37 @@ export class MessageAdmission {
       if (live.current.paused || hold.remainingMs() > 0) return undefined;
       const message = await services.spool.claim(mailbox);
       if (!message) return undefined;
-      const admission = await this.reserveRecipients(message);
-      if (admission === 'go') return message;
-      if (admission === 'stop') return undefined;
+      if ((await this.withinDailyBudget(message)) === 'go') return message;
     }
   }
 
   /**
-   * A token of the shared per-minute rate. Short waits happen in place (holding the slot); a
-   * long one frees the slot instead (`holdMs`).
+   * The message's rate token and recipient reservation, taken together. Short rate waits happen
+   * in place (holding the slot); a long one frees the slot instead (`holdMs`), as does a
+   * recipient budget that must wait (never knowingly trip 554 5.2.0).
    */
-  async rateToken(lease: Lease, signal: AbortSignal): Promise<RateDecision> {
-    const { stopping, live, services, mailbox, options } = this.scope;
+  async take(lease: Lease, message: SpoolMessage, signal: AbortSignal): Promise<RateDecision> {
+    const { stopping, live, services, mailbox, options, log } = this.scope;
+    const { id, envelope } = message.header;
     try {
+      await this.reserved.retryPending();
       for (;;) {
         if (signal.aborted || stopping.aborted) return { granted: false };
-        const decision = await services.rate.take(mailbox, live.current.ratePerMinute * (1 - options.rateSafetyFraction));
-        if (decision.allowed) return { granted: true };
+        const config = live.current;
+        const decision = await services.budget.take(mailbox, { perMinute: config.ratePerMinute * (1 - options.rateSafetyFraction), recipients: envelope.to.length, perDay: config.recipientsPerDay });
+        if (decision.allowed) {
+          this.reserved.taken(id, decision.reservation);
+          return { granted: true };
+        }
+        if (decision.limit === 'recipients') {
+          log.warn({ used24h: decision.used, perDay: config.recipientsPerDay, retryAfterMs: decision.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
+          return { granted: false, hold: 'recipients', holdMs: decision.retryAfterMs };
+        }
         if (decision.retryAfterMs <= options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
           await sleep(decision.retryAfterMs, AbortSignal.any([signal, stopping]));
-          if (signal.aborted || stopping.aborted) return { granted: false };
           continue;
         }
-        return { granted: false, holdMs: decision.retryAfterMs };
+        return { granted: false, hold: 'rate', holdMs: decision.retryAfterMs };
       }
     } catch (error) {
       return { granted: false, error };
@@ -67,30 +74,14 @@ export class MessageAdmission {
     return 'stop';
   }
 
-  /** The recipient budget for one message, before anything goes upstream. */
-  private async reserveRecipients(message: SpoolMessage): Promise<Admission> {
-    const { services, live, log, mailbox } = this.scope;
-    const config = live.current;
-    const { id, envelope } = message.header;
-    const recipients = envelope.to.length;
-    if (recipients > config.recipientsPerDay) {
-      await services.spool.bury(message, undefined, `${recipients} recipients exceed the whole daily recipient budget of ${config.recipientsPerDay}`);
-      services.observer.failed(mailbox, 'budget');
-      return 'skip';
-    }
-    try {
-      await this.reserved.retryPending();
-      const budget = await services.ledger.reserve(mailbox, recipients, config.recipientsPerDay);
-      if (budget.reservation) {
-        this.reserved.taken(id, budget.reservation);
-        return 'go';
-      }
-      // Never knowingly trip 554 5.2.0: hold the mailbox until the rolling window frees enough.
-      log.warn({ used24h: budget.used, perDay: config.recipientsPerDay, retryAfterMs: budget.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
-      return this.giveBack(message, 'recipients', budget.retryAfterMs);
-    } catch (error) {
-      this.serviceErrors.failed(error);
-      return this.giveBack(message);
-    }
+  /** A message with more recipients than a whole day's budget can never go: it is buried without asking Redis. */
+  private async withinDailyBudget(message: SpoolMessage): Promise<Admission> {
+    const { services, live, mailbox } = this.scope;
+    const perDay = live.current.recipientsPerDay;
+    const recipients = message.header.envelope.to.length;
+    if (recipients <= perDay) return 'go';
+    await services.spool.bury(message, undefined, `${recipients} recipients exceed the whole daily recipient budget of ${perDay}`);
+    services.observer.failed(mailbox, 'budget');
+    return 'skip';
   }
 }

@@ -1,4 +1,4 @@
-import type { LimitFeedback, MailboxAdmin, RateLimiter, RecipientLedger, SlotClient } from '@smtp-slots/core';
+import type { LimitFeedback, MailboxAdmin, MessageBudget, RecipientLedger, SlotClient } from '@smtp-slots/core';
 import type { Logger } from 'pino';
 import type { MailboxSettings, RetryPolicy } from '../config.js';
 import type { Spool } from '../spool/spool.js';
@@ -11,7 +11,9 @@ import type { AccessTokenProvider } from './token-provider.js';
 export interface SenderServices {
   spool: Spool;
   slots: SlotClient;
-  rate: RateLimiter;
+  /** A message's rate token and recipients in one call. */
+  budget: MessageBudget;
+  /** Gives back recipients the upstream never accepted. */
   ledger: RecipientLedger;
   feedback: LimitFeedback;
   admin: MailboxAdmin;
@@ -31,6 +33,8 @@ export interface MailboxSenderOptions {
   retry: RetryPolicy;
   ehloName: string;
   tokenProvider?: AccessTokenProvider;
+  /** A limit shared with other mailboxes (`upstream.appLimit`): a slot of it is needed too. */
+  sharedLimit?: { name: string; limit: number };
   /** How often the mailbox's runtime config is re-read from Redis. Default 2 000. */
   configRefreshMs?: number;
 }
@@ -42,6 +46,8 @@ export interface MailboxScope {
   readonly services: SenderServices;
   readonly options: MailboxSenderOptions;
   readonly live: LiveMailboxConfig;
+  /** What a lease needs a slot of, in the one fixed order: the mailbox, then its shared limit. */
+  readonly semaphores: readonly [string, ...string[]];
   readonly hold: MailboxHold;
   /** Bound to `mailbox` once: lines logged with it never repeat the key (pino would print it twice). */
   readonly log: Logger;

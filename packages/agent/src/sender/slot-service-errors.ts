@@ -28,7 +28,8 @@ export class SlotServiceErrors {
 
   failed(error: unknown): void {
     if (error instanceof AcquireAbortedError || this.stopping.aborted) return;
-    if (error instanceof MailboxPausedError) {
+    // A paused shared limit (app:<key>) is not this mailbox's pause: back off and ask again.
+    if (error instanceof MailboxPausedError && error.mailbox === this.live.mailbox) {
       this.live.markPaused(error.reason);
       return;
     }

@@ -1,6 +1,8 @@
-import type { Lease } from '@smtp-slots/core';
+import { acquireJoint, type Lease } from '@smtp-slots/core';
+import type { SpoolMessage } from '../spool/spool.js';
 import { IDLE_RECHECK_MS, PAUSED_RECHECK_MS } from './backoff.js';
 import type { LeaseRunner } from './lease-run.js';
+import type { MessageAdmission } from './message-admission.js';
 import type { Notifier } from './notifier.js';
 import type { MailboxScope } from './sender-services.js';
 import type { SlotServiceErrors } from './slot-service-errors.js';
@@ -8,6 +10,11 @@ import type { SlotServiceErrors } from './slot-service-errors.js';
 /**
  * The workers of one mailbox on this agent: each waits until it may ask for a slot, acquires
  * one (the slot comes FIRST, before any connection), and hands the lease to a lease run.
+ *
+ * When a lease carries a single message (Graph: the lease covers one request in flight), the
+ * worker claims that message and reserves its recipients before it queues for the slot: a slot
+ * handed over is used for the request at once, and the spool and ledger round trips overlap the
+ * requests in flight instead of adding to every one of them.
  */
 export class WorkerLoop {
   private readonly workers: Array<Promise<void>> = [];
@@ -17,9 +24,15 @@ export class WorkerLoop {
   constructor(
     private readonly scope: MailboxScope,
     private readonly runner: LeaseRunner,
+    private readonly admission: MessageAdmission,
     private readonly serviceErrors: SlotServiceErrors,
     private readonly notifier: Notifier,
   ) {}
+
+  /** One message per lease: claim it before queueing for the slot. */
+  private get claimsFirst(): boolean {
+    return this.scope.options.maxMessagesPerConnection === 1;
+  }
 
   get busy(): number {
     return this.busyCount;
@@ -35,7 +48,7 @@ export class WorkerLoop {
   }
 
   private async runWorker(worker: string): Promise<void> {
-    const { services: { slots }, mailbox, stopping } = this.scope;
+    const { services: { slots }, semaphores, stopping } = this.scope;
     while (!stopping.aborted) {
       const waitMs = this.gate();
       if (waitMs > 0) {
@@ -43,18 +56,28 @@ export class WorkerLoop {
         continue;
       }
       this.busyCount += 1;
+      let first: SpoolMessage | undefined;
       let lease: Lease;
       try {
-        lease = await slots.acquire(mailbox, { worker, signal: stopping });
+        if (this.claimsFirst) {
+          first = await this.admission.next(stopping);
+          if (!first) {
+            this.busyCount -= 1;
+            await this.notifier.wait(IDLE_RECHECK_MS, stopping);
+            continue;
+          }
+        }
+        lease = await acquireJoint(slots, semaphores, { worker, signal: stopping });
         this.serviceErrors.succeeded();
       } catch (error) {
+        if (first) await this.admission.giveBack(first).catch((e: Error) => this.scope.log.error({ err: e.message }, 'could not put a claimed message back'));
         this.busyCount -= 1;
         this.notifier.notify();
         this.serviceErrors.failed(error);
         continue;
       }
       try {
-        await this.runner.run(lease, worker);
+        await this.runner.run(lease, worker, first);
       } finally {
         this.busyCount -= 1;
         this.notifier.notify();
@@ -70,7 +93,8 @@ export class WorkerLoop {
     const serviceWait = this.serviceErrors.remainingMs();
     if (serviceWait > 0) return serviceWait;
     // Workers already acquiring or sending will take the ready messages; don't queue for nothing.
-    if (services.spool.readyCount(mailbox) <= this.busyCount) return IDLE_RECHECK_MS;
+    // A worker that claims first takes only its own message, already out of the ready count.
+    if (services.spool.readyCount(mailbox) <= (this.claimsFirst ? 0 : this.busyCount)) return IDLE_RECHECK_MS;
     return 0;
   }
 }

@@ -97,7 +97,8 @@ describe('rcptReserve-2 (rolling window)', () => {
 describe('messageTake-3 (rate token and recipients in one call)', () => {
   const take = (mailbox: string, perMinute: number, n: number, perDay: number) => {
     const k = mailboxKeys(mailbox);
-    return evalScript(redis, 'messageTake', [k.rate, k.recipients, k.recipientCounts], [perMinute, 1, n, perDay, 100, 1000]) as Promise<number[]>;
+    // {status, used} or {status, retryAfterMs, used}; the bucket of a grant is checked apart.
+    return (evalScript(redis, 'messageTake', [k.rate, k.recipients, k.recipientCounts], [perMinute, 1, n, perDay, 100, 1000]) as Promise<number[]>).then((r) => (r[0] === 1 ? r.slice(0, 2) : r));
   };
   const reserve = (mailbox: string, n: number, perDay: number) => {
     const k = mailboxKeys(mailbox);
@@ -120,6 +121,22 @@ describe('messageTake-3 (rate token and recipients in one call)', () => {
     expect(wait).toBeGreaterThan(0);
     expect(await take(full, 1, 1, 3)).toEqual([1, 3]); // the rate token was still there
     expect(await take(randomMailbox(), 1, 4, 3)).toEqual([-7, 0]); // more than a whole day
+  });
+
+  it('names the bucket it counted in: rcptReturn-2 gives back from it, and the window still drops it on time', async () => {
+    const mailbox = randomMailbox();
+    const k = mailboxKeys(mailbox);
+    const granted = (await evalScript(redis, 'messageTake', [k.rate, k.recipients, k.recipientCounts], [600_000, 1, 4, 10, 100, 1000])) as number[];
+    expect(granted[0]).toBe(1);
+    expect(granted[2]! % 100).toBe(0); // a bucket start
+    expect(await evalScript(redis, 'rcptReturn', [k.recipients, k.recipientCounts], [granted[2]!, 1])).toEqual([1, 3]);
+    await sleep(150);
+    expect(await take(mailbox, 600_000, 5, 10)).toEqual([1, 8]); // a second bucket
+    const [held, wait] = await take(mailbox, 600_000, 5, 10);
+    expect(held).toBe(2);
+    await sleep(wait! + 20); // the first bucket left the window, the second not yet
+    expect(await reserve(mailbox, 0, 10)).toEqual([1, 0, 5]);
+    expect(await take(mailbox, 600_000, 5, 10)).toEqual([1, 10]);
   });
 });
 

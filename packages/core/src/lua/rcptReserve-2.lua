@@ -10,8 +10,9 @@
 --- @include "recipients"
 local n, per_day, bucket_ms, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
-local used = recipients_used(KEYS[1], KEYS[2], bucket_ms, window, now)
+local ledger = recipients_load(KEYS[1], KEYS[2], bucket_ms, window, now)
+local used = ledger.total
 if n > per_day then return { -7, used } end
 if used + n > per_day then return { 0, recipients_wait(KEYS[1], KEYS[2], used + n - per_day, bucket_ms, window, now), used } end
-local bucket = recipients_add(KEYS[1], KEYS[2], n, bucket_ms, window, now)
+local bucket = recipients_add(KEYS[1], KEYS[2], ledger, n, bucket_ms, window)
 return { 1, 0, used + n, bucket }

@@ -64,7 +64,7 @@ export const REPLY_SHAPES = {
   },
   rcptReturn: { returned: { fields: ['returned', 'used'] } },
   messageTake: {
-    allowed: { status: 1, fields: ['used'] },
+    allowed: { status: 1, fields: ['used', 'bucket'] },
     rateNotNow: { status: 0, fields: ['retryAfterMs', 'used'] },
     recipientsNotNow: { status: 2, fields: ['retryAfterMs', 'used'] },
     overBudget: { status: -7, fields: ['used'] },

@@ -244,7 +244,8 @@ export async function returnRecipients(redis: RedisClient, mailbox: string, buck
 }
 
 export type MessageTakeReply =
-  | { allowed: true; used: number }
+  /** bucket: where the recipients were counted (RecipientLedger.giveBack takes them back from it). */
+  | { allowed: true; used: number; bucket: number }
   | { allowed: false; limit: 'rate' | 'recipients'; retryAfterMs: number; used: number };
 
 export async function takeMessage(redis: RedisClient, mailbox: string, o: { perMinute: number; burst: number; recipients: number; perDay: number }): Promise<MessageTakeReply> {
@@ -252,7 +253,7 @@ export async function takeMessage(redis: RedisClient, mailbox: string, o: { perM
   const r = await run(redis, 'messageTake', [k.rate, k.recipients, k.recipientCounts], [o.perMinute, o.burst, o.recipients, o.perDay, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS]);
   switch (r.kind) {
     case 'allowed':
-      return { allowed: true, used: Number(r.used) };
+      return { allowed: true, used: Number(r.used), bucket: Number(r.bucket) };
     case 'rateNotNow':
       return { allowed: false, limit: 'rate', retryAfterMs: Number(r.retryAfterMs), used: Number(r.used) };
     case 'recipientsNotNow':

@@ -8,6 +8,16 @@ import type { TrailAttempt, TrailRecord, TrailSettings, TrailStatus } from './tr
 /** Fields a step of a message's life sets (the rest of the record stays as it was). */
 export type TrailPatch = Partial<Omit<TrailRecord, 'id' | 'attempts' | 'acceptedMs' | 'updatedMs'>>;
 
+/** One step of a message's life in its mailbox's trail. */
+export interface TrailStep {
+  id: string;
+  patch: TrailPatch;
+  attempt?: TrailAttempt;
+}
+
+/** Steps per script call: bounds the arguments (and the work) of one call. */
+const STEPS_PER_CALL = 100;
+
 /**
  * Queues one trail step on `pipeline` (a pipeline of `redis` whose other commands touch the same
  * mailbox's keys, so it stays within one Cluster slot). The script bounds the trail by age and
@@ -15,12 +25,19 @@ export type TrailPatch = Partial<Omit<TrailRecord, 'id' | 'attempts' | 'accepted
  */
 export function queueTrailStep(
   redis: RedisClient, pipeline: ChainableCommander, settings: TrailSettings,
-  step: { mailbox: string; id: string; patch: TrailPatch; attempt?: TrailAttempt },
+  step: { mailbox: string } & TrailStep,
 ): void {
-  const k = mailboxKeys(step.mailbox);
-  queueScript(redis, pipeline, 'trailRecord', [k.trail, k.trailOrder, k.trailIndex], [
-    step.id, JSON.stringify(step.patch), step.attempt ? JSON.stringify(step.attempt) : '', settings.maxAgeMs, settings.maxPerMailbox, settings.maxAttempts,
-  ]);
+  queueTrailSteps(redis, pipeline, settings, step.mailbox, [step]);
+}
+
+/** Queues steps of one mailbox's messages, in order, as few script calls (see queueTrailStep). */
+export function queueTrailSteps(redis: RedisClient, pipeline: ChainableCommander, settings: TrailSettings, mailbox: string, steps: readonly TrailStep[]): void {
+  const k = mailboxKeys(mailbox);
+  for (let at = 0; at < steps.length; at += STEPS_PER_CALL) {
+    const args: Array<string | number> = [settings.maxAgeMs, settings.maxPerMailbox, settings.maxAttempts];
+    for (const step of steps.slice(at, at + STEPS_PER_CALL)) args.push(step.id, JSON.stringify(step.patch), step.attempt ? JSON.stringify(step.attempt) : '');
+    queueScript(redis, pipeline, 'trailRecord', [k.trail, k.trailOrder, k.trailIndex], args);
+  }
 }
 
 export interface TrailQuery {

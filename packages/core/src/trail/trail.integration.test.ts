@@ -4,7 +4,7 @@ import type { RedisClient } from '../redis/connect.js';
 import { randomMailbox } from '../test-support/scripts.js';
 import { createTestRedis } from '../test-support/test-redis.js';
 import { queueHistory, queueSpoolDepth, readHistory } from './history.js';
-import { MessageTrail, queueTrailStep, type TrailPatch } from './message-trail.js';
+import { MessageTrail, queueTrailStep, queueTrailSteps, type TrailPatch } from './message-trail.js';
 import { protect } from './privacy.js';
 import { DEFAULT_TRAIL_SETTINGS, type TrailAttempt, type TrailSettings } from './trail-types.js';
 
@@ -37,6 +37,27 @@ describe('trailRecord-3', () => {
     expect((await trail.search({ q: 'Rcpt-1@Fabrikam.test', mailbox, limit: 10 })).map((r) => r.id)).toEqual(['s1']);
     expect(await trail.search({ q: 'nobody@fabrikam.test', mailbox, limit: 10 })).toEqual([]);
     expect((await trail.search({ mailbox, status: 'deferred', limit: 10 }))).toEqual([]);
+  });
+
+  it('several steps in one call apply in order, as the same steps one call each would', async () => {
+    const mailbox = randomMailbox();
+    const pipeline = redis.pipeline();
+    queueTrailSteps(redis, pipeline, DEFAULT_TRAIL_SETTINGS, mailbox, [
+      { id: 'a', patch: { ...envelope(mailbox, 1), status: 'queued' }, attempt: { at: 't0', reply: 'accepted', outcome: 'accepted' } },
+      { id: 'b', patch: { ...envelope(mailbox, 2), status: 'queued' } },
+      { id: 'a', patch: { ...envelope(mailbox, 1, ['other@fabrikam.test']), status: 'sending' } },
+      { id: 'c', patch: { ...envelope(mailbox, 3), status: 'queued' } },
+      { id: 'a', patch: { ...envelope(mailbox, 1, ['other@fabrikam.test']), status: 'sent' }, attempt: { at: 't1', reply: '250 2.0.0 OK', outcome: 'sent' } },
+    ]);
+    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    const trail = new MessageTrail(redis);
+    const [a] = await trail.search({ q: '<m1@test>', mailbox, limit: 10 });
+    expect(a).toMatchObject({ id: 'a', status: 'sent', recipients: ['other@fabrikam.test'] });
+    expect(a!.attempts.map((x) => x.outcome)).toEqual(['accepted', 'sent']);
+    expect((await trail.search({ q: 'other@fabrikam.test', mailbox, limit: 10 })).map((r) => r.id)).toEqual(['a']);
+    expect(await trail.search({ q: 'rcpt-1@fabrikam.test', mailbox, limit: 10 })).toEqual([]); // the replaced recipient left the index
+    expect(await redis.hlen(mailboxKeys(mailbox).trail)).toBe(3);
+    expect(await redis.zcard(mailboxKeys(mailbox).trailIndex)).toBe(6); // Message-ID and one recipient each
   });
 
   it('keeps at most maxPerMailbox entries and drops their search terms with them', async () => {

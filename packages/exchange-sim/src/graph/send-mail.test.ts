@@ -65,6 +65,16 @@ describe('Graph sendMail double', () => {
     expect(withOutside.map((r) => r.status).sort()).toEqual([202, 202, 202, 429]);
   });
 
+  it("counts an app's requests in flight across its mailboxes (stats.apps)", async () => {
+    const other = 'graph-other@contoso.test';
+    const s = await start({ users: [{ address: USER }, { address: other }], faults: { latencyMs: 150 } });
+    const bearer = await token(s);
+    const responses = await Promise.all([USER, USER, other, other, other].map((user) => sendMail(s, bearer, mime().raw, user)));
+    expect(responses.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(s.stats().apps).toEqual({ app: { inFlight: 0, peakInFlight: 5 } });
+    expect(s.stats().totals.graphPeakInFlight).toBe(3);
+  });
+
   it('throttles past the requests-per-10-minutes budget with 429 and a Retry-After in seconds', async () => {
     let now = 1_000_000;
     const s = await start({ graphRequestsPerTenMinutes: 2, now: () => now });

@@ -51,6 +51,7 @@ export async function handleSendMail(sim: SimState, request: IncomingMessage, re
     // Exchange sends a Retry-After here too, but it is no timer: the request succeeds once fewer are in flight.
     return refuse(mailbox, { status: 429, counter: 'throttledConcurrency', error: GraphError.mailboxConcurrency, retryAfter: 1 });
   }
+  const app = sim.appRequestStarted(grant.clientId);
   try {
     const body = await readBody(request, graphMaxRequestBytes);
     const latency = sim.faults.latencyFor(address);
@@ -73,6 +74,7 @@ export async function handleSendMail(sim: SimState, request: IncomingMessage, re
     sendJson(response, 202, undefined);
   } finally {
     mailbox.graph.leave();
+    app.leave();
   }
 }
 
