@@ -94,10 +94,13 @@ export class AgentFleet {
     return all.reduce((sum, samples) => sum + metricSum(samples, name, labels), 0);
   }
 
-  /** Largest value of a metric over every running agent (0 when none reports it). */
-  async metricMax(name: string): Promise<number> {
-    const all = await Promise.all(this.agents.filter((a) => a.running).map(async (a) => metricValue(parseMetrics(await a.metricsText()), name) ?? 0));
-    return Math.max(0, ...all);
+  /**
+   * Largest value of each metric over every running agent (0 when none reports it), from one
+   * scrape per agent: prom-client resets its event-loop delay histogram on every scrape.
+   */
+  async metricMax(names: string[]): Promise<number[]> {
+    const all = await Promise.all(this.agents.filter((a) => a.running).map(async (a) => parseMetrics(await a.metricsText())));
+    return names.map((name) => Math.max(0, ...all.map((samples) => metricValue(samples, name) ?? 0)));
   }
 
   /** Last lines of every agent's log (for failure messages). */
