@@ -1,5 +1,4 @@
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { EMAIL_PATTERN } from './config.js';
 import { InvalidMessageError } from './errors.js';
 import { ensureMessageId } from './spool/message-id.js';
@@ -33,6 +32,8 @@ export async function composeMail(mail: MailInput, domain: string): Promise<Comp
     const to = mail.envelope.to;
     envelope = { from: addressOf(mail.envelope.from) ?? '', to: (Array.isArray(to) ? to : to ? [to] : []).map((r) => addressOf(r) ?? '') };
   } else {
+    // Loaded on first use: the relay never composes, and nodemailer's MIME code costs a few MiB.
+    const { default: MailComposer } = await import('nodemailer/lib/mail-composer/index.js');
     const node = new MailComposer(mail).compile();
     const computed = node.getEnvelope();
     raw = await node.build();

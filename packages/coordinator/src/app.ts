@@ -57,6 +57,8 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
   hub.on('malformed', () => metrics.error('event_malformed'));
   registerClusterMetrics(registry, new ClusterStateReader(admin, agentRegistry, deadLetterIndex), {
     maxMailboxes: config.metrics.maxMailboxes,
+    cacheAboveMailboxes: config.metrics.cacheAboveMailboxes,
+    cacheMaxAgeMs: config.metrics.cacheMaxAgeMs,
     onReadError: (error) => {
       metrics.error('redis_read');
       logger.warn({ err: error }, 'could not read cluster state for /metrics');

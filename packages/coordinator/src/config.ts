@@ -49,6 +49,14 @@ export const coordinatorConfigSchema = z
          * `mailbox="_other"` so a scrape stays bounded at any number of mailboxes.
          */
         maxMailboxes: z.number().int().min(0).max(10_000).default(100),
+        /**
+         * Above this many registered mailboxes a scrape answers at once with the state read
+         * after the previous scrape (its age in smtp_slots_coordinator_state_age_seconds) and
+         * reads the next one in the background, so a scrape stays fast at any size.
+         */
+        cacheAboveMailboxes: z.number().int().min(0).default(2_000),
+        /** A cached state older than this is not served: the scrape reads afresh. */
+        cacheMaxAgeMs: z.number().int().min(0).max(3_600_000).default(120_000),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricValue, parseMetrics, RedisProcess } from '@smtp-slots/testkit';
+import { metricValue, parseMetrics, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import type { MailboxPage } from './index.js';
 import { OTHER_MAILBOXES } from './index.js';
 import { startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
@@ -83,5 +83,27 @@ describe('10,000 mailboxes', () => {
     const mailboxLabels = new Set(samples.map((s) => s.labels['mailbox']).filter((v) => v !== undefined));
     expect(mailboxLabels.size).toBe(21);
     expect(samples.length).toBeLessThan(1000);
+  });
+
+  it('above metrics.cacheAboveMailboxes a scrape shows the state read after the previous one, and says how old it is', async () => {
+    const mailbox = address(4321);
+    const client = coordinator.slotClient('agent-scale-cache', 'scale-host');
+    // Busy before the coordinator below starts: it gets a series of its own.
+    await client.acquire(mailbox, { worker: 'w1' });
+    // A coordinator of its own: its first scrape reads for itself and starts no read that could see the second lease.
+    const own = await startTestCoordinator({ redisUrl: redis.url, metrics: { maxMailboxes: 20 } });
+    const samplesOf = async () => parseMetrics((await own.call('GET', '/metrics')).body as string);
+    const first = await samplesOf();
+    expect(metricValue(first, 'smtp_slots_slots_in_use', { mailbox })).toBe(1);
+    expect(metricValue(first, 'smtp_slots_coordinator_state_age_seconds')).toBe(0);
+    await client.acquire(mailbox, { worker: 'w2' });
+
+    const stale = await samplesOf();
+    expect(metricValue(stale, 'smtp_slots_slots_in_use', { mailbox })).toBe(1);
+    expect(metricValue(stale, 'smtp_slots_coordinator_state_age_seconds')).toBeGreaterThan(0);
+    // The read that scrape started in the background shows the second lease to a later scrape.
+    await waitFor(async () => metricValue(await samplesOf(), 'smtp_slots_slots_in_use', { mailbox }) === 2, { message: 'the second lease in a later scrape' });
+    await client.close();
+    await own.close();
   });
 });

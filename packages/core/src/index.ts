@@ -24,6 +24,7 @@ export { mailboxKeys, stateKeys, GLOBAL_KEYS, EVENTS_CHANNEL, clientChannel, mai
 export { SlotClient, type SlotClientOptions, type AcquireOptions, type Lease, type SlotClientEvents } from './slots/slot-client.js';
 export { SLOT_CONNECTION_OPTIONS } from './slots/run-id-claim.js';
 export { acquireJoint, JointLease } from './slots/joint-lease.js';
+export type { MailboxFigures } from './admin/bulk-figures.js';
 export { MailboxAdmin, type ListMailboxesOptions, type ListMailboxesResult, type MailboxAdminOptions } from './admin/mailbox-admin.js';
 export { RateLimiter, type RateDecision } from './limits/rate-limiter.js';
 export { RecipientLedger, type RecipientDecision, type RecipientReservation } from './limits/recipient-ledger.js';

@@ -6,6 +6,7 @@ import { getFreePort, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import type { AgentConfigInput } from '../config.js';
 import { printBenchTable, runBench } from './bench-table.js';
 import { startBenchAgent, submit, type BenchAgent } from './agent-processes.js';
+import { agentMemory } from './agent-memory.js';
 import { fleetRecordCost } from './fleet-cost.js';
 import { redisPerMessageRows } from './redis-per-message.js';
 
@@ -19,6 +20,7 @@ import { redisPerMessageRows } from './redis-per-message.js';
  *   4. the fleet records (trail, history): Redis memory and per-message commands (fleet-cost.ts);
  *   5. Redis CPU and commands per delivered message, end to end (redis-per-message.ts), beside a
  *      baseline checkout's agent when BENCH_BASELINE_AGENT names its dist/cli.js.
+ *   6. agent RSS idle and busy against the goal, beside another build with BENCH_BEFORE_CLI (agent-memory.ts).
  */
 
 const MAILBOX = 'bench@contoso.example';
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     await endToEnd(root, redis, 5, 50, 1_000);
     rows.push(...(await fleetRecordCost(redis.url)));
     rows.push(...(await redisPerMessageRows(root)));
+    rows.push(...(await agentMemory(root, redis)));
   } finally {
     await redis.stop();
     rmSync(root, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { AuthError, ConfidentialClientApplication, ServerError, type Configuration } from '@azure/msal-node';
+import type { ConfidentialClientApplication, Configuration } from '@azure/msal-node';
 import { AgentError } from '../errors.js';
 
 /**
@@ -47,6 +47,14 @@ export interface ClientCredentialsOptions {
   refreshAheadMs: number;
 }
 
+type Msal = typeof import('@azure/msal-node');
+/**
+ * MSAL (about 7 MiB resident once loaded) is imported on the first token request: an agent with
+ * password auth only never loads it.
+ */
+let msalModule: Promise<Msal> | undefined;
+const loadMsal = (): Promise<Msal> => (msalModule ??= import('@azure/msal-node'));
+
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 
 /** The Entra ID v2 token endpoint of a tenant. */
@@ -62,7 +70,8 @@ export const entraTokenUrl = (tenantId: string, authorityHost = DEFAULT_AUTHORIT
 export class ClientCredentialsTokenProvider implements AccessTokenProvider {
   private token: { value: string; renewAt: number } | undefined;
   private pending: Promise<string> | undefined;
-  private readonly app: ConfidentialClientApplication;
+  private app: ConfidentialClientApplication | undefined;
+  private readonly configuration: Configuration;
   private readonly tokenUrl: string;
 
   constructor(private readonly options: ClientCredentialsOptions) {
@@ -70,7 +79,8 @@ export class ClientCredentialsTokenProvider implements AccessTokenProvider {
     // Only the authority string needs a tenant when tokenUrl has none; the token URL is used as given.
     const tenant = options.tenantId ?? tenantOf(options.tokenUrl) ?? 'tenant';
     this.tokenUrl = options.tokenUrl ?? entraTokenUrl(tenant, authorityHost);
-    this.app = new ConfidentialClientApplication(msalConfiguration(options, authorityHost, tenant, this.tokenUrl));
+    // Built here so a bad certificate fails at start-up; MSAL itself loads on the first request.
+    this.configuration = msalConfiguration(options, authorityHost, tenant, this.tokenUrl);
   }
 
   getToken(options: { forceRenew?: boolean } = {}): Promise<string> {
@@ -83,11 +93,13 @@ export class ClientCredentialsTokenProvider implements AccessTokenProvider {
     const { clientId, scope, refreshAheadMs } = this.options;
     const started = performance.now();
     let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
+    const msal = await loadMsal();
+    this.app ??= new msal.ConfidentialClientApplication(this.configuration);
     try {
       // Our own cache decides renewal (refreshAheadMs); MSAL's is skipped so forceRenew is real.
       result = await this.app.acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
     } catch (error) {
-      throw tokenError(error, clientId, new URL(this.tokenUrl).origin);
+      throw tokenError(msal, error, clientId, new URL(this.tokenUrl).origin);
     }
     if (!result?.accessToken) throw new TokenRequestError(`token request for client ${clientId} returned no access token`, false);
     const lifetimeMs = Math.max(0, (result.expiresOn?.getTime() ?? Date.now() + 3_600_000) - Date.now());
@@ -149,7 +161,8 @@ function tenantOf(tokenUrl: string | undefined): string | undefined {
 const REFUSALS = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant', 'invalid_scope', 'invalid_request', 'unsupported_grant_type', 'access_denied']);
 
 /** A refusal (an OAuth error reply) or a failed request, without any secret. */
-function tokenError(error: unknown, clientId: string, origin: string): TokenRequestError {
+function tokenError(msal: Msal, error: unknown, clientId: string, origin: string): TokenRequestError {
+  const { AuthError, ServerError } = msal;
   if (error instanceof AuthError) {
     // MSAL wraps the server's text: "Error(s): 700027 - Timestamp: ... - Description: AADSTS700027: ... - Correlation ID: ...".
     const raw = error.errorMessage ?? '';

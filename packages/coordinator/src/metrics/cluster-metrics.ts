@@ -34,6 +34,10 @@ interface ClusterView {
 
 export interface ClusterMetricsOptions {
   maxMailboxes: number;
+  /** Above this many mailboxes a scrape shows the state read after the previous one. */
+  cacheAboveMailboxes: number;
+  /** ...unless that state is older than this. */
+  cacheMaxAgeMs: number;
   /** Called with the error when Redis could not be read for a scrape. */
   onReadError: (error: unknown) => void;
 }
@@ -42,46 +46,60 @@ interface Scrape {
   /** null when Redis could not be read: the cluster metrics are then left out. */
   view: ClusterView | null;
   seconds: number;
+  /** How long ago the view was read (0: for this scrape). */
+  ageSeconds: number;
 }
+
+/** Said in the help of every family that may show a cached state. */
+const CACHE_NOTE = ' Above metrics.cacheAboveMailboxes mailboxes: as read after the previous scrape (see smtp_slots_coordinator_state_age_seconds).';
 
 /**
  * Registers the cluster-wide metrics. Every value is read from Redis when Prometheus scrapes
- * (collect()); nothing is kept between scrapes, so several coordinators report alike.
+ * (collect()), so several coordinators report alike. Past `cacheAboveMailboxes`, where one read
+ * takes a good part of a second, a scrape shows the read started by the previous scrape instead
+ * of waiting for its own (stale by one scrape interval, said in the state age gauge).
  */
 export function registerClusterMetrics(registry: Registry, reader: ClusterStateReader, options: ClusterMetricsOptions): void {
   const selector = new SeriesSelector(options.maxMailboxes);
-  let inFlight: Promise<Scrape> | undefined;
+  let last: { scrape: Scrape; at: number } | undefined;
 
   const load = async (): Promise<Scrape> => {
     const started = performance.now();
     try {
       const state = await reader.read();
-      return { view: buildView(state, selector), seconds: (performance.now() - started) / 1000 };
+      const scrape = { view: buildView(state, selector), seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
+      // The age counts from the start of the read: no part of the state is older than that.
+      last = { scrape, at: started };
+      return scrape;
     } catch (error) {
+      // The next scrape reads for itself, so redis_up says at once that Redis is gone.
+      last = undefined;
       options.onReadError(error);
-      return { view: null, seconds: (performance.now() - started) / 1000 };
+      return { view: null, seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
     }
+  };
+  /** One read at a time: a scrape during a read (its own or a background one) shares it. */
+  const read = sharedWhileInFlight(load);
+  const serve = async (): Promise<Scrape> => {
+    const cached = last;
+    const age = cached ? performance.now() - cached.at : Infinity;
+    if (cached && (cached.scrape.view?.mailboxCount ?? 0) > options.cacheAboveMailboxes && age <= options.cacheMaxAgeMs) {
+      void read();
+      return { ...cached.scrape, ageSeconds: age / 1000 };
+    }
+    return read();
   };
   /**
    * prom-client starts every collect() of a scrape before any of them settles, so they all share
-   * the one read in flight; the next scrape reads afresh.
+   * one answer; the next scrape asks afresh.
    */
-  const scrape = (): Promise<Scrape> => {
-    if (!inFlight) {
-      const read = load();
-      inFlight = read;
-      void read.finally(() => {
-        if (inFlight === read) inFlight = undefined;
-      });
-    }
-    return inFlight;
-  };
+  const scrape = sharedWhileInFlight(serve);
   const view = async (): Promise<ClusterView | null> => (await scrape()).view;
 
   const mailboxGauge = (name: string, help: string, pick: (f: SeriesFigures) => number) =>
     new Gauge({
       name,
-      help,
+      help: help + CACHE_NOTE,
       labelNames: ['mailbox'] as const,
       registers: [registry],
       async collect() {
@@ -94,7 +112,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   const mailboxCounter = (name: string, help: string, pick: (f: SeriesFigures) => number) =>
     new Counter({
       name,
-      help,
+      help: help + CACHE_NOTE,
       labelNames: ['mailbox'] as const,
       registers: [registry],
       async collect() {
@@ -107,7 +125,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   const codedCounter = (name: string, help: string, kind: CodedCounter, knownCodes: string[]) =>
     new Counter({
       name,
-      help,
+      help: help + CACHE_NOTE,
       labelNames: ['mailbox', 'code'] as const,
       registers: [registry],
       async collect() {
@@ -148,15 +166,25 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   });
   new Gauge({
     name: 'smtp_slots_coordinator_state_read_seconds',
-    help: 'Time this scrape spent reading the cluster state from Redis.',
+    help: 'Time the read of the cluster state this scrape shows took (see smtp_slots_coordinator_state_age_seconds).',
     registers: [registry],
     async collect() {
       this.set((await scrape()).seconds);
     },
   });
   new Gauge({
+    name: 'smtp_slots_coordinator_state_age_seconds',
+    help: 'Age of the cluster state this scrape shows: 0 when read for it; above metrics.cacheAboveMailboxes mailboxes, the state read after the previous scrape.',
+    registers: [registry],
+    async collect() {
+      const current = await scrape();
+      this.reset();
+      if (current.view) this.set(current.ageSeconds);
+    },
+  });
+  new Gauge({
     name: 'smtp_slots_mailboxes',
-    help: 'Mailboxes registered in Redis.',
+    help: 'Mailboxes registered in Redis.' + CACHE_NOTE,
     registers: [registry],
     async collect() {
       const current = await view();
@@ -200,6 +228,21 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
       for (const agent of current?.agents ?? []) if (agent.alive) this.set({ agent: agent.agentId }, agent.spoolDepth);
     },
   });
+}
+
+/** Calls `start` unless its last call is still in flight, whose promise is then returned. */
+function sharedWhileInFlight<T>(start: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    if (!inFlight) {
+      const current = start();
+      inFlight = current;
+      void current.finally(() => {
+        if (inFlight === current) inFlight = undefined;
+      });
+    }
+    return inFlight;
+  };
 }
 
 function buildView(state: ClusterState, selector: SeriesSelector): ClusterView {

@@ -1,20 +1,7 @@
-import type { AgentRegistry, DeadLetterIndex, MailboxAdmin, MailboxSnapshot } from '@smtp-slots/core';
+import type { AgentRegistry, DeadLetterIndex, MailboxAdmin, MailboxFigures as CoreFigures } from '@smtp-slots/core';
 
-/** What the metrics need of one mailbox. */
-export interface MailboxFigures {
-  mailbox: string;
-  limit: number;
-  effectiveLimit: number;
-  inUse: number;
-  waiting: number;
-  paused: boolean;
-  rateTokensAvailable: number;
-  /** Configured messages per minute. */
-  ratePerMinute: number;
-  recipients24h: number;
-  /** Configured recipients per rolling 24 h. */
-  recipientsPerDay: number;
-  counters: Record<string, number>;
+/** What the metrics need of one mailbox: core's figures plus its dead letters. */
+export interface MailboxFigures extends CoreFigures {
   /** Dead letters of this mailbox over every agent (from the agents' published index). */
   deadLetters: number;
 }
@@ -46,10 +33,8 @@ export class ClusterStateReader {
     const [names, agents, letters] = await Promise.all([this.allMailboxes(), this.agents.list(), this.deadLetters.list()]);
     const dead = new Map<string, number>();
     for (const letter of letters) dead.set(letter.mailbox, (dead.get(letter.mailbox) ?? 0) + 1);
-    const mailboxes: MailboxFigures[] = [];
-    for (const snapshot of await this.admin.snapshots(names)) {
-      if (snapshot !== null) mailboxes.push(toFigures(snapshot, dead.get(snapshot.mailbox) ?? 0));
-    }
+    // Every name comes from the registry, so each has figures (defaults when it has no config).
+    const mailboxes = (await this.admin.figures(names)).map((figures) => Object.assign(figures, { deadLetters: dead.get(figures.mailbox) ?? 0 }));
     return {
       mailboxes,
       agents: agents.map((agent) => ({ agentId: agent.agentId, alive: agent.alive, lastSeenSeconds: agent.lastSeenMs / 1000, spoolDepth: agent.spoolDepth })),
@@ -66,21 +51,4 @@ export class ClusterStateReader {
     } while (cursor !== undefined);
     return [...names];
   }
-}
-
-function toFigures(snapshot: MailboxSnapshot, deadLetters: number): MailboxFigures {
-  return {
-    mailbox: snapshot.mailbox,
-    limit: snapshot.config.limit,
-    effectiveLimit: snapshot.effectiveLimit,
-    inUse: snapshot.inUse,
-    waiting: snapshot.waiters.length,
-    paused: snapshot.config.paused,
-    rateTokensAvailable: snapshot.rate.availableNow,
-    ratePerMinute: snapshot.config.ratePerMinute,
-    recipients24h: snapshot.recipients.used24h,
-    recipientsPerDay: snapshot.config.recipientsPerDay,
-    counters: snapshot.counters,
-    deadLetters,
-  };
 }

@@ -1,22 +1,17 @@
 import { mailboxKeys, stateKeys } from '../redis/keys.js';
 import type { ReplyOf } from '../redis/replies.js';
 import { readSnapshotBatch } from '../redis/scripts.js';
+import { readInBatches } from './batched-read.js';
 import { CONFIG_FIELDS } from './mailbox-config.js';
 import type { RedisClient } from '../redis/connect.js';
 import type { RawSnapshot } from './snapshot.js';
 
 /**
- * Reads the view of many mailboxes with one read-only script call per batch (snapshotMany-n.lua)
- * instead of one snapshot script per mailbox. The script only reads; this module turns the
- * replies into the figures. A batch on one Redis (standalone, Sentinel) holds many mailboxes;
- * on a Cluster each call's keys must share a hash slot, so there a call holds one mailbox
- * (ioredis routes each to its node; the calls of a batch still go out together).
+ * Reads the view of many mailboxes with one read-only script call per batch (snapshotMany-n.lua,
+ * batched by batched-read.ts) instead of one snapshot script per mailbox. The script only reads;
+ * this module turns the replies into the figures.
  */
 
-/** Mailboxes per script call on one Redis: bounds how long one call keeps Redis busy. */
-const MAILBOXES_PER_CALL = 200;
-/** Calls in flight at once: bounds the memory of one read at many mailboxes. */
-const CALLS_IN_FLIGHT = 10;
 /** The keys of one mailbox, in the order snapshotMany-n.lua reads them. */
 function snapshotKeys(mailbox: string): string[] {
   const k = mailboxKeys(mailbox);
@@ -99,13 +94,5 @@ async function readCall(redis: RedisClient, mailboxes: readonly string[], defaul
 
 /** The raw view of each mailbox, in the order given. */
 export async function readRawSnapshots(redis: RedisClient, mailboxes: readonly string[], defaultLimit: number): Promise<RawSnapshot[]> {
-  const perCall = redis.isCluster ? 1 : MAILBOXES_PER_CALL;
-  const calls: string[][] = [];
-  for (let i = 0; i < mailboxes.length; i += perCall) calls.push(mailboxes.slice(i, i + perCall));
-  const inFlight = redis.isCluster ? MAILBOXES_PER_CALL * CALLS_IN_FLIGHT : CALLS_IN_FLIGHT;
-  const out: RawSnapshot[] = [];
-  for (let i = 0; i < calls.length; i += inFlight) {
-    for (const part of await Promise.all(calls.slice(i, i + inFlight).map((call) => readCall(redis, call, defaultLimit)))) out.push(...part);
-  }
-  return out;
+  return readInBatches(redis, mailboxes, (batch) => readCall(redis, batch, defaultLimit));
 }

@@ -128,6 +128,56 @@ describe('MailboxAdmin', () => {
   });
 });
 
+describe('MailboxAdmin.figures', () => {
+  it('counts in Redis what snapshots() shows: leases, waiters, the 432 cut, pause, rate, ledger, counters', async () => {
+    const [busy, cut, paused, ledger, unknown] = [randomMailbox(), randomMailbox(), randomMailbox(), randomMailbox(), randomMailbox()];
+    await admin.ensureMailbox(busy, { limit: 1 });
+    await admin.ensureMailbox(cut, { limit: 3, ratePerMinute: 12 });
+    await admin.ensureMailbox(paused, { recipientsPerDay: 50 });
+    await admin.pause(paused, 'quota');
+    await admin.ensureMailbox(ledger, {});
+    const client = new SlotClient({ redis, holder: { agentId: 'agent-f', host: 'host-f', pid: 9 }, epochGraceMs: 0 });
+    await client.acquire(busy, { worker: 'w1' });
+    // Stays queued until close() aborts it.
+    client.acquire(busy, { worker: 'w2' }).catch(() => undefined);
+    await waitFor(async () => ((await admin.snapshot(busy))?.waiters.length ?? 0) === 1);
+    await client.acquire(cut, { worker: 'w1' });
+    await new LimitFeedback(redis).report432(cut);
+    await new RateLimiter(redis).take(cut, 12);
+    await new RecipientLedger(redis).reserve(ledger, 5, 10_000);
+    const k = mailboxKeys(ledger);
+    const old = Math.floor((Date.now() - 25 * 3_600_000) / 60_000) * 60_000;
+    await redis.multi().zadd(k.recipients, old, old).hincrby(k.recipientCounts, String(old), 7).hincrby(k.recipientCounts, 'total', 7).exec();
+    await incrementCounter(redis, ledger, 'deferred:451', 2);
+
+    const names = [busy, cut, paused, ledger, unknown];
+    const figures = await admin.figures(names);
+    const fromSnapshots = (await admin.snapshots(names)).map((s, i) => ({
+      mailbox: names[i],
+      limit: s?.config.limit ?? 3,
+      effectiveLimit: s?.effectiveLimit ?? 3,
+      inUse: s?.inUse ?? 0,
+      waiting: s?.waiters.length ?? 0,
+      paused: s?.config.paused ?? false,
+      rateTokensAvailable: s?.rate.availableNow ?? 1,
+      ratePerMinute: s?.config.ratePerMinute ?? 30,
+      recipients24h: s?.recipients.used24h ?? 0,
+      recipientsPerDay: s?.config.recipientsPerDay ?? 10_000,
+      counters: Object.fromEntries(Object.entries(s?.counters ?? {}).filter(([name]) => name !== 'releases')),
+    }));
+    expect(figures).toEqual(fromSnapshots);
+    expect(figures.map((f) => [f.inUse, f.waiting, f.effectiveLimit, f.paused, f.rateTokensAvailable, f.recipients24h])).toEqual([
+      [1, 1, 1, false, 1, 0],
+      [1, 0, 2, false, 0, 0],
+      [0, 0, 3, true, 1, 0],
+      [0, 0, 3, false, 1, 5],
+      [0, 0, 3, false, 1, 0],
+    ]);
+    expect(figures[3]!.counters).toEqual({ 'deferred:451': 2 });
+    await client.close();
+  });
+});
+
 describe('RateLimiter / RecipientLedger', () => {
   it('answers allowed or retry-after', async () => {
     const mailbox = randomMailbox();

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { GLOBAL_KEYS, mailboxKeys } from '../redis/keys.js';
 import { CONFIG_FIELDS, parseMailboxConfig, validateConfigPatch } from './mailbox-config.js';
 import { ensureMailboxConfig, forceReleaseSlot, setMailboxConfig, type ConfigPatch, type SlotScriptContext } from '../redis/scripts.js';
+import { readMailboxFigures, type MailboxFigures } from './bulk-figures.js';
 import { readRawSnapshots } from './bulk-snapshot.js';
 import { shapeSnapshot } from './snapshot.js';
 import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig, type MailboxSnapshot } from '../types.js';
@@ -104,6 +105,15 @@ export class MailboxAdmin {
   /** Everything the API and dashboard show; null for a mailbox Redis knows nothing about. */
   async snapshot(mailbox: string): Promise<MailboxSnapshot | null> {
     return (await this.snapshots([mailbox]))[0]!;
+  }
+
+  /**
+   * The few numbers /metrics shows of each mailbox, in the order given: one read-only script
+   * call per 500 mailboxes, counted inside Redis (much less to move and decode than snapshots()).
+   * A mailbox Redis knows nothing about shows the defaults.
+   */
+  async figures(mailboxes: readonly string[]): Promise<MailboxFigures[]> {
+    return readMailboxFigures(this.redis, mailboxes, { ...DEFAULT_MAILBOX_CONFIG, limit: this.ctx.defaultLimit });
   }
 
   /**

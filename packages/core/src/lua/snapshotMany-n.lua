@@ -9,6 +9,7 @@
   WITHSCORES. On a Cluster all keys of one call must share a hash slot: the caller then sends one
   mailbox per call. ]]
 --- @include "time"
+--- @include "recipients-seen"
 local now = now_ms()
 local bucket_ms, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = { now }
@@ -16,14 +17,7 @@ for i = 1, #KEYS, 8 do
   local state, waiters, wdeadline, winfo, stats, rate, rcpt, rcptn =
     KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], KEYS[i + 4], KEYS[i + 5], KEYS[i + 6], KEYS[i + 7]
   local ids = redis.call('ZRANGE', waiters, 0, -1)
-  -- `total` sums every bucket still stored; those whose last entry left the window, not yet
-  -- pruned by the next reservation (includes/recipients.lua), are taken off again.
-  local used = tonumber(redis.call('HGET', rcptn, 'total') or '0')
-  if used > 0 then
-    for _, b in ipairs(redis.call('ZRANGEBYSCORE', rcpt, '-inf', now - window - bucket_ms)) do
-      used = used - tonumber(redis.call('HGET', rcptn, b) or '0')
-    end
-  end
+  local used = recipients_seen(rcpt, rcptn, bucket_ms, window, now)
   out[#out + 1] = redis.call('HGETALL', state)
   out[#out + 1] = ids
   -- Most mailboxes have no waiter: skip the two reads that would find nothing.

@@ -91,6 +91,15 @@ export function stateKeys(mailbox: string): string[] {
   return [k.state, k.waiters, k.waiterDeadlines, k.waiterInfo, k.stats];
 }
 
+/**
+ * The keys figuresMany-n.lua reads of one mailbox, in its order, pushed onto `out`: a scrape
+ * builds them for every mailbox, so only these six strings are made (same names as mailboxKeys).
+ */
+export function pushFigureKeys(out: string[], mailbox: string): void {
+  const p = mailboxKeyPrefix(mailbox);
+  out.push(`${p}state`, `${p}wdeadline`, `${p}stats`, `${p}rate`, `${p}rcpt`, `${p}rcptn`);
+}
+
 export const GLOBAL_KEYS = Object.freeze({
   /** set of mailbox addresses */
   mailboxes: `${KEY_PREFIX}mailboxes`,

@@ -52,6 +52,12 @@ export const REPLY_SHAPES = {
   snapshotMany: {
     snapshots: { fields: ['now'], rest: { name: 'mailboxes', fields: ['state', 'waiterIds', 'waiterDeadlines', 'waiterInfo', 'stats', 'tat', 'used24h'] } },
   },
+  figuresMany: {
+    figures: {
+      fields: ['now'],
+      rest: { name: 'mailboxes', fields: ['limit', 'effectiveLimit', 'inUse', 'waiting', 'paused', 'rateReady', 'ratePerMinute', 'used24h', 'recipientsPerDay', 'grants', 'stats'] },
+    },
+  },
   report432: { cut: { fields: ['effectiveLimit'] } },
   rateTake: {
     allowed: { status: 1, fields: ['retryAfterMs'] },
@@ -106,7 +112,10 @@ export function decodeReply<S extends ScriptName>(script: S, reply: readonly Arg
       const width = shape.rest.fields.length;
       const groups: Array<Record<string, Arg>> = [];
       for (let i = start; i + width <= reply.length; i += width) {
-        groups.push(Object.fromEntries(shape.rest.fields.map((field, j) => [field, reply[i + j]!])));
+        // A plain loop: bulk reads decode one group per mailbox.
+        const group: Record<string, Arg> = {};
+        for (let j = 0; j < width; j++) group[shape.rest.fields[j]!] = reply[i + j]!;
+        groups.push(group);
       }
       out[shape.rest.name] = groups;
     }

@@ -280,6 +280,19 @@ export async function readSnapshotBatch(redis: RedisClient, keys: readonly strin
   return decodeReply('snapshotMany', raw);
 }
 
+/** figuresMany-n.lua over `keys` (6 per mailbox; on a Cluster all of one hash slot); bulk-figures.ts shapes the reply. */
+export async function readFiguresBatch(redis: RedisClient, keys: readonly string[], defaults: { limit: number; ratePerMinute: number; recipientsPerDay: number }): Promise<ReplyOf<'figuresMany'>> {
+  let raw: Arg[];
+  try {
+    raw = (await command(redis, 'figuresMany').call(
+      redis, keys.length, ...keys, RECIPIENT_BUCKET_MS, RECIPIENT_WINDOW_MS, defaults.limit, defaults.ratePerMinute, defaults.recipientsPerDay,
+    )) as Arg[];
+  } catch (error) {
+    throw asRedisError(error);
+  }
+  return decodeReply('figuresMany', raw);
+}
+
 export async function agentHeartbeat(redis: RedisClient, agentId: string, record: object, ttlMs: number): Promise<number> {
   return Number((await run(redis, 'agentHeartbeat', [GLOBAL_KEYS.agents], [agentId, JSON.stringify(record), ttlMs])).now);
 }
