@@ -112,7 +112,7 @@ export async function createAgent(input: AgentConfigInput | AgentConfig, options
   const ledger = new RecipientLedger(redis);
   const slots = new SlotClient({ redis, holder: { agentId: config.agentId, host, pid: process.pid }, leaseTtlMs: config.slots.leaseTtlMs, safetyMarginMs: config.slots.safetyMarginMs });
   slots.on('error', (error) => log.warn({ err: error.message }, 'slot client problem'));
-  slots.on('lost', (lease, reason) => log.warn({ mailbox: lease.mailbox, slot: lease.slot, reason }, 'lease lost: upstream socket destroyed'));
+  slots.on('lost', (lease, reason) => log.warn({ mailbox: lease.mailbox, slot: lease.slot, fencingToken: lease.token, reason }, 'lease lost: upstream socket destroyed'));
 
   const recipients = new Map<string, number>();
   const senders = new Map<string, MailboxSender>();

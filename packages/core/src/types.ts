@@ -122,6 +122,14 @@ export interface Lease {
   readonly waitedMs: number;
   /** Milliseconds until the local safety deadline (0 once passed or lost). */
   remainingMs(): number;
+  /**
+   * The write fence: call before every byte sent upstream. True while the lease is held and its
+   * deadline is still ahead by the monotonic clock read now. The deadline timer alone is not
+   * enough: after the process was stopped or starved, the event loop runs I/O callbacks (a reply
+   * that arrived meanwhile) before timers, so code can go on writing on a lease already expired
+   * in Redis. Once the deadline has passed, the lease ends here ('deadline', `signal` aborts).
+   */
+  checkLive(): boolean;
   /** Idempotent and owner-checked. Call only after the upstream socket has closed. */
   release(): Promise<void>;
 }

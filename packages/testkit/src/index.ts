@@ -2,6 +2,8 @@ import './provided-context.js';
 export { getFreePort } from './free-port.js';
 export { waitFor, sleep, type WaitForOptions } from './wait-for.js';
 export { CountingServer, peakOverlap, type UpstreamConnection } from './counting-server.js';
+export { MeteredProxy } from './metered-proxy.js';
+export { overlapsAbove, longestPause, describeOverlaps, type MeteredConnection, type Overlap } from './overlaps.js';
 export { RedisProcess, ping, assertRedisServerInstalled, type RedisProcessOptions } from './redis-process.js';
 export { RedisCluster, type RedisClusterOptions, type NodeAddress } from './redis-cluster.js';
 export { RedisSentinelSet, type RedisSentinelSetOptions } from './redis-sentinel.js';

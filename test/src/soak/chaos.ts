@@ -10,7 +10,7 @@ export interface ChaosCounts {
   upstreamResets: number;
 }
 
-type Fault = 'kill' | 'freeze' | 'redis' | '421' | 'reset';
+export type Fault = 'kill' | 'freeze' | 'redis' | '421' | 'reset';
 /** Every fault comes round within one cycle; the upstream ones twice as often. */
 const CYCLE: Fault[] = ['421', 'kill', 'reset', 'freeze', '421', 'redis', 'reset', 'kill', '421', 'freeze', 'reset'];
 
@@ -22,6 +22,8 @@ const CYCLE: Fault[] = ['421', 'kill', 'reset', 'freeze', '421', 'redis', 'reset
  */
 export class ChaosMonkey {
   readonly counts: ChaosCounts = { kills: 0, freezes: 0, redisRestarts: 0, upstream421: 0, upstreamResets: 0 };
+  /** Every fault injected: when (wall clock), what, and on which agent (its index, from 1). */
+  readonly events: Array<{ at: number; fault: Fault; agent?: number }> = [];
   finished = false;
   private stopped = false;
   private step = 0;
@@ -42,6 +44,11 @@ export class ChaosMonkey {
     }
   }
 
+  /** Full rounds of the fault cycle injected so far. */
+  get cycles(): number {
+    return Math.floor(this.step / CYCLE.length);
+  }
+
   stop(): void {
     this.stopped = true;
   }
@@ -50,6 +57,7 @@ export class ChaosMonkey {
     const { fleet, redis, sim, relays, freezeMs } = this.target;
     const index = Math.floor(Math.random() * fleet.agents.length);
     const agent = fleet.agents[index]!;
+    this.events.push({ at: Date.now(), fault, ...(fault === 'kill' || fault === 'freeze' ? { agent: index + 1 } : {}) });
     switch (fault) {
       case 'kill':
         await agent.kill();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@smtp-slots/agent';
 import { resolvePackageCli, startAgentFleet, type AgentProcess } from '@smtp-slots/testkit/launch';
-import { metricSum, parseMetrics } from '@smtp-slots/testkit';
+import { metricSum, metricValue, parseMetrics } from '@smtp-slots/testkit';
 
 export interface MailboxUnderTest {
   address: string;
@@ -46,7 +46,8 @@ export function fleetAgentConfig(agentId: string, options: FleetConfigOptions): 
     logLevel: 'info',
     mailboxes: [{
       address: mailbox.address,
-      upstream: options.upstream ?? { host: '127.0.0.1', port: options.upstreamPort, auth: options.auth ?? { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
+      // The EHLO name says which agent a connection belongs to (the soak's proxy reports it).
+      upstream: options.upstream ?? { host: '127.0.0.1', port: options.upstreamPort, name: agentId, auth: options.auth ?? { user: mailbox.address, pass: '${E2E_UPSTREAM_PASSWORD}' } },
       ...(mailbox.limit !== undefined || !options.upstream ? { limit: mailbox.limit ?? 3 } : {}),
       ratePerMinute: mailbox.ratePerMinute ?? 1_000_000,
       recipientsPerDay: mailbox.recipientsPerDay ?? 1_000_000,
@@ -91,6 +92,15 @@ export class AgentFleet {
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
     const all = await Promise.all(this.agents.filter((a) => a.running).map(async (a) => parseMetrics(await a.metricsText())));
     return all.reduce((sum, samples) => sum + metricSum(samples, name, labels), 0);
+  }
+
+  /**
+   * Largest value of each metric over every running agent (0 when none reports it), from one
+   * scrape per agent: prom-client resets its event-loop delay histogram on every scrape.
+   */
+  async metricMax(names: string[]): Promise<number[]> {
+    const all = await Promise.all(this.agents.filter((a) => a.running).map(async (a) => parseMetrics(await a.metricsText())));
+    return names.map((name) => Math.max(0, ...all.map((samples) => metricValue(samples, name) ?? 0)));
   }
 
   /** Last lines of every agent's log (for failure messages). */

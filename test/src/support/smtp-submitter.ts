@@ -32,6 +32,12 @@ export interface SubmitResult {
   failed: Array<{ n: number; messageId: string; error: string }>;
   /** Attempts that failed and were retried (on another relay). */
   retries: number;
+  /**
+   * Message-IDs accepted after an earlier attempt failed once connected (say, the relay was
+   * killed after it spooled the message, before its 250 arrived): the application's own retry
+   * may have made a duplicate that no agent can know of.
+   */
+  resubmitted: string[];
 }
 
 export const messageIdFor = (runId: string, n: number): string => `<${runId}.${n}@e2e.smtp-slots.test>`;
@@ -46,7 +52,7 @@ export async function submitMessages(options: SubmitOptions): Promise<SubmitResu
   const recipients = options.recipients ?? ((n: number) => [`rcpt-${n}@fabrikam.example`]);
   const subject = options.subject ?? ((n: number) => `${runId} #${n}`);
   const body = 'x'.repeat(Math.max(0, (options.bodyBytes ?? 200) - 40));
-  const result: SubmitResult = { accepted: [], failed: [], retries: 0 };
+  const result: SubmitResult = { accepted: [], failed: [], retries: 0, resubmitted: [] };
   let next = 0;
 
   const thread = async (index: number): Promise<void> => {
@@ -68,15 +74,19 @@ export async function submitMessages(options: SubmitOptions): Promise<SubmitResu
         const messageId = messageIdFor(runId, n);
         let lastError = '';
         let done = false;
+        let unclear = false;
         for (let attempt = 0; attempt < attempts && !done; attempt += 1) {
           const port = relays[relay % relays.length]!;
           try {
             await transportFor(port).sendMail({ from, to: recipients(n), subject: subject(n), text: `message ${n} ${body}`, messageId });
             result.accepted.push(messageId);
+            if (unclear) result.resubmitted.push(messageId);
             done = true;
           } catch (error) {
             lastError = (error as Error).message;
             result.retries += 1;
+            // Failed while connecting or before the greeting (`CONN`): that relay cannot have taken the message.
+            unclear ||= (error as { command?: string }).command !== 'CONN';
             transportFor(port).close();
             transports.delete(port);
             relay += 1;

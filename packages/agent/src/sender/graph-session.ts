@@ -12,6 +12,8 @@ export interface GraphSessionOptions {
   signal: AbortSignal;
   tokenProvider: AccessTokenProvider;
   forceNewToken?: boolean;
+  /** The lease's write fence (`Lease.checkLive`): asked before every request. */
+  writeFence?: () => boolean;
   /** 429/503 with Retry-After: hold the whole mailbox that long. */
   onThrottled?: (retryAfterMs: number) => void;
 }
@@ -81,6 +83,10 @@ export class GraphSession {
     | { accepted: string }
     | { error: UpstreamError; status?: number; dataSent: boolean; retryAfterMs?: number; concurrency?: boolean }
   > {
+    if (this.options.writeFence && !this.options.writeFence()) {
+      this.inFlight.abort();
+      return { error: UpstreamError.fault('request', 'aborted', 'the lease ended before this request'), dataSent: false };
+    }
     const url = `${this.settings.graphUrl.replace(/\/+$/, '')}/v1.0/users/${encodeURIComponent(user)}/sendMail`;
     let response: Response;
     try {

@@ -7,7 +7,7 @@ import type { Next, OutcomeHandler } from './outcome-handler.js';
 import type { MailboxScope } from './sender-services.js';
 import type { SlotServiceErrors } from './slot-service-errors.js';
 import { openUnderLease, type MailSession } from './session-opener.js';
-import type { SendResult } from './upstream-session.js';
+import { UpstreamSession, type SendResult } from './upstream-session.js';
 
 const CONTINUE: Promise<Next> = Promise.resolve('continue');
 const GRANTED: Promise<RateDecision> = Promise.resolve({ granted: true });
@@ -135,6 +135,8 @@ export class LeaseRunner {
     const opened = await openUnderLease(settings.upstream, lease, signal, { ehloName, onThrottled, ...(tokenProvider ? { tokenProvider } : {}) });
     if ('session' in opened) {
       this.connectFailures = 0;
+      const localPort = opened.session instanceof UpstreamSession ? opened.session.localPort : undefined;
+      log.debug({ slot: lease.slot, fencingToken: lease.token, localPort }, 'upstream connection opened under a lease');
       return opened.session;
     }
     if ('aborted' in opened) {

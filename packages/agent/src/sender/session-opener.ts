@@ -26,16 +26,18 @@ export async function openUnderLease(
   options: { ehloName: string; tokenProvider?: AccessTokenProvider; onThrottled?: (retryAfterMs: number) => void },
 ): Promise<OpenResult> {
   let forceNewToken = false;
+  // Every byte (every Graph request) goes out only after the lease's deadline is checked by the clock.
+  const writeFence = () => lease.checkLive();
   for (;;) {
     if (signal.aborted || lease.remainingMs() <= 0) return { aborted: true };
     try {
       if (upstream.type === 'graph') {
         if (!options.tokenProvider) throw UpstreamError.fault('auth', 'token', 'no token provider for Graph');
         const { tokenProvider, onThrottled } = options;
-        return { session: await GraphSession.open(upstream, { signal, tokenProvider, forceNewToken, ...(onThrottled ? { onThrottled } : {}) }) };
+        return { session: await GraphSession.open(upstream, { signal, tokenProvider, forceNewToken, writeFence, ...(onThrottled ? { onThrottled } : {}) }) };
       }
       const session = await UpstreamSession.open(upstream, {
-        signal, name: options.ehloName, forceNewToken, ...(options.tokenProvider ? { tokenProvider: options.tokenProvider } : {}),
+        signal, name: options.ehloName, forceNewToken, writeFence, ...(options.tokenProvider ? { tokenProvider: options.tokenProvider } : {}),
       });
       return { session };
     } catch (error) {

@@ -25,6 +25,11 @@ export interface SmtpClientOptions {
   connectTimeoutMs: number;
   /** No byte from the server for this long while a reply is due: the connection is given up. */
   socketTimeoutMs: number;
+  /**
+   * Asked before every write (and before a STARTTLS handshake): false means the lease this
+   * connection runs under has ended, and the socket is destroyed instead of written to.
+   */
+  writeFence?: () => boolean;
 }
 
 /** A reply line is at most 512 octets (RFC 5321 4.5.3.1.5); allow generous slack, not unbounded memory. */
@@ -98,6 +103,11 @@ export class SmtpClient {
     }
   }
 
+  /** This end's TCP port (how the upstream, or a proxy before it, tells connections apart). */
+  get localPort(): number | undefined {
+    return this.raw.localPort;
+  }
+
   get broken(): boolean {
     return this.failure !== undefined;
   }
@@ -160,8 +170,15 @@ export class SmtpClient {
 
   /** `onWritten`: once every byte is handed to the kernel (not on failure). */
   private write(bytes: Buffer, onWritten?: () => void): void {
-    if (this.failure) return; // the expectations just registered were already rejected
+    if (this.failure || !this.fenceOpen()) return; // the expectations just registered were already rejected
     this.socket.write(bytes, (error) => error || onWritten?.());
+  }
+
+  /** The write fence: when it is shut, the connection fails here and nothing more goes out. */
+  private fenceOpen(): boolean {
+    if (!this.options.writeFence || this.options.writeFence()) return true;
+    this.fail(this.fault('aborted', 'the lease ended before this write'));
+    return false;
   }
 
   private expect(stage: UpstreamStage): Promise<Reply> {
@@ -187,6 +204,8 @@ export class SmtpClient {
   private async upgrade(tls: { host: string; port: number; rejectUnauthorized: boolean; servername?: string }): Promise<void> {
     // Bytes after the 220 would be plaintext injected ahead of the encrypted session.
     if (this.partial !== '' || this.lines.length > 0) throw UpstreamError.fault('starttls', 'protocol', 'Data after the STARTTLS reply');
+    // The handshake writes on its own (ClientHello): the fence is asked first.
+    if (!this.fenceOpen()) throw this.failure!.at('starttls');
     this.detach(this.socket);
     const secured = tlsConnect({ ...tls, socket: this.raw });
     this.socket = secured;

@@ -33,6 +33,8 @@ export interface OpenOptions {
   forceNewToken?: boolean;
   /** EHLO name. */
   name: string;
+  /** The lease's write fence (`Lease.checkLive`): asked before every byte written. */
+  writeFence?: () => boolean;
 }
 
 const OPEN = Promise.resolve(true);
@@ -56,10 +58,14 @@ export class UpstreamSession {
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
+  get localPort(): number | undefined {
+    return this.client.localPort;
+  }
+
   /** Connects, says EHLO (STARTTLS when offered or required) and authenticates; fails with an UpstreamError. */
   static async open(settings: UpstreamSettings, options: OpenOptions): Promise<UpstreamSession> {
     const { host, port, secure, requireTLS, rejectUnauthorized, connectTimeoutMs, socketTimeoutMs } = settings;
-    const connection = { host, port, secure, requireTLS, rejectUnauthorized, connectTimeoutMs, socketTimeoutMs, name: options.name };
+    const connection = { host, port, secure, requireTLS, rejectUnauthorized, connectTimeoutMs, socketTimeoutMs, name: options.name, ...(options.writeFence ? { writeFence: options.writeFence } : {}) };
     const client = await SmtpClient.connect(connection, options.signal).catch((error: unknown) => {
       throw UpstreamError.from(error, 'connect', 'connection');
     });

@@ -73,6 +73,13 @@ export class QuorumLease implements Lease {
     return this.state === 'held' ? Math.max(0, this.deadline - performance.now()) : 0;
   }
 
+  checkLive(): boolean {
+    if (this.state !== 'held') return false;
+    if (performance.now() < this.deadline) return true;
+    this.lose('deadline');
+    return false;
+  }
+
   release(): Promise<void> {
     this.releasing ??= this.doRelease();
     return this.releasing;

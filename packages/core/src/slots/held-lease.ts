@@ -76,6 +76,13 @@ export class HeldLease implements Lease {
     return this.state === 'held' ? Math.max(0, this.deadline - performance.now()) : 0;
   }
 
+  checkLive(): boolean {
+    if (this.state !== 'held') return false;
+    if (performance.now() < this.deadline) return true;
+    this.lose('deadline');
+    return false;
+  }
+
   release(): Promise<void> {
     if (this.releasing) return this.releasing;
     if (this.state === 'lost') return (this.releasing = Promise.resolve());

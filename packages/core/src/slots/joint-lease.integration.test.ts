@@ -109,3 +109,19 @@ describe('acquireJoint (a mailbox slot plus a shared limit)', () => {
     await blocker.release();
   });
 });
+
+describe('JointLease write fence', () => {
+  it('checkLive ends the joint lease at once when one part\'s deadline passed while the loop was busy', async () => {
+    const [mailbox, app] = [await limited(1), await limited(1, `app:${randomUUID()}`)];
+    const lease = await acquireJoint(client(), [mailbox, app], { worker: 'w1', timeoutMs: 5_000 });
+    expect(lease.checkLive()).toBe(true);
+    // Starved past the deadline (ttl 2 s − margin 0.5 s): no timer has run yet, the clock says it passed.
+    const until = performance.now() + 1_700;
+    while (performance.now() < until) { /* busy */ }
+    expect(lease.signal.aborted).toBe(false);
+    expect(lease.checkLive()).toBe(false);
+    expect(lease.signal.aborted).toBe(true);
+    expect((lease.signal.reason as LeaseLostError).reason).toBe('deadline');
+    await lease.release();
+  });
+});

@@ -49,6 +49,11 @@ export class JointLease implements Lease {
     return this.signal.aborted ? 0 : Math.min(...this.parts.map((part) => part.remainingMs()));
   }
 
+  /** Live while every part is: each part is asked (one past its deadline ends itself, and so this one). */
+  checkLive(): boolean {
+    return this.parts.map((part) => part.checkLive()).every(Boolean);
+  }
+
   /** Releases every part (each one even when another fails); rejects with the first failure. */
   async release(): Promise<void> {
     const results = await Promise.allSettled(this.parts.map((part) => part.release()));

@@ -10,6 +10,7 @@ import { acquireSlot, cancelWaiter, checkWaiter, releaseLease, renewLease, reply
 import { ServerClock } from './server-clock.js';
 import { settlesWithin } from '../redis/shutdown-deadline.js';
 import type { HolderInfo, Lease, LeaseLostReason } from '../types.js';
+import { failCommandsLostOnReconnect } from '../redis/lost-commands.js';
 import { RunIdClaim } from './run-id-claim.js';
 import { WaitingAcquire, type WaiterDriver } from './waiting-acquire.js';
 import type { RedisClient } from '../redis/connect.js';
@@ -108,6 +109,7 @@ export class SlotClient extends EventEmitter<SlotClientEvents> {
     this.waiterTtlMs = options.waiterTtlMs ?? Math.max(3 * this.safetyPollMs, 3000);
     if (this.waiterTtlMs <= this.safetyPollMs) throw new InvalidArgumentError('waiterTtlMs must exceed safetyPollMs');
     this.runIdClaim = new RunIdClaim(options.redis);
+    failCommandsLostOnReconnect(options.redis);
     this.ctx = { defaultLimit: options.defaultLimit ?? 3, graceMs: options.epochGraceMs ?? leaseTtlMs, runIdClaim: () => this.runIdClaim.current() };
     this.notifier = new ClientNotifier(options.redis, options.subscriber, this.clientId, (n) => this.onNotification(n), (e) => this.emitError(e));
     this.leaseDriver = {

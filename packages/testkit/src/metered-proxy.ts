@@ -1,16 +1,19 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { peakOverlap, type UpstreamConnection } from '@smtp-slots/testkit';
+import { peakOverlap } from './counting-server.js';
+import { overlapsAbove, type MeteredConnection, type Overlap } from './overlaps.js';
 
 /**
  * A TCP proxy in front of a real upstream (the Exchange simulator) that records every connection
- * as testkit's CountingServer does, so a test can tell how many were open at once (what the
- * provider counts) and how many were in use at once (open until the client's last byte: a frozen
- * holder's idle socket is open but no longer used).
+ * and every chunk the client wrote, so a test can tell how many were open at once (what the
+ * provider counts), how many were in use at once (open until the client's last byte: a frozen
+ * holder's idle socket is open but no longer used), and, above a limit, which ones and why.
  */
 export class MeteredProxy {
-  readonly connections: UpstreamConnection[] = [];
+  readonly connections: MeteredConnection[] = [];
   port = 0;
+  /** Date.now() − performance.now(): proxy times as wall clock, to compare with the agents' logs. */
+  readonly wallOffset = Date.now() - performance.now();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
 
@@ -18,7 +21,8 @@ export class MeteredProxy {
 
   async start(): Promise<this> {
     this.server = createServer((client) => {
-      const record: UpstreamConnection = { label: '', openedAt: performance.now(), lastDataAt: performance.now(), closedAt: undefined };
+      const now = performance.now();
+      const record: MeteredConnection = { label: '', clientPort: client.remotePort ?? 0, openedAt: now, lastDataAt: now, closedAt: undefined, writes: [] };
       this.connections.push(record);
       const upstream = connect(this.target);
       for (const socket of [client, upstream]) {
@@ -27,6 +31,10 @@ export class MeteredProxy {
       }
       client.on('data', (data) => {
         record.lastDataAt = performance.now();
+        const text = data.subarray(0, 40).toString('latin1');
+        record.writes.push({ at: record.lastDataAt, text });
+        // The EHLO name says which agent this is.
+        if (!record.label) record.label = /^(?:EHLO|HELO) (\S+)/.exec(text)?.[1] ?? '';
         upstream.write(data);
       });
       upstream.on('data', (data) => client.write(data));
@@ -54,6 +62,11 @@ export class MeteredProxy {
   /** Most connections in use at once, one counting from open to the client's last byte. */
   peakInUse(): number {
     return peakOverlap(this.connections.map((c) => [c.openedAt, c.lastDataAt]));
+  }
+
+  /** Every stretch of time with more than `limit` connections in use, with those connections. */
+  overlapsAbove(limit: number): Overlap[] {
+    return overlapsAbove(this.connections, limit);
   }
 
   async stop(): Promise<void> {
