@@ -73,7 +73,7 @@ describe('README', () => {
   });
 
   it('the agent configuration table lists every key of the agent schema with its real default', () => {
-    checkConfigTable('agent-config-table', schemaKeys(agentConfigSchema), { describedDefaults: ['agentId'] });
+    checkConfigTable('agent-config-table', schemaKeys(agentConfigSchema), { describedDefaults: ['agentId', 'mailboxes[].upstream.appLimit.key'] });
   });
 
   it('the coordinator configuration table lists every key of the coordinator schema with its real default', () => {
