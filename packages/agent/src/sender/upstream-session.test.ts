@@ -216,6 +216,22 @@ describe('UpstreamSession (real SMTP server)', () => {
     expect(plain.received).toHaveLength(0);
   });
 
+  it('a write fence shut at the next message\'s first write leaves the previous message possibly delivered (its final dot was handed over)', async () => {
+    const server = await upstream();
+    // Writes: EHLO, AUTH PLAIN, then message 1's MAIL+RCPT, DATA and body; the sixth is message 2's
+    // MAIL+RCPT, which runs in the same burst as message 1's body write (pipelining).
+    let writes = 0;
+    const session = await UpstreamSession.open(settings(server.port), { signal: never, name: 'agent.test', writeFence: () => ++writes <= 5 });
+    cleanup.push(() => session.destroy());
+    const [one, two] = await Promise.all([session.send(envelope(), message(1)), session.send(envelope(), message(2))]);
+    expect(writes).toBe(6);
+    expect(one).toMatchObject({ kind: 'failed', dataSent: true, reusable: false, error: { fault: 'aborted' } });
+    expect(two).toMatchObject({ kind: 'failed', dataSent: false, reusable: false });
+    // The upstream may well have taken message 1: it must count as a possible duplicate, not as unsent.
+    await waitFor(() => server.received.length === 1, { timeoutMs: 5_000, message: 'message 1 reached the server' });
+    expect(server.received.map((m) => m.messageId)).toEqual(['<m1@contoso.example>']);
+  });
+
   it('an abort signal destroys the socket at once', async () => {
     const server = await upstream({ latencyMs: 2_000 });
     const controller = new AbortController();
