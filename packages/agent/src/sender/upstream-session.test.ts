@@ -4,6 +4,7 @@ import { waitFor } from '@smtp-slots/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UpstreamSettings } from '../config.js';
 import { ScriptedUpstream, type ScriptedUpstreamOptions } from '../testing/scripted-upstream.js';
+import { classifyFailure } from './reply-classifier.js';
 import { dataBytes } from './smtp-client.js';
 import { UpstreamError } from './upstream-error.js';
 import { UpstreamSession } from './upstream-session.js';
@@ -226,6 +227,8 @@ describe('UpstreamSession (real SMTP server)', () => {
     const [one, two] = await Promise.all([session.send(envelope(), message(1)), session.send(envelope(), message(2))]);
     expect(writes).toBe(6);
     expect(one).toMatchObject({ kind: 'failed', dataSent: true, reusable: false, error: { fault: 'aborted' } });
+    // Unknown outcome: retried as a possible duplicate, its recipients kept in the ledger (not handed back).
+    expect(one.kind === 'failed' && classifyFailure(one.error, one.dataSent).disposition).toBe('unknown-outcome');
     expect(two).toMatchObject({ kind: 'failed', dataSent: false, reusable: false });
     // The upstream may well have taken message 1: it must count as a possible duplicate, not as unsent.
     await waitFor(() => server.received.length === 1, { timeoutMs: 5_000, message: 'message 1 reached the server' });
