@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, parseMetrics, RedisProcess, waitFor } from '@smtp-slots/testkit';
 import { AgentRegistry, incrementCounter, settlesWithin } from '@smtp-slots/core';
-import { READ_TIMEOUT_MS } from './metrics/cluster-metrics.js';
+import { HUNG_FLOOR_MS, READ_TIMEOUT_MS } from './metrics/cluster-metrics.js';
 import { randomMailbox, startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -134,13 +134,11 @@ describe('GET /metrics', () => {
 
       own.pause();
       try {
-        const frozen = [];
-        for (let i = 0; i < 3; i++) frozen.push(await scrape());
-        // The first may show the state read before the freeze; the read it started never answers.
-        for (const samples of frozen.slice(1)) {
-          expect(up(samples)).toBe(0);
-          expect(metricValue(samples, 'smtp_slots_slots_limit', { mailbox })).toBeUndefined();
-        }
+        // The first scrapes may show the state read before the freeze; the read they started never answers.
+        await waitFor(async () => up(await scrape()) === 0, { timeoutMs: HUNG_FLOOR_MS + PROMPT_SCRAPE_MS, message: 'redis_up 0 while frozen' });
+        const frozen = await scrape();
+        expect(up(frozen)).toBe(0);
+        expect(metricValue(frozen, 'smtp_slots_slots_limit', { mailbox })).toBeUndefined();
       } finally {
         own.resume();
       }

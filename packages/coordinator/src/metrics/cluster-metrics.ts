@@ -58,6 +58,13 @@ interface Scrape {
  * Prometheus's default 10 s scrape timeout, so a scrape that waits still answers redis_up 0.
  */
 export const READ_TIMEOUT_MS = 8_000;
+/**
+ * A pending read counts as hung once it has run this many times as long as the last good one
+ * (and at least the floor): a second scraper (a Prometheus pair) arriving mid-read still gets the
+ * cached state.
+ */
+const HUNG_FACTOR = 4;
+export const HUNG_FLOOR_MS = 1_000;
 
 /** Said in the help of every family that may show a cached state. */
 const CACHE_NOTE = ' Above metrics.cacheAboveMailboxes mailboxes: as read after the previous scrape (see smtp_slots_coordinator_state_age_seconds).';
@@ -67,8 +74,8 @@ const CACHE_NOTE = ' Above metrics.cacheAboveMailboxes mailboxes: as read after 
  * (collect()), so several coordinators report alike. Past `cacheAboveMailboxes`, where one read
  * takes a good part of a second, a scrape shows the read started by the previous scrape instead
  * of waiting for its own (stale by one scrape interval, said in the state age gauge). Such a
- * scrape never waits on Redis: while that read is unanswered, or it failed, or the connection is
- * down, it shows redis_up 0 and leaves the cluster metrics out.
+ * scrape never waits on Redis: while that read is unanswered for long, or it failed, or the
+ * connection is down, it shows redis_up 0 and leaves the cluster metrics out.
  */
 export function registerClusterMetrics(registry: Registry, reader: ClusterStateReader, options: ClusterMetricsOptions): void {
   const selector = new SeriesSelector(options.maxMailboxes);
@@ -77,6 +84,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   /** Mailbox count of the latest read that succeeded: whether scrapes are served from the cache. */
   let knownMailboxes = 0;
   let readStarted = 0;
+  let lastReadMs = 0;
 
   const load = async (): Promise<Scrape> => {
     const started = performance.now();
@@ -89,6 +97,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
       const state = await reading;
       scrape = { view: buildView(state, selector), seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
       knownMailboxes = state.mailboxes.length;
+      lastReadMs = performance.now() - started;
     } catch (error) {
       options.onReadError(error);
       scrape = { view: null, seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
@@ -102,11 +111,11 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   const serve = async (): Promise<Scrape> => {
     if (knownMailboxes <= options.cacheAboveMailboxes) return read();
     const now = performance.now();
-    // A read the previous scrape started and still unanswered: Redis is not keeping up or hung.
-    const pending = read.inFlight();
-    if (pending || !options.redisReady()) {
+    const pendingMs = read.inFlight() ? now - readStarted : 0;
+    // A read an earlier scrape started, unanswered far longer than reads take: Redis is hung or not keeping up.
+    if (pendingMs > Math.max(HUNG_FLOOR_MS, HUNG_FACTOR * lastReadMs) || !options.redisReady()) {
       void read();
-      return { view: null, seconds: pending ? (now - readStarted) / 1000 : 0, ageSeconds: 0 };
+      return { view: null, seconds: pendingMs / 1000, ageSeconds: 0 };
     }
     const outcome = last;
     const age = outcome ? now - outcome.at : Infinity;
