@@ -23,14 +23,19 @@ export class MessageAdmission {
 
   /** Claims the next ready message; undefined when there is none to send now. */
   async next(signal: AbortSignal): Promise<SpoolMessage | undefined> {
-    const { stopping, live, hold, services, mailbox } = this.scope;
+    const { stopping, services, mailbox } = this.scope;
     for (;;) {
       if (stopping.aborted || signal.aborted) return undefined;
-      if (live.current.paused || hold.remainingMs() > 0) return undefined;
+      if (this.heldBack()) return undefined;
       const message = await services.spool.claim(mailbox);
       if (!message) return undefined;
       if ((await this.withinDailyBudget(message)) === 'go') return message;
     }
+  }
+
+  /** Paused, or held by this agent (rate, recipients, connect backoff, upstream throttling): nothing goes out now. */
+  heldBack(): boolean {
+    return this.scope.live.current.paused || this.scope.hold.remainingMs() > 0;
   }
 
   /**
