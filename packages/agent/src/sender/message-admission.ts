@@ -41,11 +41,13 @@ export class MessageAdmission {
   /**
    * The message's rate token and recipient reservation, taken together. Short rate waits happen
    * in place (holding the slot); a long one frees the slot instead (`holdMs`), as does a
-   * recipient budget that must wait (never knowingly trip 554 5.2.0).
+   * recipient budget that must wait (never knowingly trip 554 5.2.0). Under a shared limit no
+   * wait happens in place: its slot would sit idle while other mailboxes' requests wait for it.
    */
   async take(lease: Lease, message: SpoolMessage, signal: AbortSignal): Promise<RateDecision> {
     const { stopping, live, services, mailbox, options, log } = this.scope;
     const { id, envelope } = message.header;
+    const maxWaitMs = options.sharedLimit ? 0 : options.maxRateWaitMs;
     try {
       await this.reserved.retryPending();
       for (;;) {
@@ -60,7 +62,7 @@ export class MessageAdmission {
           log.warn({ used24h: decision.used, perDay: config.recipientsPerDay, retryAfterMs: decision.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
           return { granted: false, hold: 'recipients', holdMs: decision.retryAfterMs };
         }
-        if (decision.retryAfterMs <= options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
+        if (decision.retryAfterMs <= maxWaitMs && decision.retryAfterMs < lease.remainingMs()) {
           await sleep(decision.retryAfterMs, AbortSignal.any([signal, stopping]));
           continue;
         }
