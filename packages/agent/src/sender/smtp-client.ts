@@ -125,12 +125,13 @@ export class SmtpClient {
 
   /**
    * Writes message bytes (already dot-stuffed and terminated); the promise is the reply to the
-   * final dot. `onWritten` runs once every byte is handed to the kernel: until then the server
-   * cannot have the final dot.
+   * final dot. `onHanded` runs as soon as the socket took the bytes, before anything else can
+   * run: from then on the server may have the final dot, even if the connection fails before
+   * the write's own callback (a pipelined next command shut out by the fence, say).
    */
-  data(bytes: Buffer, onWritten: () => void): Promise<Reply> {
+  data(bytes: Buffer, onHanded: () => void): Promise<Reply> {
     const reply = this.expect('data');
-    this.write(bytes, onWritten);
+    if (this.write(bytes)) onHanded();
     return reply;
   }
 
@@ -168,10 +169,11 @@ export class SmtpClient {
     return UpstreamError.fault(this.stage, fault, text);
   }
 
-  /** `onWritten`: once every byte is handed to the kernel (not on failure). */
-  private write(bytes: Buffer, onWritten?: () => void): void {
-    if (this.failure || !this.fenceOpen()) return; // the expectations just registered were already rejected
-    this.socket.write(bytes, (error) => error || onWritten?.());
+  /** True when the socket took the bytes; false when the connection had failed or the fence shut. */
+  private write(bytes: Buffer): boolean {
+    if (this.failure || !this.fenceOpen()) return false; // the expectations just registered were already rejected
+    this.socket.write(bytes);
+    return true;
   }
 
   /** The write fence: when it is shut, the connection fails here and nothing more goes out. */

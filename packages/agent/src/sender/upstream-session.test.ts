@@ -4,6 +4,7 @@ import { waitFor } from '@smtp-slots/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UpstreamSettings } from '../config.js';
 import { ScriptedUpstream, type ScriptedUpstreamOptions } from '../testing/scripted-upstream.js';
+import { classifyFailure } from './reply-classifier.js';
 import { dataBytes } from './smtp-client.js';
 import { UpstreamError } from './upstream-error.js';
 import { UpstreamSession } from './upstream-session.js';
@@ -214,6 +215,24 @@ describe('UpstreamSession (real SMTP server)', () => {
     const required = await UpstreamSession.open({ ...settings(plain.port), requireTLS: true }, { signal: never, name: 'agent.test' }).catch((error: unknown) => error);
     expect(required).toMatchObject({ stage: 'starttls', fault: 'tls' });
     expect(plain.received).toHaveLength(0);
+  });
+
+  it('a write fence shut at the next message\'s first write leaves the previous message possibly delivered (its final dot was handed over)', async () => {
+    const server = await upstream();
+    // Writes: EHLO, AUTH PLAIN, then message 1's MAIL+RCPT, DATA and body; the sixth is message 2's
+    // MAIL+RCPT, which runs in the same burst as message 1's body write (pipelining).
+    let writes = 0;
+    const session = await UpstreamSession.open(settings(server.port), { signal: never, name: 'agent.test', writeFence: () => ++writes <= 5 });
+    cleanup.push(() => session.destroy());
+    const [one, two] = await Promise.all([session.send(envelope(), message(1)), session.send(envelope(), message(2))]);
+    expect(writes).toBe(6);
+    expect(one).toMatchObject({ kind: 'failed', dataSent: true, reusable: false, error: { fault: 'aborted' } });
+    // Unknown outcome: retried as a possible duplicate, its recipients kept in the ledger (not handed back).
+    expect(one.kind === 'failed' && classifyFailure(one.error, one.dataSent).disposition).toBe('unknown-outcome');
+    expect(two).toMatchObject({ kind: 'failed', dataSent: false, reusable: false });
+    // The upstream may well have taken message 1: it must count as a possible duplicate, not as unsent.
+    await waitFor(() => server.received.length === 1, { timeoutMs: 5_000, message: 'message 1 reached the server' });
+    expect(server.received.map((m) => m.messageId)).toEqual(['<m1@contoso.example>']);
   });
 
   it('an abort signal destroys the socket at once', async () => {
