@@ -18,9 +18,9 @@ const SECRET = 'graph-app-shared-secret';
 type MailboxInput = AgentConfigInput['mailboxes'][number];
 
 /** Two Graph mailboxes of one app under one shared limit (`upstream.appLimit`), each with its own limit too. */
-function graphMailbox(address: string, sim: ExchangeSim, clientId: string, limit: number, appLimit: number): MailboxInput {
+function graphMailbox(address: string, sim: ExchangeSim, clientId: string, limit: number, appLimit: number, ratePerMinute = 1_000_000): MailboxInput {
   return {
-    address, limit, ratePerMinute: 1_000_000, recipientsPerDay: 1_000_000,
+    address, limit, ratePerMinute, recipientsPerDay: 1_000_000,
     upstream: {
       type: 'graph', graphUrl: sim.httpUrl!, appLimit: { limit: appLimit },
       auth: { type: 'oauth2', tenantId: TENANT, tokenUrl: `${sim.httpUrl}/${TENANT}/oauth2/v2.0/token`, scope: 'https://graph.microsoft.com/.default', clientId, clientSecret: SECRET },
@@ -37,7 +37,7 @@ interface SharedRun {
   stats(): Promise<SimStats>;
 }
 
-async function startShared(agents: number, limits: { mailbox: number; app: number; latencyMs: number }): Promise<SharedRun> {
+async function startShared(agents: number, limits: { mailbox: number; app: number; latencyMs: number; firstRatePerMinute?: number; leaseTtlMs?: number }): Promise<SharedRun> {
   const run = randomBytes(4).toString('hex');
   const mailboxes: [string, string] = [`orders-${run}@contoso.example`, `billing-${run}@contoso.example`];
   const clientId = `graph-app-${run}`;
@@ -45,7 +45,8 @@ async function startShared(agents: number, limits: { mailbox: number; app: numbe
   scenarios.after(() => sim.stop());
   const fleet = await AgentFleet.start(agents, `app-${run}`, {
     redisUrl: inject('redisUrl'), upstreamPort: sim.smtpPort, mailbox: { address: mailboxes[0], password: 'unused' }, workers: 4,
-    extra: { mailboxes: mailboxes.map((address) => graphMailbox(address, sim, clientId, limits.mailbox, limits.app)) },
+    ...(limits.leaseTtlMs ? { leaseTtlMs: limits.leaseTtlMs } : {}),
+    extra: { mailboxes: mailboxes.map((address, i) => graphMailbox(address, sim, clientId, limits.mailbox, limits.app, i === 0 ? limits.firstRatePerMinute : undefined)) },
   });
   // Agents drain before the simulator stops (clean-ups registered later run first).
   scenarios.after(() => fleet.stop());
@@ -102,6 +103,27 @@ describe('agents: Graph mailboxes under one app limit (upstream.appLimit)', () =
     const stats = await shared.stats();
     expect(stats.apps[shared.clientId]?.peakInFlight).toBe(1);
     expect([stats.users[a]?.accepted, stats.users[b]?.accepted]).toEqual([60, 60]);
+    expect(stats.totals.duplicates).toBe(0);
+  });
+
+  it('a request waiting for its rate token does not keep the shared slot: the other mailbox goes meanwhile', async () => {
+    // Mailbox A's tokens are ~4 s apart, a wait short enough for maxRateWaitMs (5 s) and the lease (10 s):
+    // A's second message would wait for its token in place.
+    const shared = await startShared(1, { mailbox: 2, app: 1, latencyMs: 10, firstRatePerMinute: 15, leaseTtlMs: 10_000 });
+    const [a, b] = shared.mailboxes;
+    const relays = shared.fleet.relayPorts;
+    const received = async (mailbox: string) => (await shared.stats()).users[mailbox]?.messageIds ?? [];
+    const fromA = await submitMessages({ relays, from: a, runId: `${a}-run`, count: 2, threads: 2 });
+    expect(fromA.failed).toEqual([]);
+    await waitFor(async () => (await received(a)).length === 1, { intervalMs: 50, message: "A's first message at the simulator" });
+    const fromB = await submitMessages({ relays, from: b, runId: `${b}-run`, count: 1, threads: 1 });
+    expect(fromB.failed).toEqual([]);
+    await waitFor(async () => (await received(b)).length === 1, { timeoutMs: 15_000, intervalMs: 50, message: "B's message at the simulator" });
+    // B did not wait behind A's rate wait under the one shared slot.
+    expect(await received(a)).toHaveLength(1);
+    await waitForAll(shared, [fromA, fromB], 30_000);
+    const stats = await shared.stats();
+    expect([stats.users[a]?.accepted, stats.users[b]?.accepted]).toEqual([2, 1]);
     expect(stats.totals.duplicates).toBe(0);
   });
 });

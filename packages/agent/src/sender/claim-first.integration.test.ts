@@ -46,4 +46,38 @@ describe('one message per lease: the worker claims its message before it queues 
       await up.stop();
     }
   });
+
+  it('a hold set while other workers wait for the slot keeps their claimed messages from going out until it ends; none is lost', async () => {
+    const mailbox = `m-${randomBytes(4).toString('hex')}@contoso.example`;
+    // No valid password yet: the first login is refused with a temporary 454, which holds the mailbox (connect backoff, 1 s).
+    const users: Record<string, string> = {};
+    const up = await new ScriptedUpstream({ users, authRefusal: { code: 454, text: '4.7.0 Temporary authentication failure' } }).start();
+    const outside = new SlotClient({ redis: new Redis(inject('redisUrl')), holder: { agentId: 'outside', host: 'test', pid: process.pid }, leaseTtlMs: 3_000 });
+    const agent = await createAgent(agentTestConfig({
+      redisUrl: inject('redisUrl'), mailbox, upstreamPort: up.port, spoolPrefix: 'claim-first-',
+      mailboxOverrides: { limit: 1, maxMessagesPerConnection: 1 },
+    }));
+    try {
+      await admin.ensureMailbox(mailbox, { limit: 1 });
+      const held = await outside.acquire(mailbox, { worker: 'outside' });
+      const receipts = await Promise.all([1, 2].map((i) => agent.send({ from: mailbox, to: 'r@fabrikam.example', subject: `s${i}`, text: 'b' })));
+      // Both claimed and queued for the one slot.
+      await waitFor(async () => (await admin.snapshot(mailbox))?.waiters.length === 2, { message: 'two workers waiting for the slot' });
+      await held.release();
+      // The first worker's login fails and holds the mailbox; the second one, granted the slot
+      // next, gives its message back instead of connecting during the hold.
+      await waitFor(() => up.authFailures >= 1, { message: 'the first login refused' });
+      await waitFor(async () => (await spoolState(agent.metricsPort!, mailbox, 'sending')) === 0 && (await admin.snapshot(mailbox))?.leases.length === 0, { message: 'both messages back in the queue, the slot free' });
+      expect(up.authFailures).toBe(1);
+      expect(up.sessions).toBe(1);
+      users[mailbox] = 'pw';
+      for (const receipt of receipts) expect(await receipt.delivered()).toMatchObject({ status: 'sent' });
+      for (const receipt of receipts) expect(up.counts().get(receipt.messageId)).toBe(1);
+      expect(up.authFailures).toBe(1);
+    } finally {
+      await agent.stop();
+      await outside.close();
+      await up.stop();
+    }
+  });
 });

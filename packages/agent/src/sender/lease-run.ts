@@ -65,6 +65,12 @@ export class LeaseRunner {
 
   /** Session, messages, settling, QUIT and close: everything the lease covers. */
   private async sendUnder(lease: Lease, state: RunState, first: SpoolMessage | undefined): Promise<void> {
+    // `first` was claimed before the slot came; a pause or hold set meanwhile (another worker's
+    // 429, connect failure or 535) must keep it from going out: back to the queue, slot released.
+    if (first && this.admission.heldBack()) {
+      await this.admission.giveBack(first);
+      return;
+    }
     const signal = AbortSignal.any([lease.signal, this.hardStop]);
     const max = this.scope.options.maxMessagesPerConnection;
     let session: MailSession | undefined;

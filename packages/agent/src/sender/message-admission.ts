@@ -23,24 +23,31 @@ export class MessageAdmission {
 
   /** Claims the next ready message; undefined when there is none to send now. */
   async next(signal: AbortSignal): Promise<SpoolMessage | undefined> {
-    const { stopping, live, hold, services, mailbox } = this.scope;
+    const { stopping, services, mailbox } = this.scope;
     for (;;) {
       if (stopping.aborted || signal.aborted) return undefined;
-      if (live.current.paused || hold.remainingMs() > 0) return undefined;
+      if (this.heldBack()) return undefined;
       const message = await services.spool.claim(mailbox);
       if (!message) return undefined;
       if ((await this.withinDailyBudget(message)) === 'go') return message;
     }
   }
 
+  /** Paused, or held by this agent (rate, recipients, connect backoff, upstream throttling): nothing goes out now. */
+  heldBack(): boolean {
+    return this.scope.live.current.paused || this.scope.hold.remainingMs() > 0;
+  }
+
   /**
    * The message's rate token and recipient reservation, taken together. Short rate waits happen
    * in place (holding the slot); a long one frees the slot instead (`holdMs`), as does a
-   * recipient budget that must wait (never knowingly trip 554 5.2.0).
+   * recipient budget that must wait (never knowingly trip 554 5.2.0). Under a shared limit no
+   * wait happens in place: its slot would sit idle while other mailboxes' requests wait for it.
    */
   async take(lease: Lease, message: SpoolMessage, signal: AbortSignal): Promise<RateDecision> {
     const { stopping, live, services, mailbox, options, log } = this.scope;
     const { id, envelope } = message.header;
+    const maxWaitMs = options.sharedLimit ? 0 : options.maxRateWaitMs;
     try {
       await this.reserved.retryPending();
       for (;;) {
@@ -55,7 +62,7 @@ export class MessageAdmission {
           log.warn({ used24h: decision.used, perDay: config.recipientsPerDay, retryAfterMs: decision.retryAfterMs }, 'recipient budget exhausted: holding the mailbox');
           return { granted: false, hold: 'recipients', holdMs: decision.retryAfterMs };
         }
-        if (decision.retryAfterMs <= options.maxRateWaitMs && decision.retryAfterMs < lease.remainingMs()) {
+        if (decision.retryAfterMs <= maxWaitMs && decision.retryAfterMs < lease.remainingMs()) {
           await sleep(decision.retryAfterMs, AbortSignal.any([signal, stopping]));
           continue;
         }

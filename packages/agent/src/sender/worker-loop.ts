@@ -12,9 +12,9 @@ import type { SlotServiceErrors } from './slot-service-errors.js';
  * one (the slot comes FIRST, before any connection), and hands the lease to a lease run.
  *
  * When a lease carries a single message (Graph: the lease covers one request in flight), the
- * worker claims that message and reserves its recipients before it queues for the slot: a slot
- * handed over is used for the request at once, and the spool and ledger round trips overlap the
- * requests in flight instead of adding to every one of them.
+ * worker claims that message before it queues for the slot, so the spool round trip overlaps the
+ * requests in flight instead of adding to every one of them; its rate token and recipients are
+ * taken under the lease, and a pause or hold set while it waited sends it back unsent.
  */
 export class WorkerLoop {
   private readonly workers: Array<Promise<void>> = [];
