@@ -59,6 +59,7 @@ export function createApp(options: CreateAppOptions): CoordinatorApp {
     maxMailboxes: config.metrics.maxMailboxes,
     cacheAboveMailboxes: config.metrics.cacheAboveMailboxes,
     cacheMaxAgeMs: config.metrics.cacheMaxAgeMs,
+    redisReady: () => redis.status === 'ready',
     onReadError: (error) => {
       metrics.error('redis_read');
       logger.warn({ err: error }, 'could not read cluster state for /metrics');

@@ -2,11 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, parseMetrics, RedisProcess, waitFor } from '@smtp-slots/testkit';
-import { AgentRegistry, incrementCounter } from '@smtp-slots/core';
+import { AgentRegistry, incrementCounter, settlesWithin } from '@smtp-slots/core';
+import { HUNG_FLOOR_MS, READ_TIMEOUT_MS } from './metrics/cluster-metrics.js';
 import { randomMailbox, startTestCoordinator, type TestCoordinator } from './testing/fixture.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 const hasPromtool = existsSync(PROMTOOL);
+/** Far above a scrape served from the cache, below the bound on one read of the cluster state. */
+const PROMPT_SCRAPE_MS = 4_000;
 
 let redis: RedisProcess;
 let coordinator: TestCoordinator;
@@ -105,5 +108,68 @@ describe('GET /metrics', () => {
     const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: scrape, encoding: 'utf8' });
     expect(check.stdout + check.stderr).toBe('');
     expect(check.status).toBe(0);
+  });
+  it('above metrics.cacheAboveMailboxes, a frozen or dead Redis shows as redis_up 0 in prompt scrapes, and up again after', async () => {
+    // Its own Redis (killed below) and coordinator: every scrape past its first is served from the cache.
+    const own = await RedisProcess.start();
+    const cached = await startTestCoordinator({ redisUrl: own.url, metrics: { cacheAboveMailboxes: 0 } });
+    const mailbox = randomMailbox('metrics-cached');
+    const scrape = async () => {
+      const answer = cached.call('GET', '/metrics');
+      expect(await settlesWithin(answer, PROMPT_SCRAPE_MS), 'a scrape answers while Redis does not').toBe(true);
+      return parseMetrics((await answer).body as string);
+    };
+    const up = (samples: ReturnType<typeof parseMetrics>) => metricValue(samples, 'smtp_slots_coordinator_redis_up');
+    const recovered = async (message: string) => {
+      await waitFor(async () => up(await scrape()) === 1, { timeoutMs: 15_000, message });
+      await cached.admin.ensureMailbox(mailbox, { limit: 3 });
+      await waitFor(async () => metricValue(await scrape(), 'smtp_slots_slots_limit', { mailbox }) === 3, { timeoutMs: 15_000, message });
+    };
+    try {
+      await cached.admin.ensureMailbox(mailbox, { limit: 3 });
+      expect(up(await scrape())).toBe(1);
+      const served = await scrape();
+      expect(up(served)).toBe(1);
+      expect(metricValue(served, 'smtp_slots_coordinator_state_age_seconds')).toBeGreaterThan(0);
+
+      own.pause();
+      try {
+        // The first scrapes may show the state read before the freeze; the read they started never answers.
+        await waitFor(async () => up(await scrape()) === 0, { timeoutMs: HUNG_FLOOR_MS + PROMPT_SCRAPE_MS, message: 'redis_up 0 while frozen' });
+        const frozen = await scrape();
+        expect(up(frozen)).toBe(0);
+        expect(metricValue(frozen, 'smtp_slots_slots_limit', { mailbox })).toBeUndefined();
+      } finally {
+        own.resume();
+      }
+      await recovered('redis_up 1 after SIGCONT');
+
+      await own.kill();
+      await waitFor(async () => ((await cached.call('GET', '/healthz')).body as { redis: string }).redis === 'down', { message: 'the connection seen down' });
+      // The read before the kill succeeded, yet the very next scrape says Redis is gone.
+      expect(up(await scrape())).toBe(0);
+      expect(up(await scrape())).toBe(0);
+      await own.restart();
+      await recovered('redis_up 1 after a restart');
+    } finally {
+      await cached.close();
+      await own.stop();
+    }
+  });
+  it('reading for itself, a scrape answers redis_up 0 once the read bound passes while Redis is frozen, instead of hanging', async () => {
+    redis.pause();
+    try {
+      const answer = coordinator.call('GET', '/metrics');
+      expect(await settlesWithin(answer, READ_TIMEOUT_MS + PROMPT_SCRAPE_MS), 'the scrape answers').toBe(true);
+      const samples = parseMetrics((await answer).body as string);
+      expect(metricValue(samples, 'smtp_slots_coordinator_redis_up')).toBe(0);
+      expect(metricValue(samples, 'smtp_slots_slots_limit', { mailbox: busy })).toBeUndefined();
+    } finally {
+      redis.resume();
+    }
+    await waitFor(async () => metricValue(parseMetrics((await coordinator.call('GET', '/metrics')).body as string), 'smtp_slots_coordinator_redis_up') === 1, {
+      timeoutMs: 15_000,
+      message: 'redis_up 1 after SIGCONT',
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { settlesWithin } from '@smtp-slots/core';
 import type { ClusterState, ClusterStateReader, MailboxFigures } from './cluster-state.js';
 import { SeriesSelector } from './series-selector.js';
 
@@ -40,6 +41,8 @@ export interface ClusterMetricsOptions {
   cacheMaxAgeMs: number;
   /** Called with the error when Redis could not be read for a scrape. */
   onReadError: (error: unknown) => void;
+  /** Whether the Redis connection is up (ioredis `ready`); when not, a cached scrape shows redis_up 0 at once. */
+  redisReady: () => boolean;
 }
 
 interface Scrape {
@@ -50,6 +53,19 @@ interface Scrape {
   ageSeconds: number;
 }
 
+/**
+ * Bound on one read of the cluster state: well above a read of 50,000 mailboxes (~2 s), below
+ * Prometheus's default 10 s scrape timeout, so a scrape that waits still answers redis_up 0.
+ */
+export const READ_TIMEOUT_MS = 8_000;
+/**
+ * A pending read counts as hung once it has run this many times as long as the last good one
+ * (and at least the floor): a second scraper (a Prometheus pair) arriving mid-read still gets the
+ * cached state.
+ */
+const HUNG_FACTOR = 4;
+export const HUNG_FLOOR_MS = 1_000;
+
 /** Said in the help of every family that may show a cached state. */
 const CACHE_NOTE = ' Above metrics.cacheAboveMailboxes mailboxes: as read after the previous scrape (see smtp_slots_coordinator_state_age_seconds).';
 
@@ -57,37 +73,56 @@ const CACHE_NOTE = ' Above metrics.cacheAboveMailboxes mailboxes: as read after 
  * Registers the cluster-wide metrics. Every value is read from Redis when Prometheus scrapes
  * (collect()), so several coordinators report alike. Past `cacheAboveMailboxes`, where one read
  * takes a good part of a second, a scrape shows the read started by the previous scrape instead
- * of waiting for its own (stale by one scrape interval, said in the state age gauge).
+ * of waiting for its own (stale by one scrape interval, said in the state age gauge). Such a
+ * scrape never waits on Redis: while that read is unanswered for long, or it failed, or the
+ * connection is down, it shows redis_up 0 and leaves the cluster metrics out.
  */
 export function registerClusterMetrics(registry: Registry, reader: ClusterStateReader, options: ClusterMetricsOptions): void {
   const selector = new SeriesSelector(options.maxMailboxes);
+  /** What the latest settled read found (view null: it failed or timed out). */
   let last: { scrape: Scrape; at: number } | undefined;
+  /** Mailbox count of the latest read that succeeded: whether scrapes are served from the cache. */
+  let knownMailboxes = 0;
+  let readStarted = 0;
+  let lastReadMs = 0;
 
   const load = async (): Promise<Scrape> => {
     const started = performance.now();
+    readStarted = started;
+    let scrape: Scrape;
     try {
-      const state = await reader.read();
-      const scrape = { view: buildView(state, selector), seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
-      // The age counts from the start of the read: no part of the state is older than that.
-      last = { scrape, at: started };
-      return scrape;
+      // ioredis has no command timeout: a hung Redis (TCP open, no replies) would never settle.
+      const reading = reader.read();
+      if (!(await settlesWithin(reading, READ_TIMEOUT_MS))) throw new Error(`Redis did not answer within ${READ_TIMEOUT_MS} ms`);
+      const state = await reading;
+      scrape = { view: buildView(state, selector), seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
+      knownMailboxes = state.mailboxes.length;
+      lastReadMs = performance.now() - started;
     } catch (error) {
-      // The next scrape reads for itself, so redis_up says at once that Redis is gone.
-      last = undefined;
       options.onReadError(error);
-      return { view: null, seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
+      scrape = { view: null, seconds: (performance.now() - started) / 1000, ageSeconds: 0 };
     }
+    // The age counts from the start of the read: no part of the state is older than that.
+    last = { scrape, at: started };
+    return scrape;
   };
   /** One read at a time: a scrape during a read (its own or a background one) shares it. */
   const read = sharedWhileInFlight(load);
   const serve = async (): Promise<Scrape> => {
-    const cached = last;
-    const age = cached ? performance.now() - cached.at : Infinity;
-    if (cached && (cached.scrape.view?.mailboxCount ?? 0) > options.cacheAboveMailboxes && age <= options.cacheMaxAgeMs) {
+    if (knownMailboxes <= options.cacheAboveMailboxes) return read();
+    const now = performance.now();
+    const pendingMs = read.inFlight() ? now - readStarted : 0;
+    // A read an earlier scrape started, unanswered far longer than reads take: Redis is hung or not keeping up.
+    if (pendingMs > Math.max(HUNG_FLOOR_MS, HUNG_FACTOR * lastReadMs) || !options.redisReady()) {
       void read();
-      return { ...cached.scrape, ageSeconds: age / 1000 };
+      return { view: null, seconds: pendingMs / 1000, ageSeconds: 0 };
     }
-    return read();
+    const outcome = last;
+    const age = outcome ? now - outcome.at : Infinity;
+    if (!outcome || age > options.cacheMaxAgeMs) return read();
+    void read();
+    // A failed read shows as such (redis_up 0) until a later read succeeds.
+    return outcome.scrape.view ? { ...outcome.scrape, ageSeconds: age / 1000 } : outcome.scrape;
   };
   /**
    * prom-client starts every collect() of a scrape before any of them settles, so they all share
@@ -166,7 +201,7 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
   });
   new Gauge({
     name: 'smtp_slots_coordinator_state_read_seconds',
-    help: 'Time the read of the cluster state this scrape shows took (see smtp_slots_coordinator_state_age_seconds).',
+    help: 'Time the read of the cluster state this scrape shows took (see smtp_slots_coordinator_state_age_seconds); while a read goes unanswered, how long it has run.',
     registers: [registry],
     async collect() {
       this.set((await scrape()).seconds);
@@ -231,9 +266,9 @@ export function registerClusterMetrics(registry: Registry, reader: ClusterStateR
 }
 
 /** Calls `start` unless its last call is still in flight, whose promise is then returned. */
-function sharedWhileInFlight<T>(start: () => Promise<T>): () => Promise<T> {
+function sharedWhileInFlight<T>(start: () => Promise<T>): (() => Promise<T>) & { inFlight: () => boolean } {
   let inFlight: Promise<T> | undefined;
-  return () => {
+  const call = () => {
     if (!inFlight) {
       const current = start();
       inFlight = current;
@@ -243,6 +278,7 @@ function sharedWhileInFlight<T>(start: () => Promise<T>): () => Promise<T> {
     }
     return inFlight;
   };
+  return Object.assign(call, { inFlight: () => inFlight !== undefined });
 }
 
 function buildView(state: ClusterState, selector: SeriesSelector): ClusterView {
